@@ -1,0 +1,21 @@
+// Bundles the CLI. Server-only and native dependencies stay external: they load only in `drg serve`.
+import { build } from 'esbuild';
+
+const serverOnly = ['better-sqlite3', 'fastify', 'pino'];
+
+await build({
+  entryPoints: ['src/cli.ts'],
+  outdir: 'dist',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20.19',
+  sourcemap: 'linked',
+  external: serverOnly,
+  chunkNames: 'chunks/[name]-[hash]',
+  banner: {
+    js: "import { createRequire as __drgCreateRequire } from 'node:module'; const require = __drgCreateRequire(import.meta.url);",
+  },
+  logLevel: 'warning',
+});

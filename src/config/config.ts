@@ -1,0 +1,138 @@
+// The drg config file (drg 0.11 format): location, loading, and locked atomic updates.
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+export interface OAuthToken {
+  access_token: string;
+  token_type?: string;
+  expires_in?: number;
+  refresh_token?: string;
+  scope?: string;
+  [key: string]: unknown;
+}
+
+export interface AccessTokenCredentials {
+  id: string;
+  token: string;
+}
+
+export interface Context {
+  name: string;
+  drogue_cloud_url: string;
+  default_app?: string;
+  auth_url?: string;
+  token_url?: string;
+  registry_url?: string;
+  token_exp_date?: string;
+  token?: OAuthToken | AccessTokenCredentials;
+  [key: string]: unknown;
+}
+
+export interface Config {
+  active_context?: string;
+  contexts: Context[];
+  [key: string]: unknown;
+}
+
+export class ConfigError extends Error {}
+
+/** `--config FILE`, else `$DRGCFG`, else `$XDG_CONFIG_HOME/drg_config.yaml` (default `~/.config`). */
+export function configPath(explicit?: string): string {
+  if (explicit) return explicit;
+  if (process.env.DRGCFG) return process.env.DRGCFG;
+  const base = process.env.XDG_CONFIG_HOME || join(homedir(), '.config');
+  return join(base, 'drg_config.yaml');
+}
+
+export function isAccessTokenCredentials(token: Context['token']): token is AccessTokenCredentials {
+  return !!token && typeof (token as AccessTokenCredentials).id === 'string' && 'token' in token;
+}
+
+/** Loads the config; a missing file is an empty config. */
+export async function loadConfig(path: string): Promise<Config> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { contexts: [] };
+    throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`);
+  }
+  return parseConfig(text, path);
+}
+
+export async function parseConfig(text: string, path: string): Promise<Config> {
+  const { parse } = await import('yaml');
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch (err) {
+    throw new ConfigError(`config file ${path} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (doc === null || doc === undefined) return { contexts: [] };
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(`config file ${path} is not a YAML mapping`);
+  const cfg = doc as Config;
+  if (cfg.contexts === undefined || cfg.contexts === null) cfg.contexts = [];
+  if (!Array.isArray(cfg.contexts)) throw new ConfigError(`config file ${path}: "contexts" must be a list`);
+  return cfg;
+}
+
+/**
+ * Read-modify-write of the config under an exclusive lock, written atomically (temp file + rename)
+ * with mode 0600, so concurrent drg processes never lose or corrupt each other's changes.
+ */
+export async function updateConfig<T>(path: string, mutate: (cfg: Config) => T | Promise<T>): Promise<T> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  const lockfile = await import('proper-lockfile');
+  let release: () => Promise<void>;
+  try {
+    release = await lockfile.lock(path, {
+      realpath: false,
+      lockfilePath: `${path}.lock`,
+      stale: 10_000,
+      retries: { retries: 200, factor: 1.2, minTimeout: 5, maxTimeout: 100 },
+    });
+  } catch (err) {
+    throw new ConfigError(`cannot lock config file ${path}: ${(err as Error).message}`);
+  }
+  try {
+    const cfg = await loadConfig(path);
+    const result = await mutate(cfg);
+    await writeConfigAtomically(path, cfg);
+    return result;
+  } finally {
+    await release();
+  }
+}
+
+async function writeConfigAtomically(path: string, cfg: Config): Promise<void> {
+  const { stringify } = await import('yaml');
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const handle = await open(tmp, 'wx', 0o600);
+  try {
+    await handle.writeFile(stringify(cfg), 'utf8');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await chmod(tmp, 0o600);
+    await rename(tmp, path);
+  } catch (err) {
+    await unlink(tmp).catch(() => {});
+    throw new ConfigError(`cannot write config file ${path}: ${(err as Error).message}`);
+  }
+}
+
+export function findContext(cfg: Config, name?: string): Context | undefined {
+  const wanted = name ?? cfg.active_context;
+  return cfg.contexts.find((c) => c.name === wanted);
+}
+
+/** Inserts or replaces the context with the same name. */
+export function upsertContext(cfg: Config, ctx: Context): void {
+  const i = cfg.contexts.findIndex((c) => c.name === ctx.name);
+  if (i >= 0) cfg.contexts[i] = ctx;
+  else cfg.contexts.push(ctx);
+}

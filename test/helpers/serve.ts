@@ -1,0 +1,127 @@
+// Starts a real `drg serve` (the built binary) on ephemeral ports in a temp dir, for e2e tests.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+
+export const DRG_BIN = resolve(import.meta.dirname, '../../bin/drg.js');
+
+export interface ServeHandle {
+  url: string;
+  dataDir: string;
+  /** The drg config file `drg serve` wrote the `local` context into. */
+  configPath: string;
+  process: ChildProcess;
+  /** Everything the server wrote to stderr so far (its logs). */
+  logs: () => string;
+  /** SIGTERM and wait for exit; resolves with the exit code. */
+  stop: () => Promise<number | null>;
+  /** SIGKILL and wait for exit. */
+  kill9: () => Promise<void>;
+}
+
+export interface ServeOptions {
+  dataDir?: string;
+  configPath?: string;
+  args?: string[];
+  env?: Record<string, string>;
+}
+
+export function tempDir(prefix = 'drg-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Environment for child drg processes: no inherited config, no extra CA (start-up cost), no colour. */
+export function childEnv(configPath: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, DRGCFG: configPath, NO_COLOR: '1', ...extra };
+  delete env.NODE_EXTRA_CA_CERTS;
+  delete env.DRG_APP;
+  delete env.DRG_CONTEXT;
+  return env;
+}
+
+export async function startServe(opts: ServeOptions = {}): Promise<ServeHandle> {
+  const base = tempDir('drg-serve-');
+  const dataDir = opts.dataDir ?? join(base, 'data');
+  const configPath = opts.configPath ?? join(base, 'config.yaml');
+  const args = [
+    DRG_BIN,
+    'serve',
+    '--port',
+    '0',
+    '--mqtt-port',
+    '0',
+    '--mqtt-integration-port',
+    '0',
+    '--data-dir',
+    dataDir,
+    '--config',
+    configPath,
+    ...(opts.args ?? []),
+  ];
+  const child = spawn(process.execPath, args, {
+    env: childEnv(configPath, opts.env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+  const url = await new Promise<string>((res, rej) => {
+    const lines = createInterface({ input: child.stderr! });
+    lines.on('line', (line) => {
+      stderr += `${line}\n`;
+      try {
+        const entry = JSON.parse(line);
+        if (entry.msg === 'drg serve ready' && typeof entry.url === 'string') res(entry.url);
+      } catch {
+        // not a log line
+      }
+    });
+    exited.then((code) => rej(new Error(`drg serve exited with ${code} before it was ready:\n${stderr}`)));
+  });
+  return {
+    url,
+    dataDir,
+    configPath,
+    process: child,
+    logs: () => stderr,
+    stop: async () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
+    kill9: async () => {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built drg binary with the given config file; `input` goes to stdin. */
+export function drg(
+  configPath: string,
+  args: string[],
+  opts: { input?: string; env?: Record<string, string> } = {},
+): Promise<RunResult> {
+  return new Promise((res) => {
+    const child = spawn(process.execPath, [DRG_BIN, ...args], {
+      env: childEnv(configPath, opts.env),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('close', (code) => res({ code, stdout, stderr }));
+    child.stdin.end(opts.input ?? '');
+  });
+}
