@@ -1,5 +1,8 @@
 // Bundles the CLI. Server-only and native dependencies stay external: they load only in `drg serve`.
+import { readFileSync } from 'node:fs';
 import { build } from 'esbuild';
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
 const serverOnly = ['better-sqlite3', 'fastify', 'pino'];
 
@@ -17,5 +20,6 @@ await build({
   banner: {
     js: "import { createRequire as __drgCreateRequire } from 'node:module'; const require = __drgCreateRequire(import.meta.url);",
   },
+  define: { __DRG_VERSION__: JSON.stringify(version) },
   logLevel: 'warning',
 });
