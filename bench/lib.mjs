@@ -1,0 +1,107 @@
+// Shared pieces of the benchmarks: a drg serve in a temp dir, timing helpers, and a result table.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parse } from 'yaml';
+
+export const DRG = resolve(import.meta.dirname, '../bin/drg.js');
+
+/** The environment every timed child runs in: no extra CA bundle (it adds ~45 ms per Node start). */
+export function benchEnv(extra = {}) {
+  const env = { ...process.env, NO_COLOR: '1', ...extra };
+  delete env.NODE_EXTRA_CA_CERTS;
+  return env;
+}
+
+/** Starts `drg serve` on ephemeral ports; resolves with its URL, config path and Basic credentials. */
+export async function startServe() {
+  const dir = mkdtempSync(join(tmpdir(), 'drg-bench-'));
+  const configPath = join(dir, 'config.yaml');
+  const child = spawn(
+    process.execPath,
+    [
+      DRG,
+      'serve',
+      '--port',
+      '0',
+      '--mqtt-port',
+      '0',
+      '--mqtt-integration-port',
+      '0',
+      '--data-dir',
+      join(dir, 'data'),
+      '--config',
+      configPath,
+    ],
+    { env: benchEnv(), stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  const url = await new Promise((res, rej) => {
+    createInterface({ input: child.stderr }).on('line', (line) => {
+      try {
+        const entry = JSON.parse(line);
+        if (entry.msg === 'drg serve ready') res(entry.url);
+      } catch {}
+    });
+    child.once('exit', (code) => rej(new Error(`drg serve exited with ${code}`)));
+  });
+  const cfg = parse(readFileSync(configPath, 'utf8'));
+  const ctx = cfg.contexts.find((c) => c.name === cfg.active_context);
+  const authorization = `Basic ${Buffer.from(`${ctx.token.id}:${ctx.token.token}`).toString('base64')}`;
+  return {
+    url,
+    configPath,
+    authorization,
+    async stop() {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Median wall time in ms of `runs` sequential executions of a command (after `warmup` untimed runs). */
+export function medianWallMs(cmd, args, { runs = 21, warmup = 3, env = benchEnv() } = {}) {
+  const times = [];
+  for (let i = 0; i < warmup + runs; i++) {
+    const start = process.hrtime.bigint();
+    const r = spawnSync(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+    if (i >= warmup) times.push(ms);
+  }
+  return median(times);
+}
+
+export function median(values) {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+const rows = [];
+
+/** Records one figure with its baseline; `goal` is a predicate text shown next to it. */
+export function report(name, value, unit, baseline, baselineName, goal) {
+  rows.push({ name, value, unit, baseline, baselineName, goal });
+  const ratio = baseline ? ` (${(value / baseline).toFixed(2)}x ${baselineName})` : '';
+  console.log(
+    `${name}: ${fmt(value)} ${unit}${ratio}${goal ? `  [goal: ${goal.text}: ${goal.met(value, baseline) ? 'met' : 'NOT met'}]` : ''}`,
+  );
+}
+
+export function summary() {
+  console.log('\nsummary');
+  for (const r of rows) {
+    const ratio = r.baseline
+      ? `${(r.value / r.baseline).toFixed(2)}x ${r.baselineName} (${fmt(r.baseline)} ${r.unit})`
+      : '';
+    const goal = r.goal ? `${r.goal.text}: ${r.goal.met(r.value, r.baseline) ? 'met' : 'NOT met'}` : '';
+    console.log(`  ${r.name.padEnd(38)} ${`${fmt(r.value)} ${r.unit}`.padEnd(16)} ${ratio.padEnd(44)} ${goal}`);
+  }
+}
+
+function fmt(v) {
+  return v >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(1);
+}
