@@ -1,5 +1,5 @@
 // Bundles the CLI. Server-only and native dependencies stay external: they load only in `drg serve`.
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -23,3 +23,7 @@ await build({
   define: { __DRG_VERSION__: JSON.stringify(version) },
   logLevel: 'warning',
 });
+
+// The launcher answers `drg --version` from this file alone.
+mkdirSync('dist', { recursive: true });
+writeFileSync('dist/version.js', `export const VERSION = ${JSON.stringify(version)};\n`);
