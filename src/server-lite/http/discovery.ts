@@ -1,0 +1,44 @@
+// Discovery (API.md): the version and the endpoints this instance really serves.
+import type { FastifyPluginCallback } from 'fastify';
+import { JSON_TYPE } from './errors.js';
+
+/** What `/.well-known/drogue-endpoints` lists; services that are not running are absent. */
+export interface Endpoints {
+  api?: string;
+  console?: string;
+  issuer_url?: string;
+  redirect_url?: string;
+  command_url?: string;
+  registry?: { url: string };
+  http?: { url: string };
+  coap?: { url: string };
+  mqtt_ws?: { url: string };
+  mqtt_integration_ws?: { url: string };
+  websocket_integration?: { url: string };
+  mqtt?: { host: string; port: number };
+  mqtt_integration?: { host: string; port: number };
+  local_certs?: true;
+  kafka_bootstrap_servers?: string;
+}
+
+export const API_VERSION = '0.11.0';
+
+/** Anonymous: `/.well-known/drogue-version` and `/.well-known/drogue-endpoints`. */
+export const wellKnownRoutes: FastifyPluginCallback<{ endpoints: () => Endpoints }> = (app, { endpoints }, done) => {
+  const version = JSON.stringify({ version: API_VERSION });
+  app.get('/.well-known/drogue-version', (_request, reply) => {
+    reply.type(JSON_TYPE).send(version);
+  });
+  app.get('/.well-known/drogue-endpoints', (_request, reply) => {
+    reply.type(JSON_TYPE).send(JSON.stringify(endpoints()));
+  });
+  done();
+};
+
+/** Authenticated: `/api/console/v1alpha1/info`, the endpoints plus `demos`. */
+export const consoleInfoRoutes: FastifyPluginCallback<{ endpoints: () => Endpoints }> = (app, { endpoints }, done) => {
+  app.get('/api/console/v1alpha1/info', (_request, reply) => {
+    reply.type(JSON_TYPE).send(JSON.stringify({ ...endpoints(), demos: [] }));
+  });
+  done();
+};

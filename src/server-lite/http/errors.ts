@@ -1,0 +1,109 @@
+// Every failure leaves the server as `{"error": kind, "message": ...}` (API.md), never fastify's own shape.
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { ErrorKind } from '../../model/resource.js';
+import { ApiError } from '../errors.js';
+
+export const BODY_LIMIT = 1024 * 1024;
+
+export const JSON_TYPE = 'application/json; charset=utf-8';
+
+export function sendError(reply: FastifyReply, status: number, kind: ErrorKind, message: string): void {
+  reply
+    .code(status)
+    .type(JSON_TYPE)
+    .send(JSON.stringify({ error: kind, message }));
+}
+
+/** The request path without the query string (which may carry credentials). */
+export function pathOf(request: FastifyRequest): string {
+  const url = request.raw.url ?? '';
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
+}
+
+function kindOf(status: number): ErrorKind {
+  if (status === 404) return 'NotFound';
+  if (status === 413) return 'PayloadTooLarge';
+  if (status === 401) return 'Unauthorized';
+  if (status === 403) return 'Forbidden';
+  if (status === 409) return 'Conflict';
+  return 'BadRequest';
+}
+
+type ClientError = [status: number, kind: ErrorKind, message: string];
+
+/** The client's mistake behind an error fastify raised, or undefined when it is not one. */
+function clientError(err: FastifyError, request: FastifyRequest): ClientError | undefined {
+  switch (err.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return [400, 'BadRequest', 'the request body is not valid JSON'];
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return [413, 'PayloadTooLarge', `the request body is larger than ${BODY_LIMIT} bytes (1 MiB)`];
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': {
+      const type = request.headers['content-type'];
+      const problem = type
+        ? `unsupported content type ${JSON.stringify(type)}`
+        : 'the request body has no content type';
+      return [415, 'BadRequest', `${problem}: send application/json`];
+    }
+  }
+  const status = err.statusCode;
+  return status !== undefined && status >= 400 && status < 500 ? [status, kindOf(status), err.message] : undefined;
+}
+
+/** Maps thrown errors: ApiError as declared, fastify's client errors to our kinds, anything else to 500. */
+export function errorHandler(logger: Logger) {
+  return (err: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
+    if (err instanceof ApiError) {
+      reply.code(err.status).type(JSON_TYPE).send(JSON.stringify(err.body()));
+      return;
+    }
+    const known = clientError(err, request);
+    if (known) {
+      sendError(reply, ...known);
+      return;
+    }
+    logger.error(
+      {
+        err: { type: err.name, message: err.message, stack: err.stack },
+        method: request.method,
+        path: pathOf(request),
+      },
+      'request failed',
+    );
+    sendError(reply, 500, 'Internal', 'internal error');
+  };
+}
+
+export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): void {
+  sendError(reply, 404, 'NotFound', `no such API: ${request.method} ${pathOf(request)}`);
+}
+
+/** Errors fastify raises before routing (a path that is not valid percent-encoding, an over-long segment). */
+export function frameworkErrors(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const message =
+    err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? 'a path segment of the request is too long'
+      : 'the request path is not valid percent-encoded UTF-8';
+  sendError(reply, 400, 'BadRequest', message);
+}
+
+/** Malformed HTTP on the socket: answer in our shape, then close. */
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  if (socket.writable) {
+    const [status, text, message] =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large', 'the request headers are too large']
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [408, 'Request Timeout', 'the request took too long to arrive']
+          : [400, 'Bad Request', 'malformed HTTP request'];
+    const body = JSON.stringify({ error: 'BadRequest', message });
+    socket.write(
+      `HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
+}

@@ -1,0 +1,122 @@
+// The registry API (API.md "Registry"): applications and their devices, over a RegistryService.
+import type { FastifyPluginCallback, FastifyReply } from 'fastify';
+import { badRequest } from '../errors.js';
+import type { ListOptions, Preconditions, RegistryService } from '../registry/types.js';
+import { JSON_TYPE } from './errors.js';
+
+const BASE = '/api/registry/v1alpha1';
+type AppParams = { Params: { app: string } };
+type DeviceParams = { Params: { app: string; device: string } };
+type ListQuery = { Querystring: Record<string, unknown> };
+
+function appLocation(app: string): string {
+  return `${BASE}/apps/${encodeURIComponent(app)}`;
+}
+
+function deviceLocation(app: string, device: string): string {
+  return `${appLocation(app)}/devices/${encodeURIComponent(device)}`;
+}
+
+function sendJsonText(reply: FastifyReply, text: string): void {
+  reply.type(JSON_TYPE).send(text);
+}
+
+function created(reply: FastifyReply, location: string): void {
+  reply.code(201).header('location', location).send();
+}
+
+function resourceBody(body: unknown): object {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw badRequest('the request body must be a JSON object (the resource)');
+  }
+  return body;
+}
+
+function nonNegativeInteger(query: Record<string, unknown>, name: string): number | undefined {
+  const value = query[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !/^\d{1,9}$/.test(value)) {
+    throw badRequest(`the query parameter "${name}" must be a non-negative integer`);
+  }
+  return Number(value);
+}
+
+function listOptions(query: Record<string, unknown>): ListOptions {
+  const { labels } = query;
+  if (labels !== undefined && typeof labels !== 'string') {
+    throw badRequest('give the query parameter "labels" at most once; join selectors with ","');
+  }
+  return {
+    labels: labels || undefined,
+    limit: nonNegativeInteger(query, 'limit'),
+    offset: nonNegativeInteger(query, 'offset'),
+  };
+}
+
+/** The optional DELETE body `{"preconditions": {"uid": .., "resourceVersion": ..}}`. */
+function preconditionsOf(body: unknown): Preconditions | undefined {
+  if (body === undefined || body === null) return undefined;
+  if (typeof body !== 'object' || Array.isArray(body)) throw badRequest('the DELETE body must be a JSON object');
+  const { preconditions } = body as { preconditions?: unknown };
+  if (preconditions === undefined || preconditions === null) return undefined;
+  if (typeof preconditions !== 'object' || Array.isArray(preconditions)) {
+    throw badRequest('"preconditions" must be an object with "uid" and/or "resourceVersion"');
+  }
+  const { uid, resourceVersion } = preconditions as Record<string, unknown>;
+  for (const [name, value] of [
+    ['uid', uid],
+    ['resourceVersion', resourceVersion],
+  ] as const) {
+    if (value !== undefined && value !== null && typeof value !== 'string') {
+      throw badRequest(`"preconditions.${name}" must be a string`);
+    }
+  }
+  return {
+    ...(uid ? { uid: uid as string } : {}),
+    ...(resourceVersion ? { resourceVersion: resourceVersion as string } : {}),
+  };
+}
+
+export const registryRoutes: FastifyPluginCallback<{ registry: RegistryService }> = (app, { registry }, done) => {
+  app.post(`${BASE}/apps`, (request, reply) => {
+    const { name } = registry.createApp(request.caller, resourceBody(request.body));
+    created(reply, appLocation(name));
+  });
+  app.get<ListQuery>(`${BASE}/apps`, (request, reply) => {
+    sendJsonText(reply, registry.listApps(request.caller, listOptions(request.query)));
+  });
+  app.get<AppParams>(`${BASE}/apps/:app`, (request, reply) => {
+    sendJsonText(reply, registry.getApp(request.caller, request.params.app));
+  });
+  app.put<AppParams>(`${BASE}/apps/:app`, (request, reply) => {
+    registry.updateApp(request.caller, request.params.app, resourceBody(request.body));
+    reply.code(204).send();
+  });
+  app.delete<AppParams>(`${BASE}/apps/:app`, (request, reply) => {
+    registry.deleteApp(request.caller, request.params.app, preconditionsOf(request.body));
+    reply.code(204).send();
+  });
+
+  app.post<AppParams>(`${BASE}/apps/:app/devices`, (request, reply) => {
+    const { app: application } = request.params;
+    const { name } = registry.createDevice(request.caller, application, resourceBody(request.body));
+    created(reply, deviceLocation(application, name));
+  });
+  app.get<AppParams & ListQuery>(`${BASE}/apps/:app/devices`, (request, reply) => {
+    sendJsonText(reply, registry.listDevices(request.caller, request.params.app, listOptions(request.query)));
+  });
+  app.get<DeviceParams>(`${BASE}/apps/:app/devices/:device`, (request, reply) => {
+    sendJsonText(reply, registry.getDevice(request.caller, request.params.app, request.params.device));
+  });
+  app.put<DeviceParams>(`${BASE}/apps/:app/devices/:device`, (request, reply) => {
+    const { app: application, device } = request.params;
+    registry.updateDevice(request.caller, application, device, resourceBody(request.body));
+    reply.code(204).send();
+  });
+  app.delete<DeviceParams>(`${BASE}/apps/:app/devices/:device`, (request, reply) => {
+    const { app: application, device } = request.params;
+    registry.deleteDevice(request.caller, application, device, preconditionsOf(request.body));
+    reply.code(204).send();
+  });
+  done();
+};

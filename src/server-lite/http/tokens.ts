@@ -1,0 +1,28 @@
+// Access tokens of the calling user (API.md "Admin and tokens").
+import type { FastifyPluginCallback } from 'fastify';
+import { badRequest, notFound } from '../errors.js';
+import type { AccessTokens } from '../identity/access-tokens.js';
+
+const BASE = '/api/tokens/v1alpha1';
+
+export const tokenRoutes: FastifyPluginCallback<{ tokens: AccessTokens }> = (app, { tokens }, done) => {
+  app.get(BASE, (request, reply) => {
+    reply.send(tokens.list(request.caller.user));
+  });
+
+  app.post<{ Querystring: { description?: unknown } }>(BASE, (request, reply) => {
+    const { description } = request.query;
+    if (description !== undefined && typeof description !== 'string') {
+      throw badRequest('give the query parameter "description" at most once');
+    }
+    reply.send(tokens.create(request.caller.user, description || undefined));
+  });
+
+  app.delete<{ Params: { prefix: string } }>(`${BASE}/:prefix`, (request, reply) => {
+    if (!tokens.delete(request.caller.user, request.params.prefix)) {
+      throw notFound(`you have no access token with the prefix ${JSON.stringify(request.params.prefix)}`);
+    }
+    reply.code(204).send();
+  });
+  done();
+};

@@ -1,0 +1,77 @@
+// Authentication of API calls (API.md): exactly one kind of credentials per request, checked by pluggable
+// verifiers (access tokens now; an OIDC JWT verifier plugs in as another CredentialVerifier).
+import type { AccessTokens } from './access-tokens.js';
+
+export type Credentials = { kind: 'basic'; username: string; password: string } | { kind: 'bearer'; token: string };
+
+/** Checks credentials; returns the user id, or undefined when they are not valid for this verifier. */
+export interface CredentialVerifier {
+  verify(credentials: Credentials): string | undefined;
+}
+
+export type Authentication = { outcome: 'user'; user: string } | { outcome: 'anonymous' } | { outcome: 'invalid' };
+
+const ANONYMOUS: Authentication = { outcome: 'anonymous' };
+const INVALID: Authentication = { outcome: 'invalid' };
+
+type QueryCredentials = { token?: unknown; username?: unknown; api_key?: unknown };
+
+/**
+ * Credentials from the `Authorization` header or the query (`?token=` / `?username=&api_key=`);
+ * undefined when there are none, 'malformed' when they are incomplete, ambiguous or unreadable.
+ */
+export function extractCredentials(
+  authorization: string | undefined,
+  query: QueryCredentials | undefined,
+): Credentials | undefined | 'malformed' {
+  const inQuery = query !== undefined && (query.token ?? query.username ?? query.api_key) !== undefined;
+  if (authorization !== undefined) return inQuery ? 'malformed' : fromHeader(authorization);
+  return inQuery ? fromQuery(query) : undefined;
+}
+
+function fromHeader(header: string): Credentials | 'malformed' {
+  const space = header.indexOf(' ');
+  if (space < 0) return 'malformed';
+  const scheme = header.slice(0, space).toLowerCase();
+  const value = header.slice(space + 1).trim();
+  if (scheme === 'bearer') return value ? { kind: 'bearer', token: value } : 'malformed';
+  if (scheme !== 'basic') return 'malformed';
+  const decoded = Buffer.from(value, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon <= 0) return 'malformed';
+  return { kind: 'basic', username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+function fromQuery(query: QueryCredentials): Credentials | 'malformed' {
+  const { token, username, api_key } = query;
+  if (token !== undefined) {
+    return typeof token === 'string' && token && username === undefined && api_key === undefined
+      ? { kind: 'bearer', token }
+      : 'malformed';
+  }
+  return typeof username === 'string' && username && typeof api_key === 'string' && api_key
+    ? { kind: 'basic', username, password: api_key }
+    : 'malformed';
+}
+
+export class Authenticator {
+  constructor(private readonly verifiers: readonly CredentialVerifier[]) {}
+
+  authenticate(authorization: string | undefined, query: QueryCredentials | undefined): Authentication {
+    const credentials = extractCredentials(authorization, query);
+    if (credentials === undefined) return ANONYMOUS;
+    if (credentials === 'malformed') return INVALID;
+    for (const verifier of this.verifiers) {
+      const user = verifier.verify(credentials);
+      if (user !== undefined) return { outcome: 'user', user };
+    }
+    return INVALID;
+  }
+}
+
+/** `username:drg_token` (Basic or `?username=&api_key=`): valid when the token exists and belongs to the user. */
+export function accessTokenVerifier(tokens: AccessTokens): CredentialVerifier {
+  return {
+    verify: (c) => (c.kind === 'basic' && tokens.ownerOf(c.password) === c.username ? c.username : undefined),
+  };
+}
