@@ -62,8 +62,16 @@ export async function loadConfig(path: string): Promise<Config> {
   return parseConfig(text, path);
 }
 
+/**
+ * yaml and proper-lockfile are CommonJS. Imported dynamically from the esbuild bundle (code splitting), their
+ * exports sit on `default` only, so take them from there (Node's own import has them there too).
+ */
+async function importYaml(): Promise<typeof import('yaml')> {
+  return (await import('yaml')).default;
+}
+
 export async function parseConfig(text: string, path: string): Promise<Config> {
-  const { parse } = await import('yaml');
+  const { parse } = await importYaml();
   let doc: unknown;
   try {
     doc = parse(text);
@@ -84,7 +92,7 @@ export async function parseConfig(text: string, path: string): Promise<Config> {
  */
 export async function updateConfig<T>(path: string, mutate: (cfg: Config) => T | Promise<T>): Promise<T> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const lockfile = await import('proper-lockfile');
+  const { default: lockfile } = await import('proper-lockfile');
   let release: () => Promise<void>;
   try {
     release = await lockfile.lock(path, {
@@ -107,7 +115,7 @@ export async function updateConfig<T>(path: string, mutate: (cfg: Config) => T |
 }
 
 async function writeConfigAtomically(path: string, cfg: Config): Promise<void> {
-  const { stringify } = await import('yaml');
+  const { stringify } = await importYaml();
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   const handle = await open(tmp, 'wx', 0o600);
   try {
