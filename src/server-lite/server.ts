@@ -1,0 +1,135 @@
+// drg serve's composition and lifecycle: store → identity → registry → HTTP API, and a clean close.
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { adminRoutes } from './http/admin.js';
+import { createHttpApp } from './http/app.js';
+import { authenticate } from './http/auth.js';
+import { consoleInfoRoutes, type Endpoints, wellKnownRoutes } from './http/discovery.js';
+import { registryRoutes } from './http/registry.js';
+import { tokenRoutes } from './http/tokens.js';
+import { AccessTokens } from './identity/access-tokens.js';
+import { Authenticator, accessTokenVerifier } from './identity/authenticator.js';
+import { ADMIN_USER, Users } from './identity/users.js';
+import { SqliteRegistry } from './registry/service.js';
+import { type Db, openStore } from './store/db.js';
+
+export interface ServerOptions {
+  /** HTTP port; 0 picks a free one. */
+  port: number;
+  /** Address (or host name) to listen on. */
+  bind: string;
+  dataDir: string;
+  logger: Logger;
+  /** The MQTT device endpoint's port (opened by the data-plane work, not yet). */
+  mqttPort?: number;
+  /** The MQTT integration's port (opened by the data-plane work, not yet). */
+  mqttIntegrationPort?: number;
+}
+
+export interface RunningServer {
+  /** `http://HOST:PORT`, where HOST is the bind address (loopback for a wildcard bind). */
+  url: string;
+  port: number;
+  users: Users;
+  accessTokens: AccessTokens;
+  /** Stops accepting, lets in-flight requests finish, closes the store. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Why the server could not start, with a one-line message for the user. */
+export class ServerStartError extends Error {
+  constructor(
+    message: string,
+    readonly reason: 'data-dir' | 'address-in-use' | 'listen',
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const { logger } = options;
+  const db = openDataDir(options.dataDir);
+  try {
+    const users = new Users(db);
+    users.ensure(ADMIN_USER);
+    const accessTokens = new AccessTokens(db);
+    const authenticator = new Authenticator([accessTokenVerifier(accessTokens)]);
+    const registry = new SqliteRegistry(db);
+
+    let endpoints: Endpoints = {};
+    const currentEndpoints = () => endpoints;
+    const app = createHttpApp(logger);
+    app.register(wellKnownRoutes, { endpoints: currentEndpoints });
+    app.register((api, _opts, done) => {
+      api.addHook('onRequest', authenticate(authenticator));
+      api.register(consoleInfoRoutes, { endpoints: currentEndpoints });
+      api.register(adminRoutes);
+      api.register(tokenRoutes, { tokens: accessTokens });
+      api.register(registryRoutes, { registry });
+      done();
+    });
+
+    try {
+      await app.listen({ port: options.port, host: options.bind });
+    } catch (err) {
+      await app.close();
+      throw listenError(err, options);
+    }
+    const port = (app.server.address() as AddressInfo).port;
+    const url = `http://${urlHost(options.bind)}:${port}`;
+    endpoints = { api: url, registry: { url } };
+
+    let closing: Promise<void> | undefined;
+    const close = () => {
+      closing ??= app.close().finally(() => db.close());
+      return closing;
+    };
+    return { url, port, users, accessTokens, close };
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+function openDataDir(dataDir: string): Db {
+  try {
+    return openStore(dataDir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'EACCES' || code === 'EPERM'
+        ? 'permission denied'
+        : code === 'EROFS'
+          ? 'read-only file system'
+          : code === 'ENOTDIR' || code === 'EEXIST'
+            ? 'a part of the path is not a directory'
+            : code === 'SQLITE_CANTOPEN'
+              ? 'cannot create or open the database file in it'
+              : (err as Error).message;
+    throw new ServerStartError(`cannot use the data directory ${dataDir}: ${why}`, 'data-dir', { cause: err });
+  }
+}
+
+function listenError(err: unknown, { port, bind }: ServerOptions): ServerStartError {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') {
+    return new ServerStartError(`port ${port} on ${bind} is already in use`, 'address-in-use', { cause: err });
+  }
+  const why =
+    code === 'EADDRNOTAVAIL'
+      ? 'the address is not available on this machine'
+      : code === 'ENOTFOUND'
+        ? 'unknown host name'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : (err as Error).message;
+  return new ServerStartError(`cannot listen on ${bind} port ${port}: ${why}`, 'listen', { cause: err });
+}
+
+/** The host part of the URL clients use: loopback for a wildcard bind, brackets around IPv6. */
+function urlHost(bind: string): string {
+  if (bind === '0.0.0.0' || bind === '') return '127.0.0.1';
+  if (bind === '::') return '[::1]';
+  return bind.includes(':') ? `[${bind}]` : bind;
+}

@@ -1,0 +1,45 @@
+// An in-process drg serve (startServer) on an ephemeral port in a temp dir, with its logs captured.
+import { join } from 'node:path';
+import pino from 'pino';
+import { ADMIN_USER } from '../../src/server-lite/identity/users.js';
+import { type RunningServer, startServer } from '../../src/server-lite/server.js';
+import { tempDir } from './serve.js';
+
+export interface TestServer {
+  server: RunningServer;
+  url: string;
+  dataDir: string;
+  /** An access token of `admin`. */
+  token: string;
+  /** `Authorization` header value for `admin` with that token. */
+  authorization: string;
+  logs: () => string;
+  close: () => Promise<void>;
+}
+
+export function basic(user: string, secret: string): string {
+  return `Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}`;
+}
+
+export async function startTestServer(dataDir = join(tempDir('drg-http-'), 'data')): Promise<TestServer> {
+  let logs = '';
+  const logger = pino(
+    { level: 'debug' },
+    {
+      write: (line: string) => {
+        logs += line;
+      },
+    },
+  );
+  const server = await startServer({ port: 0, bind: '127.0.0.1', dataDir, logger });
+  const { token } = server.accessTokens.create(ADMIN_USER, 'test');
+  return {
+    server,
+    url: server.url,
+    dataDir,
+    token,
+    authorization: basic(ADMIN_USER, token),
+    logs: () => logs,
+    close: () => server.close(),
+  };
+}
