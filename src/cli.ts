@@ -1,7 +1,9 @@
 // drg: builds the command tree. Command modules are imported lazily, inside the action that needs them,
 // so `drg --version` and `drg get apps` load only what they use.
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { CliError } from './output/errors.js';
+import { argvWantsJson } from './output/format.js';
+import { printMessage } from './output/render.js';
 import { VERSION } from './version.js';
 
 /** Options every command accepts, before or after the subcommand. */
@@ -18,7 +20,8 @@ function globals(cmd: Command): GlobalOptions {
   return cmd.optsWithGlobals() as GlobalOptions;
 }
 
-export function buildProgram(): Command {
+/** `jsonErrors`: failures are reported as a JSON document on stdout (`-o json`), so commander stays quiet. */
+export function buildProgram(options: { jsonErrors?: boolean } = {}): Command {
   const program = new Command('drg')
     .description('Drogue IoT Cloud from the command line, and a local Drogue Cloud with `drg serve`')
     .version(VERSION, '-V, --version', 'print the client version')
@@ -28,8 +31,9 @@ export function buildProgram(): Command {
     .addOption(new Option('--application <name>').hideHelp())
     .option('-o, --output <format>', 'output format: table, wide, json, yaml, name')
     .option('-v, --verbose', 'show details of errors')
-    .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ outputError: (str, write) => write(str) });
+    .showHelpAfterError(options.jsonErrors ? false : '(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ outputError: (str, write) => (options.jsonErrors ? undefined : write(str)) });
 
   program
     .command('serve')
@@ -64,28 +68,42 @@ export function buildProgram(): Command {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
+  const json = argvWantsJson(argv.slice(2));
+  const program = buildProgram({ jsonErrors: json });
   try {
     await program.parseAsync(argv);
   } catch (err) {
     const verbose = argv.includes('-v') || argv.includes('--verbose');
-    reportError(err, verbose);
+    reportError(err, { verbose, json });
   }
 }
 
-function reportError(err: unknown, verbose: boolean): void {
-  if (err instanceof CliError) {
-    process.stderr.write(`error: ${err.message}\n`);
-    if (err.options.hint) process.stderr.write(`${err.options.hint}\n`);
-    if (verbose && err.stack) process.stderr.write(`${err.stack}\n`);
-    process.exitCode = err.exitCode;
+/**
+ * One line on stderr (`error: ...`, then a hint), or with `-o json` exactly one failure document on stdout
+ * (`{"status":"failure","message":..,"http_status"?:..}`). The stack only with -v.
+ */
+function reportError(err: unknown, { verbose, json }: { verbose: boolean; json: boolean }): void {
+  if (err instanceof CommanderError) {
+    // commander already printed help, the version, or its usage error (unless -o json).
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
+      process.exitCode = err.exitCode;
+      return;
+    }
+    if (json) printMessage('json', { status: 'failure', message: err.message.replace(/^error: /, '') });
+    process.exitCode = 2;
     return;
   }
+  const known = err instanceof CliError;
   const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`error: ${message}\n`);
+  if (json) {
+    printMessage('json', { status: 'failure', message, httpStatus: known ? err.httpStatus : undefined });
+  } else {
+    process.stderr.write(`error: ${message}\n`);
+    if (known && err.options.hint) process.stderr.write(`${err.options.hint}\n`);
+    else if (!known && !verbose) process.stderr.write('(run with -v for details)\n');
+  }
   if (verbose && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
-  else process.stderr.write('(run with -v for details)\n');
-  process.exitCode = 1;
+  process.exitCode = known ? err.exitCode : 1;
 }
 
 await main(process.argv);
