@@ -1,0 +1,69 @@
+// One application or device addressed by a command, and the read-modify-write every in-place change uses.
+import { appSubject, deviceSubject, type RegistryClient } from '../client/registry.js';
+import type { Device, Resource } from '../model/resource.js';
+import { CliError } from '../output/errors.js';
+import { sameContent } from './apply.js';
+import type { ResourceKind } from './validate.js';
+
+export interface Target {
+  kind: ResourceKind;
+  /** The application; for an application target, its own name. */
+  app: string;
+  name: string;
+}
+
+export const appTarget = (name: string): Target => ({ kind: 'application', app: name, name });
+export const deviceTarget = (app: string, name: string): Target => ({ kind: 'device', app, name });
+
+/** `application/NAME` or `device/NAME`, as messages name them (like kubectl). */
+export function targetName(t: Target): string {
+  return `${t.kind}/${t.name}`;
+}
+
+export function targetSubject(t: Target): string {
+  return t.kind === 'application' ? appSubject(t.name) : deviceSubject(t.app, t.name);
+}
+
+export function readTarget(registry: RegistryClient, t: Target): Promise<Resource> {
+  return t.kind === 'application' ? registry.getApp(t.name) : registry.getDevice(t.app, t.name);
+}
+
+/** PUT; the uid and resourceVersion in `r` make a stale write a 409. */
+export function writeTarget(registry: RegistryClient, t: Target, r: Resource): Promise<void> {
+  return t.kind === 'application' ? registry.updateApp(r) : registry.updateDevice(t.app, r as Device);
+}
+
+export type ChangeOutcome = 'updated' | 'unchanged';
+
+/**
+ * Reads the resource, applies `modify` and writes the result back with the resourceVersion it was read with,
+ * so a change someone else made in between is a conflict (409), never silently overwritten nor retried.
+ * Nothing is written when `modify` changes nothing.
+ */
+export async function readModifyWrite(
+  registry: RegistryClient,
+  t: Target,
+  modify: (current: Resource) => Resource,
+): Promise<ChangeOutcome> {
+  const current = await readTarget(registry, t);
+  const next = modify(current);
+  if (sameContent(current, next)) return 'unchanged';
+  try {
+    await writeTarget(registry, t, next);
+  } catch (err) {
+    throw asConflict(err, `${targetSubject(t)} was changed by someone else while drg was updating it`, {
+      hint: 'nothing was changed: run the command again',
+    });
+  }
+  return 'updated';
+}
+
+export function isHttpStatus(err: unknown, status: number): err is CliError {
+  return err instanceof CliError && err.httpStatus === status;
+}
+
+/** A 409 from `err` as a CliError with `message` (keeping its status for `-o json`); other errors as they are. */
+export function asConflict(err: unknown, message: string, options: { hint?: string } = {}): unknown {
+  if (!isHttpStatus(err, 409)) return err;
+  return new CliError(message, { ...err.options, ...options });
+}
