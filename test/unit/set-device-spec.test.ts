@@ -12,6 +12,9 @@ import {
   withGateway,
 } from '../../src/resources/device-spec.js';
 
+/** spec.authentication.credentials of a device. */
+const authCredentials = (d: Device) => (d.spec?.authentication as { credentials: unknown[] } | undefined)?.credentials;
+
 const device = (spec?: Record<string, unknown>): Device => ({
   metadata: { name: 'd1', application: 'app1', resourceVersion: 'rv1' },
   ...(spec ? { spec } : {}),
@@ -47,7 +50,7 @@ test('a new pass replaces the old one; other credentials stay in place', () => {
   assert.deepEqual(next.spec?.authentication, { credentials: [{ pass: { sha512: '$6$n$h' } }, user] });
   assert.deepEqual(next.spec?.credentials, { credentials: [user, { pass: { sha512: '$6$n$h' } }] });
   assert.deepEqual(next.spec?.core, { disabled: false });
-  assert.deepEqual((before.spec?.authentication as { credentials: unknown[] }).credentials.length, 3, 'input kept');
+  assert.equal(authCredentials(before)?.length, 3, 'input kept');
 });
 
 test('a user credential replaces the one with the same username only', () => {
@@ -61,13 +64,13 @@ test('a user credential replaces the one with the same username only', () => {
     },
   });
   const next = withCredential(before, passwordCredential('$6$s$h', 'u2'));
-  assert.deepEqual((next.spec?.authentication as { credentials: unknown[] }).credentials, [
+  assert.deepEqual(authCredentials(next), [
     { user: { username: 'u1', password: 'a', unique: true } },
     { user: { username: 'u2', password: { sha512: '$6$s$h' }, unique: false } },
     { pass: 'p' },
   ]);
   const added = withCredential(before, passwordCredential('$6$s$h', 'u3'));
-  assert.equal((added.spec?.authentication as { credentials: unknown[] }).credentials.length, 4);
+  assert.equal(authCredentials(added)?.length, 4);
 });
 
 test('psk: text keys are base64-encoded, base64 keys are checked and kept; one psk at a time', () => {
@@ -77,9 +80,7 @@ test('psk: text keys are base64-encoded, base64 keys are checked and kept; one p
   assert.throws(() => pskCredential(''), UsageError);
   const once = withCredential(device(), pskCredential('k1'));
   const twice = withCredential(once, pskCredential('k2'));
-  assert.deepEqual((twice.spec?.authentication as { credentials: unknown[] }).credentials, [
-    { psk: { key: Buffer.from('k2').toString('base64') } },
-  ]);
+  assert.deepEqual(authCredentials(twice), [{ psk: { key: Buffer.from('k2').toString('base64') } }]);
 });
 
 test('malformed credential sections are an error, not overwritten', () => {
