@@ -62,4 +62,12 @@ export const migrations: Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    description: 'pending ownership transfers of applications',
+    sql: `
+      -- The user an application's owner offered it to (PUT .../transfer-ownership), until accepted or cancelled.
+      ALTER TABLE applications ADD COLUMN transfer_to TEXT;
+    `,
+  },
 ];
