@@ -55,7 +55,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     users.ensure(ADMIN_USER);
     const accessTokens = new AccessTokens(db);
     const authenticator = new Authenticator([accessTokenVerifier(accessTokens)]);
-    const registry = new SqliteRegistry(db);
+    const registry = new SqliteRegistry(db, { userExists: (user) => users.exists(user) });
 
     let endpoints: Endpoints = {};
     const currentEndpoints = () => endpoints;
@@ -64,7 +64,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     app.register((api, _opts, done) => {
       api.addHook('onRequest', authenticate(authenticator));
       api.register(consoleInfoRoutes, { endpoints: currentEndpoints });
-      api.register(adminRoutes);
+      api.register(adminRoutes, { registry });
       api.register(tokenRoutes, { tokens: accessTokens });
       api.register(registryRoutes, { registry });
       done();

@@ -602,7 +602,7 @@ describe('SqliteRegistry', () => {
       reg.createApp(alice, { metadata: { name: 'shared' } });
       reg.createApp(alice, { metadata: { name: 'private' } });
       reg.createApp(sam, { metadata: { name: 'sams' } });
-      reg.setMembers('shared', { rita: { role: 'reader' }, manny: { role: 'manager' }, ada: { role: 'admin' } });
+      reg.setMembers(alice, 'shared', { rita: { role: 'reader' }, manny: { role: 'manager' }, ada: { role: 'admin' } });
       reg.createDevice(alice, 'shared', { metadata: { name: 'd1' } });
       reg.createDevice(alice, 'private', { metadata: { name: 'd1' } });
     });
@@ -672,19 +672,19 @@ describe('SqliteRegistry', () => {
 
     test('members: read back, roles validated, resourceVersion locked and bumped', () => {
       const before = app(alice, 'shared');
-      const members = reg.getMembers('shared');
+      const members = reg.getMembers(alice, 'shared');
       assert.equal(members.resourceVersion, before.metadata.resourceVersion);
       assert.deepEqual(members.members, {
         ada: { role: 'admin' },
         manny: { role: 'manager' },
         rita: { role: 'reader' },
       });
-      rejects(() => reg.setMembers('shared', { sam: { role: 'owner' } }), 400, 'BadRequest');
-      rejects(() => reg.setMembers('shared', { sam: 'reader' }), 400, 'BadRequest');
-      rejects(() => reg.setMembers('shared', { sam: { role: 'reader' } }, 'stale'), 409, 'OptimisticLockFailed');
-      rejects(() => reg.setMembers('nope', {}), 404, 'NotFound');
-      reg.setMembers('shared', { sam: { role: 'reader' } }, members.resourceVersion);
-      assert.deepEqual(reg.getMembers('shared').members, { sam: { role: 'reader' } });
+      rejects(() => reg.setMembers(alice, 'shared', { sam: { role: 'owner' } }), 400, 'BadRequest');
+      rejects(() => reg.setMembers(alice, 'shared', { sam: 'reader' }), 400, 'BadRequest');
+      rejects(() => reg.setMembers(alice, 'shared', { sam: { role: 'reader' } }, 'stale'), 409, 'OptimisticLockFailed');
+      rejects(() => reg.setMembers(alice, 'nope', {}), 404, 'NotFound');
+      reg.setMembers(alice, 'shared', { sam: { role: 'reader' } }, members.resourceVersion);
+      assert.deepEqual(reg.getMembers(alice, 'shared').members, { sam: { role: 'reader' } });
       assert.notEqual(app(alice, 'shared').metadata.resourceVersion, before.metadata.resourceVersion);
       assert.equal(app(sam, 'shared').metadata.name, 'shared');
       rejects(() => reg.getApp(rita, 'shared'), 403, 'Forbidden');
@@ -758,7 +758,7 @@ describe('SqliteRegistry', () => {
 
   test('data persists across reopening the store', () => {
     reg.createApp(alice, { metadata: { name: 'app1', labels: { env: 'prod' } } });
-    reg.setMembers('app1', { rita: { role: 'reader' } });
+    reg.setMembers(alice, 'app1', { rita: { role: 'reader' } });
     reg.createDevice(alice, 'app1', { metadata: { name: 'd1', labels: { tier: 'gold' } }, spec: { s: 1 } });
     reg.createDevice(alice, 'app1', { metadata: { name: 'd2', finalizers: ['f'] } });
     reg.deleteDevice(alice, 'app1', 'd2');

@@ -1,9 +1,60 @@
-// The admin API: who am I (members and ownership transfer come with the registry's member support).
+// The admin API (API.md "Admin and tokens"): who am I, application members, ownership transfer.
 import type { FastifyPluginCallback } from 'fastify';
+import { badRequest } from '../errors.js';
+import type { SqliteRegistry } from '../registry/service.js';
 
-export const adminRoutes: FastifyPluginCallback = (app, _opts, done) => {
+const APPS = '/api/admin/v1alpha1/apps/:app';
+type AppParams = { Params: { app: string } };
+
+function objectBody(body: unknown, shape: string): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw badRequest(`the request body must be a JSON object: ${shape}`);
+  }
+  return body as Record<string, unknown>;
+}
+
+export const adminRoutes: FastifyPluginCallback<{ registry: SqliteRegistry }> = (app, { registry }, done) => {
   app.get('/api/admin/v1alpha1/user/whoami', (request, reply) => {
     reply.send({ id: request.caller.user });
+  });
+
+  app.get<AppParams>(`${APPS}/members`, (request, reply) => {
+    reply.send(registry.getMembers(request.caller, request.params.app));
+  });
+
+  app.put<AppParams>(`${APPS}/members`, (request, reply) => {
+    const { resourceVersion, members } = objectBody(
+      request.body,
+      '{"resourceVersion": "..", "members": {"<user>": {"role": "reader|manager|admin"}}}',
+    );
+    if (resourceVersion !== undefined && resourceVersion !== null && typeof resourceVersion !== 'string') {
+      throw badRequest('resourceVersion must be a string');
+    }
+    registry.setMembers(request.caller, request.params.app, members, resourceVersion || undefined);
+    reply.code(204).send();
+  });
+
+  app.put<AppParams>(`${APPS}/transfer-ownership`, (request, reply) => {
+    const { newUser } = objectBody(request.body, '{"newUser": "<user>"}');
+    if (typeof newUser !== 'string') throw badRequest('newUser must name a user');
+    registry.transferOwnership(request.caller, request.params.app, newUser);
+    reply.code(202).send();
+  });
+
+  app.get<AppParams>(`${APPS}/transfer-ownership`, (request, reply) => {
+    const newUser = registry.getTransfer(request.caller, request.params.app);
+    if (newUser === undefined) reply.code(204).send();
+    else reply.send({ newUser });
+  });
+
+  app.delete<AppParams>(`${APPS}/transfer-ownership`, (request, reply) => {
+    registry.cancelTransfer(request.caller, request.params.app);
+    reply.code(204).send();
+  });
+
+  app.put<AppParams>(`${APPS}/accept-ownership`, (request, reply) => {
+    registry.acceptOwnership(request.caller, request.params.app);
+    reply.code(204).send();
   });
   done();
 };

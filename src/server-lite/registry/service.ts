@@ -27,6 +27,8 @@ type Role = 'owner' | MemberRole;
 const MEMBER_ROLES: ReadonlySet<string> = new Set(['reader', 'manager', 'admin']);
 const CAN_WRITE: ReadonlySet<Role> = new Set(['owner', 'admin', 'manager']);
 const CAN_DELETE_APP: ReadonlySet<Role> = new Set(['owner', 'admin']);
+const CAN_ADMINISTER: ReadonlySet<Role> = CAN_DELETE_APP;
+const OWNER: ReadonlySet<Role> = new Set(['owner']);
 
 /** The finalizer that keeps a deleted application while soft-deleted devices remain. */
 export const HAS_DEVICES = 'has-devices';
@@ -39,6 +41,8 @@ export interface SqliteRegistryOptions {
   /** Called after each committed change; must not throw. */
   onChange?: (change: RegistryChange) => void;
   now?: () => Date;
+  /** Whether a user exists; when given, new members and transfer targets must. */
+  userExists?: (user: string) => boolean;
 }
 
 interface AppRow {
@@ -46,6 +50,8 @@ interface AppRow {
   owner: string;
   deleting: number;
   doc: string;
+  /** The user a pending ownership transfer is offered to. */
+  transfer_to: string | null;
   /** The caller's member role, if any. */
   role: MemberRole | null;
 }
@@ -59,7 +65,7 @@ interface DeviceRow {
 function prepare(db: Db) {
   return {
     app: db.prepare<[string, string], AppRow>(
-      `SELECT a.id, a.owner, a.deleting, a.doc, m.role FROM applications a
+      `SELECT a.id, a.owner, a.deleting, a.doc, a.transfer_to, m.role FROM applications a
        LEFT JOIN application_members m ON m.app_id = a.id AND m.user = ? WHERE a.name = ?`,
     ),
     insertApp: db.prepare<[string, string, string]>(
@@ -78,6 +84,8 @@ function prepare(db: Db) {
       'INSERT INTO application_members (app_id, user, role) VALUES (?, ?, ?)',
     ),
     deleteMembers: db.prepare<[number]>('DELETE FROM application_members WHERE app_id = ?'),
+    setTransfer: db.prepare<[string | null, number]>('UPDATE applications SET transfer_to = ? WHERE id = ?'),
+    setOwner: db.prepare<[string, number]>('UPDATE applications SET owner = ?, transfer_to = NULL WHERE id = ?'),
 
     readableDevice: db
       .prepare<[string, string, string, string], string>(
@@ -217,22 +225,21 @@ export class SqliteRegistry implements RegistryService {
     });
   }
 
-  // ---- members (for the admin API; not part of the resource JSON)
+  // ---- members and ownership (for the admin API; not part of the resource JSON)
 
-  /** The members of an application and the resourceVersion to send back when changing them. */
-  getMembers(app: string): { resourceVersion: string; members: Members } {
-    const row = this.sql.app.get('', app);
-    if (!row) throw notFound(`application "${app}" not found`);
+  /** The members of an application and the resourceVersion to send back when changing them. Owner and admins. */
+  getMembers(caller: Caller, app: string): { resourceVersion: string; members: Members } {
+    const row = this.appFor(caller, app, CAN_ADMINISTER);
     const members: Members = {};
     for (const m of this.sql.members.all(row.id)) members[m.user] = { role: m.role };
     return { resourceVersion: (JSON.parse(row.doc) as StoredResource).metadata.resourceVersion, members };
   }
 
   /**
-   * Replaces the members of an application; a new application resourceVersion results.
+   * Replaces the members of an application (owner and admins); a new application resourceVersion results.
    * A non-empty `resourceVersion` that differs from the application's → 409.
    */
-  setMembers(app: string, members: unknown, resourceVersion?: string): void {
+  setMembers(caller: Caller, app: string, members: unknown, resourceVersion?: string): void {
     if (!isObject(members)) throw badRequest('members must be an object');
     for (const [user, entry] of Object.entries(members)) {
       if (user === '' || !isObject(entry) || typeof entry.role !== 'string' || !MEMBER_ROLES.has(entry.role)) {
@@ -240,16 +247,53 @@ export class SqliteRegistry implements RegistryService {
       }
     }
     this.write((changes) => {
-      const row = this.sql.app.get('', app);
-      if (!row) throw notFound(`application "${app}" not found`);
+      const row = this.appFor(caller, app, CAN_ADMINISTER);
       const current = JSON.parse(row.doc) as StoredResource;
       checkPreconditions(current, { resourceVersion });
+      const before = new Set(this.sql.members.all(row.id).map((m) => m.user));
+      for (const user of Object.keys(members)) if (!before.has(user)) this.requireUser(user);
       this.sql.deleteMembers.run(row.id);
       for (const [user, entry] of Object.entries(members as Members))
         this.sql.insertMember.run(row.id, user, entry.role);
       const next = { ...current, metadata: { ...current.metadata, resourceVersion: randomUUID() } };
       this.sql.updateApp.run(serialize(next), row.deleting, row.id);
       changes.push({ kind: 'application', application: app, op: 'updated' });
+    });
+  }
+
+  /** Offers the application to `newUser` (owner only); replaces a pending offer. */
+  transferOwnership(caller: Caller, app: string, newUser: string): void {
+    if (newUser === '') throw badRequest('newUser must name a user');
+    this.write(() => {
+      const row = this.appFor(caller, app, OWNER);
+      if (newUser === row.owner) throw badRequest(`${newUser} already owns application "${app}"`);
+      this.requireUser(newUser);
+      this.sql.setTransfer.run(newUser, row.id);
+    });
+  }
+
+  /** The user a pending transfer is offered to, if any: for the owner and that user. */
+  getTransfer(caller: Caller, app: string): string | undefined {
+    return this.appForTransfer(caller, app).transfer_to ?? undefined;
+  }
+
+  /** Withdraws (owner) or declines (the offered user) a pending transfer; nothing pending is fine. */
+  cancelTransfer(caller: Caller, app: string): void {
+    this.write(() => {
+      const row = this.appForTransfer(caller, app);
+      if (row.transfer_to !== null) this.sql.setTransfer.run(null, row.id);
+    });
+  }
+
+  /** The offered user takes ownership; members stay as they are. */
+  acceptOwnership(caller: Caller, app: string): void {
+    this.write(() => {
+      const row = this.sql.app.get(caller.user ?? '', app);
+      if (!row) throw notFound(`application "${app}" not found`);
+      if (!caller.user || row.transfer_to !== caller.user) {
+        throw forbidden(`no transfer of application "${app}" to you is pending`);
+      }
+      this.sql.setOwner.run(caller.user, row.id);
     });
   }
 
@@ -354,6 +398,21 @@ export class SqliteRegistry implements RegistryService {
     if (!role) throw forbidden(`no access to application "${app}"`);
     if (roles && !roles.has(role)) throw forbidden(`the ${role} of application "${app}" may not do this`);
     return row;
+  }
+
+  /** Rejects an unknown user (a typo would otherwise grant or offer nothing, silently). */
+  private requireUser(user: string): void {
+    if (this.options.userExists && !this.options.userExists(user)) {
+      throw badRequest(`unknown user ${JSON.stringify(user)}`);
+    }
+  }
+
+  /** The application for a transfer call: its owner or the user a pending transfer is offered to, else 403. */
+  private appForTransfer(caller: Caller, app: string): AppRow {
+    const row = this.sql.app.get(caller.user ?? '', app);
+    if (!row) throw notFound(`application "${app}" not found`);
+    if (caller.user && row.transfer_to === caller.user) return row;
+    return this.appFor(caller, app, OWNER);
   }
 
   /** The application for a device call: 404 unless readable, 403 unless the caller has one of `roles` (default: any). */
