@@ -25,7 +25,7 @@ export function buildProgram(options: { jsonErrors?: boolean } = {}): Command {
   const program = new Command('drg')
     .description('Drogue IoT Cloud from the command line, and a local Drogue Cloud with `drg serve`')
     .version(VERSION, '-V, --version', 'print the client version')
-    .option('--config <file>', 'config file (env DRGCFG, default ~/.config/drg_config.yaml)')
+    .option('-C, --config <file>', 'config file (env DRGCFG, default ~/.config/drg_config.yaml)')
     .option('-c, --context <name>', 'context to use instead of the active one (env DRG_CONTEXT)')
     .option('-a, --app <name>', "application (env DRG_APP, default: the context's default app)")
     .addOption(new Option('--application <name>').hideHelp())
@@ -64,7 +64,197 @@ export function buildProgram(options: { jsonErrors?: boolean } = {}): Command {
       });
     });
 
+  addSessionCommands(program);
+  addContextCommands(program);
+  addResourceCommands(program);
+
   return program;
+}
+
+/** Repeatable option values (`-l a=b -l c=d`). */
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+const APP_NAMES = ['app', 'apps', 'application', 'applications'];
+const DEVICE_NAMES = ['device', 'devices'];
+
+function addSessionCommands(program: Command): void {
+  program
+    .command('version')
+    .description("print the client's version, and the server's when a context is configured")
+    .action(async (_opts, cmd: Command) => {
+      const { version } = await import('./commands/version.js');
+      await version(globals(cmd));
+    });
+
+  program
+    .command('login')
+    .description('log in to a Drogue Cloud and store the context (named "default", or -c NAME)')
+    .argument('<url>', 'the cluster API URL')
+    .option('--access-token <user:token>', 'an API access token (see `drg create token`)')
+    .option('-t, --token <refresh-token>', 'an OIDC refresh token (not yet supported)')
+    .option('-k, --keep-current', 'do not make the new context the active one')
+    .action(async (url: string, opts, cmd: Command) => {
+      const { login } = await import('./commands/login.js');
+      await login(globals(cmd), url, opts);
+    });
+
+  const whoami = program
+    .command('whoami')
+    .description('print the user and the cluster of the context')
+    .option('-t, --token', 'print only the token of the context')
+    .option('-e, --endpoints [name]', 'same as `whoami endpoints [name]`')
+    .action(async (opts, cmd: Command) => {
+      const commands = await import('./commands/whoami.js');
+      if (opts.endpoints !== undefined) {
+        await commands.whoamiEndpoints(globals(cmd), opts.endpoints === true ? undefined : opts.endpoints);
+      } else {
+        await commands.whoami(globals(cmd), opts);
+      }
+    });
+  whoami
+    .command('endpoints')
+    .alias('endpoint')
+    .description("list the cluster's endpoints, or print one")
+    .argument('[name]', 'an endpoint, e.g. registry or mqtt')
+    .action(async (name: string | undefined, _opts, cmd: Command) => {
+      const { whoamiEndpoints } = await import('./commands/whoami.js');
+      await whoamiEndpoints(globals(cmd), name);
+    });
+}
+
+function addContextCommands(program: Command): void {
+  const config = program.command('config').alias('context').description('manage the contexts in the drg config file');
+  config
+    .command('list')
+    .description('list the contexts (* marks the active one)')
+    .action(async (_opts, cmd: Command) => {
+      const { listContexts } = await import('./commands/context.js');
+      await listContexts(globals(cmd));
+    });
+  config
+    .command('show')
+    .description('print the config (token secrets redacted)')
+    .option('--active', 'only the active context (or the one chosen with -c)')
+    .action(async (opts, cmd: Command) => {
+      const { showConfig } = await import('./commands/context.js');
+      await showConfig(globals(cmd), opts);
+    });
+  config
+    .command('default-context')
+    .description('make a context the active one')
+    .argument('<name>')
+    .action(async (name: string, _opts, cmd: Command) => {
+      const { setDefaultContext } = await import('./commands/context.js');
+      await setDefaultContext(globals(cmd), name);
+    });
+  config
+    .command('delete')
+    .alias('remove')
+    .description('delete a context')
+    .argument('<name>')
+    .action(async (name: string, _opts, cmd: Command) => {
+      const { deleteContext } = await import('./commands/context.js');
+      await deleteContext(globals(cmd), name);
+    });
+  config
+    .command('default-app')
+    .description('set the default application of the context (the active one, or -c NAME)')
+    .argument('<app>')
+    .action(async (app: string, _opts, cmd: Command) => {
+      const { setDefaultApp } = await import('./commands/context.js');
+      await setDefaultApp(globals(cmd), app);
+    });
+  config
+    .command('rename')
+    .description('rename a context')
+    .argument('<name>')
+    .argument('<new-name>')
+    .action(async (from: string, to: string, _opts, cmd: Command) => {
+      const { renameContext } = await import('./commands/context.js');
+      await renameContext(globals(cmd), from, to);
+    });
+  config
+    .command('create', { hidden: true })
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action(() => {
+      throw new CliError('contexts are created by `drg login URL` (or `drg serve`)');
+    });
+}
+
+/** `-s/--spec JSON` (drg 0.11 also spelled it `--data`). */
+function specOptions(cmd: Command): Command {
+  return cmd
+    .option('-s, --spec <json>', 'the spec, as a JSON object')
+    .addOption(new Option('--data <json>').hideHelp())
+    .option(
+      '-f, --filename <file>',
+      'the whole resource from a JSON or YAML file (- for stdin); the name comes from it',
+    );
+}
+
+function addResourceCommands(program: Command): void {
+  const create = program.command('create').alias('add').description('create an application or a device');
+  specOptions(create.command('app').aliases(APP_NAMES.slice(1)).description('create an application'))
+    .argument('[name]')
+    .option('-l, --labels <key=value,...>', 'labels to set', collect)
+    .action(async (name: string | undefined, opts, cmd: Command) => {
+      const { createApp } = await import('./commands/create.js');
+      await createApp(globals(cmd), name, { ...opts, spec: opts.spec ?? opts.data });
+    });
+  specOptions(create.command('device').aliases(DEVICE_NAMES.slice(1)).description('create a device in the application'))
+    .argument('[name]')
+    .option('-l, --labels <key=value,...>', 'labels to set', collect)
+    .action(async (name: string | undefined, opts, cmd: Command) => {
+      const { createDevice } = await import('./commands/create.js');
+      await createDevice(globals(cmd), name, { ...opts, spec: opts.spec ?? opts.data });
+    });
+
+  const get = program.command('get').description('show applications or devices');
+  get
+    .command('app')
+    .aliases(APP_NAMES.slice(1))
+    .description('list the applications you can read, or show one')
+    .argument('[name]')
+    .option('-l, --labels <selector>', 'only those matching the label selector (e.g. env=prod,!legacy)', collect)
+    .action(async (name: string | undefined, opts, cmd: Command) => {
+      const { getApps } = await import('./commands/get.js');
+      await getApps(globals(cmd), name, opts);
+    });
+  get
+    .command('device')
+    .aliases(DEVICE_NAMES.slice(1))
+    .description("list the application's devices, or show one")
+    .argument('[name]')
+    .option('-l, --labels <selector>', 'only those matching the label selector (e.g. env=prod,!legacy)', collect)
+    .action(async (name: string | undefined, opts, cmd: Command) => {
+      const { getDevices } = await import('./commands/get.js');
+      await getDevices(globals(cmd), name, opts);
+    });
+
+  const del = program.command('delete').description('delete an application or a device');
+  del
+    .command('app')
+    .aliases(APP_NAMES.slice(1))
+    .description('delete an application and its devices')
+    .argument('<name>')
+    .option('--ignore-missing', 'succeed if it does not exist')
+    .action(async (name: string, opts, cmd: Command) => {
+      const { deleteApp } = await import('./commands/delete.js');
+      await deleteApp(globals(cmd), name, opts);
+    });
+  del
+    .command('device')
+    .aliases(DEVICE_NAMES.slice(1))
+    .description('delete a device')
+    .argument('<name>')
+    .option('--ignore-missing', 'succeed if it does not exist')
+    .action(async (name: string, opts, cmd: Command) => {
+      const { deleteDevice } = await import('./commands/delete.js');
+      await deleteDevice(globals(cmd), name, opts);
+    });
 }
 
 async function main(argv: string[]): Promise<void> {

@@ -56,9 +56,14 @@ export function resolveContext(globals: GlobalOptions, config: Config): Context 
   return context;
 }
 
+/** The application given explicitly: `-a/--app/--application`, else `$DRG_APP`. */
+export function explicitApp(globals: GlobalOptions): string | undefined {
+  return globals.app || globals.application || process.env.DRG_APP || undefined;
+}
+
 /** The application from the flags, `$DRG_APP` or the context; undefined when none is set. Validated. */
 export function resolveApp(globals: GlobalOptions, context: Context | undefined): string | undefined {
-  const app = globals.app || globals.application || process.env.DRG_APP || context?.default_app || undefined;
+  const app = explicitApp(globals) ?? (context?.default_app || undefined);
   if (app !== undefined) {
     const problem = appNameProblem(app);
     if (problem) throw new UsageError(problem);
