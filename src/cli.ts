@@ -1,6 +1,7 @@
 // drg: builds the command tree. Command modules are imported lazily, inside the action that needs them,
 // so `drg --version` and `drg get apps` load only what they use.
 import { Command, CommanderError, Option } from 'commander';
+import { addMutateCommands } from './cli-mutate.js';
 import { CliError } from './output/errors.js';
 import { argvWantsJson } from './output/format.js';
 import { printMessage } from './output/render.js';
@@ -67,6 +68,7 @@ export function buildProgram(options: { jsonErrors?: boolean } = {}): Command {
   addSessionCommands(program);
   addContextCommands(program);
   addResourceCommands(program);
+  addMutateCommands(program);
 
   return program;
 }

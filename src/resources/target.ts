@@ -1,7 +1,8 @@
 // One application or device addressed by a command, and the read-modify-write every in-place change uses.
 import { appSubject, deviceSubject, type RegistryClient } from '../client/registry.js';
+import { appNameProblem, deviceNameProblem } from '../model/names.js';
 import type { Device, Resource } from '../model/resource.js';
-import { CliError } from '../output/errors.js';
+import { CliError, UsageError } from '../output/errors.js';
 import { sameContent } from './apply.js';
 import type { ResourceKind } from './validate.js';
 
@@ -12,8 +13,18 @@ export interface Target {
   name: string;
 }
 
-export const appTarget = (name: string): Target => ({ kind: 'application', app: name, name });
-export const deviceTarget = (app: string, name: string): Target => ({ kind: 'device', app, name });
+/** A target named on the command line: an invalid name is a UsageError before any request. */
+export function appTarget(name: string): Target {
+  const problem = appNameProblem(name);
+  if (problem) throw new UsageError(problem);
+  return { kind: 'application', app: name, name };
+}
+
+export function deviceTarget(app: string, name: string): Target {
+  const problem = appNameProblem(app) ?? deviceNameProblem(name);
+  if (problem) throw new UsageError(problem);
+  return { kind: 'device', app, name };
+}
 
 /** `application/NAME` or `device/NAME`, as messages name them (like kubectl). */
 export function targetName(t: Target): string {
