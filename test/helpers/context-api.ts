@@ -1,0 +1,51 @@
+// Direct registry calls with the active context of a drg config (the one `drg serve` wrote), so e2e tests
+// can set up and inspect state without going through the commands under test.
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import type { Resource } from '../../src/model/resource.js';
+
+export interface ContextApi {
+  url: string;
+  request(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }>;
+  getApp(app: string): Promise<Resource | undefined>;
+  getDevice(app: string, device: string): Promise<Resource | undefined>;
+  createApp(app: Resource): Promise<void>;
+  createDevice(app: string, device: Resource): Promise<void>;
+}
+
+const REGISTRY = '/api/registry/v1alpha1';
+
+export function contextApi(configPath: string): ContextApi {
+  const cfg = parse(readFileSync(configPath, 'utf8'));
+  const ctx = cfg.contexts.find((c: { name: string }) => c.name === cfg.active_context);
+  const authorization = `Basic ${Buffer.from(`${ctx.token.id}:${ctx.token.token}`).toString('base64')}`;
+  const url: string = ctx.drogue_cloud_url;
+  const request = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(url + path, {
+      method,
+      headers: { authorization, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  };
+  const get = async (path: string) => {
+    const res = await request('GET', path);
+    if (res.status === 404) return undefined;
+    if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body as Resource;
+  };
+  const create = async (path: string, body: Resource) => {
+    const res = await request('POST', path, body);
+    if (res.status !== 201) throw new Error(`POST ${path}: ${res.status} ${JSON.stringify(res.body)}`);
+  };
+  const app = (name: string) => `${REGISTRY}/apps/${encodeURIComponent(name)}`;
+  return {
+    url,
+    request,
+    getApp: (name) => get(app(name)),
+    getDevice: (a, d) => get(`${app(a)}/devices/${encodeURIComponent(d)}`),
+    createApp: (body) => create(`${REGISTRY}/apps`, body),
+    createDevice: (a, body) => create(`${app(a)}/devices`, body),
+  };
+}
