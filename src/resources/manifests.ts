@@ -25,7 +25,10 @@ const MANIFEST_FILE = /\.(json|ya?ml)$/i;
  * Reads every source: `-` is stdin, a directory contributes its `.json`, `.yaml` and `.yml` files (sorted by
  * name, not recursive, hidden files skipped), anything else is read as a file.
  */
-export async function readManifestSources(paths: readonly string[], readStdin: () => Promise<string>) {
+export async function readManifestSources(
+  paths: readonly string[],
+  readStdin: () => Promise<string>,
+): Promise<ManifestSource[]> {
   const sources: ManifestSource[] = [];
   for (const path of paths) {
     if (path === '-') {
