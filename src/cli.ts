@@ -1,6 +1,7 @@
 // drg: builds the command tree. Command modules are imported lazily, inside the action that needs them,
 // so `drg --version` and `drg get apps` load only what they use.
 import { Command, CommanderError, Option } from 'commander';
+import { addAdminCommands } from './cli-admin.js';
 import { addMutateCommands } from './cli-mutate.js';
 import { CliError } from './output/errors.js';
 import { argvWantsJson } from './output/format.js';
@@ -69,6 +70,8 @@ export function buildProgram(options: { jsonErrors?: boolean } = {}): Command {
   addContextCommands(program);
   addResourceCommands(program);
   addMutateCommands(program);
+  // Last: adds member and token subcommands to the get/create/edit/delete verbs defined above.
+  addAdminCommands(program);
 
   return program;
 }

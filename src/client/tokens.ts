@@ -1,0 +1,37 @@
+// Access tokens of the logged-in user (API.md "Admin and tokens").
+import type { ApiClient } from './http.js';
+
+export const TOKENS_BASE = '/api/tokens/v1alpha1';
+
+export interface AccessToken {
+  prefix: string;
+  created: string;
+  description?: string;
+}
+
+/** The only time the whole token is available. */
+export interface CreatedAccessToken {
+  prefix: string;
+  token: string;
+}
+
+export class TokensClient {
+  constructor(readonly api: ApiClient) {}
+
+  async list(): Promise<AccessToken[]> {
+    const { body } = await this.api.get<AccessToken[]>(TOKENS_BASE);
+    return body ?? [];
+  }
+
+  async create(description?: string): Promise<CreatedAccessToken> {
+    const { body } = await this.api.post<CreatedAccessToken>(TOKENS_BASE, { query: { description } });
+    return body as CreatedAccessToken;
+  }
+
+  async delete(prefix: string): Promise<void> {
+    await this.api.delete(`${TOKENS_BASE}/${encodeURIComponent(prefix)}`, {
+      subject: `access token '${prefix}'`,
+      action: 'delete',
+    });
+  }
+}
