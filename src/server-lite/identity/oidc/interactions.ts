@@ -1,0 +1,135 @@
+// The provider's interactions (`<mount>/interaction/<uid>`): the login form, and consent, which is given
+// without asking for the first-party client `drogue`.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type Provider from 'oidc-provider';
+import type { InteractionResults } from 'oidc-provider';
+import type { Db } from '../../store/db.js';
+import { errorPage, loginPage, PAGE_HEADERS } from './pages.js';
+import { checkPassword } from './passwords.js';
+
+export const DROGUE_CLIENT_ID = 'drogue';
+
+const MAX_FORM_BYTES = 16 * 1024;
+const WRONG_CREDENTIALS = 'Wrong username or password.';
+
+/** A failure shown to the user as a page with this status and message. */
+class PageError extends Error {
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const expired = () =>
+  new PageError(
+    400,
+    'Login expired',
+    'This login request has expired or was already completed. Start the login again from drg.',
+  );
+
+export type InteractionHandler = (req: IncomingMessage, res: ServerResponse, uid: string) => Promise<void>;
+
+export function interactionHandler(
+  provider: Provider,
+  db: Db,
+  logError: (err: unknown, msg: string) => void,
+): InteractionHandler {
+  async function handle(req: IncomingMessage, res: ServerResponse, uid: string): Promise<void> {
+    const details = await provider.interactionDetails(req, res).catch((err: unknown) => {
+      throw (err as Error).name === 'SessionNotFound' ? expired() : err;
+    });
+    if (details.uid !== uid) throw expired();
+    const action = (req.url ?? '').split('?')[0];
+    const client = String(details.params.client_id ?? '');
+
+    if (details.prompt.name === 'consent') {
+      if (client !== DROGUE_CLIENT_ID) throw new PageError(403, 'Not allowed', 'Unknown client.');
+      await provider.interactionFinished(req, res, await consent(provider, details), {
+        mergeWithLastSubmission: true,
+      });
+      return;
+    }
+    if (details.prompt.name !== 'login') throw expired();
+
+    if (req.method === 'GET') {
+      sendPage(res, 200, loginPage({ action, client: 'drg' }));
+      return;
+    }
+    if (req.method !== 'POST') throw new PageError(405, 'Not allowed', 'Use the login form.');
+    const form = await readForm(req);
+    const username = form.get('username') ?? '';
+    const password = form.get('password') ?? '';
+    if (!username || !password || !(await checkPassword(db, username, password))) {
+      sendPage(res, 200, loginPage({ action, client: 'drg', username, error: WRONG_CREDENTIALS }));
+      return;
+    }
+    await provider.interactionFinished(
+      req,
+      res,
+      { login: { accountId: username } },
+      { mergeWithLastSubmission: false },
+    );
+  }
+
+  return async (req, res, uid) => {
+    try {
+      await handle(req, res, uid);
+    } catch (err) {
+      if (err instanceof PageError) {
+        sendPage(res, err.status, errorPage(err.title, err.message));
+      } else {
+        logError(err, 'OIDC login interaction failed');
+        sendPage(res, 500, errorPage('Something went wrong', 'The login could not be completed. Try again.'));
+      }
+    }
+  };
+}
+
+/** Grants what the client asked for (only ever `drogue`, a first-party client). */
+async function consent(
+  provider: Provider,
+  details: Awaited<ReturnType<Provider['interactionDetails']>>,
+): Promise<InteractionResults> {
+  const { prompt, params, session } = details;
+  const accountId = session?.accountId;
+  if (!accountId) throw expired();
+  const grant = details.grantId
+    ? await provider.Grant.find(details.grantId)
+    : new provider.Grant({ accountId, clientId: String(params.client_id) });
+  if (!grant) throw expired();
+  const missing = prompt.details as {
+    missingOIDCScope?: string[];
+    missingOIDCClaims?: string[];
+    missingResourceScopes?: Record<string, string[]>;
+  };
+  if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+  if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+  for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) {
+    grant.addResourceScope(indicator, scopes.join(' '));
+  }
+  const grantId = await grant.save();
+  return { consent: details.grantId ? {} : { grantId } };
+}
+
+async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (type !== 'application/x-www-form-urlencoded') {
+    throw new PageError(415, 'Not allowed', 'Send the login form as application/x-www-form-urlencoded.');
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_FORM_BYTES) throw new PageError(413, 'Not allowed', 'The form is too large.');
+    chunks.push(chunk);
+  }
+  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+}
+
+export function sendPage(res: ServerResponse, status: number, html: string): void {
+  res.writeHead(status, { ...PAGE_HEADERS, 'content-length': Buffer.byteLength(html) });
+  res.end(html);
+}

@@ -1,0 +1,222 @@
+// The embedded OpenID Provider (oidc-provider) of drg serve: one public client `drogue` (authorization code
+// with PKCE S256 on loopback redirect URIs, refresh tokens, device authorization grant, revocation), access
+// tokens as short-lived JWTs for the API, everything persisted in the store.
+import type { EventEmitter } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type Provider from 'oidc-provider';
+import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
+import type { Db } from '../../store/db.js';
+import { sqliteAdapter } from './adapter.js';
+import { DROGUE_CLIENT_ID, interactionHandler, sendPage } from './interactions.js';
+import { loadCookieKeys, loadSigningKeys, publicJwks, SIGNING_ALG } from './keys.js';
+import { loadOidcProvider } from './load-provider.js';
+import { confirmDevicePage, deviceDonePage, errorPage, PAGE_HEADERS, userCodePage } from './pages.js';
+import { canLogIn } from './passwords.js';
+import { type JwtVerifier, localJwtVerifier } from './verifier.js';
+
+export { DROGUE_CLIENT_ID };
+
+/** `aud` of the access tokens: what the API checks. */
+export const API_AUDIENCE = 'drogue';
+/** The resource indicator (RFC 8707) of the API; tokens are issued for it when a client names none. */
+export const API_RESOURCE = 'urn:drogue:api';
+export const DEFAULT_ACCESS_TOKEN_TTL = 5 * 60;
+/** Where drg serve mounts the issuer. */
+export const DEFAULT_ISSUER_PATH = '/oidc';
+
+const DAY = 24 * 60 * 60;
+const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+/** RFC 8252: the port of a loopback redirect URI is free; these are compared without it. */
+const LOOPBACK_REDIRECT_URIS = ['localhost', '127.0.0.1', '[::1]'].flatMap((host) => [
+  `http://${host}`,
+  `http://${host}/`,
+]);
+
+/** pino's and fastify's loggers fit. */
+export interface IssuerLogger {
+  error(obj: object, msg: string): void;
+}
+
+export interface IssuerOptions {
+  db: Db;
+  /** Absolute URL; its path is where `callback` serves, e.g. `http://127.0.0.1:8011/oidc`. */
+  issuerUrl: string;
+  /** Access token lifetime in seconds (`--token-ttl`). */
+  accessTokenTtl?: number;
+  logger?: IssuerLogger;
+}
+
+export interface EmbeddedIssuer {
+  issuerUrl: string;
+  /** The path prefix `callback` serves ('' for the root). */
+  mountPath: string;
+  provider: Provider;
+  /** Node request handler for everything under `mountPath`; answers 404 for other paths. */
+  callback: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Verifies this issuer's access tokens. */
+  verifier: JwtVerifier;
+}
+
+export async function createIssuer(opts: IssuerOptions): Promise<EmbeddedIssuer> {
+  const accessTokenTtl = opts.accessTokenTtl ?? DEFAULT_ACCESS_TOKEN_TTL;
+  if (!Number.isSafeInteger(accessTokenTtl) || accessTokenTtl <= 0) {
+    throw new Error(`the access token lifetime must be a positive number of seconds, not ${accessTokenTtl}`);
+  }
+  const url = new URL(opts.issuerUrl);
+  const mountPath = url.pathname.replace(/\/$/, '');
+  // No trailing slash, except for the root, as URL normalizes it.
+  const issuerUrl = `${url.origin}${mountPath || '/'}`;
+  const { db } = opts;
+  const logError = (err: unknown, msg: string) => opts.logger?.error({ err }, msg);
+
+  const [{ default: ProviderClass, errors }, signingKeys] = await Promise.all([
+    loadOidcProvider(),
+    loadSigningKeys(db),
+  ]);
+
+  const configuration: Configuration = {
+    adapter: sqliteAdapter(db),
+    jwks: { keys: signingKeys },
+    cookies: { keys: loadCookieKeys(db) },
+    clients: [
+      {
+        client_id: DROGUE_CLIENT_ID,
+        client_name: 'drg',
+        application_type: 'native',
+        token_endpoint_auth_method: 'none',
+        grant_types: ['authorization_code', 'refresh_token', DEVICE_CODE_GRANT],
+        response_types: ['code'],
+        redirect_uris: LOOPBACK_REDIRECT_URIS,
+      },
+    ],
+    scopes: ['openid', 'offline_access', 'profile'],
+    claims: { openid: ['sub'], profile: ['preferred_username'] },
+    async findAccount(_ctx, sub) {
+      if (!canLogIn(db, sub)) return undefined;
+      return { accountId: sub, claims: () => ({ sub, preferred_username: sub }) };
+    },
+    pkce: { required: () => true },
+    // Without `prompt=consent` (drg sends none) oidc-provider drops `offline_access` from the request, as
+    // OIDC Core asks unless "other conditions permit offline access": here, the first-party CLI. So `drogue`
+    // always gets a refresh token, not bound to the browser session.
+    issueRefreshToken: async (_ctx, client) =>
+      client.clientId === DROGUE_CLIENT_ID && client.grantTypeAllowed('refresh_token'),
+    expiresWithSession: async (ctx, code) =>
+      ctx.oidc.client?.clientId !== DROGUE_CLIENT_ID && !code.scopes.has('offline_access'),
+    ttl: {
+      AccessToken: accessTokenTtl,
+      AuthorizationCode: 60,
+      DeviceCode: 10 * 60,
+      IdToken: 60 * 60,
+      Interaction: 60 * 60,
+      // Refresh tokens rotate (public client): each use starts a new lifetime, up to the grant's.
+      RefreshToken: 30 * DAY,
+      Session: 14 * DAY,
+      Grant: 365 * DAY,
+      ClientCredentials: 10 * 60,
+      BackchannelAuthenticationRequest: 10 * 60,
+    },
+    interactions: { url: (_ctx, interaction) => `${mountPath}/interaction/${interaction.uid}` },
+    clientBasedCORS: () => false,
+    features: {
+      devInteractions: { enabled: false },
+      rpInitiatedLogout: { enabled: false },
+      revocation: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
+      deviceFlow: {
+        enabled: true,
+        userCodeInputSource: async (ctx, _form, _out, err) => {
+          renderPage(
+            ctx,
+            userCodePage({
+              action: ctx.oidc.urlFor('code_verification'),
+              xsrf: String(ctx.oidc.session?.state?.secret ?? ''),
+              userCode: (err as { userCode?: string } | undefined)?.userCode,
+              error: userCodeError(err),
+            }),
+          );
+        },
+        userCodeConfirmSource: async (ctx, form, client, _deviceInfo, userCode) => {
+          renderPage(ctx, confirmDevicePage(form, client.clientName ?? client.clientId, userCode));
+        },
+        successSource: async (ctx) => renderPage(ctx, deviceDonePage()),
+      },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: async () => API_RESOURCE,
+        useGrantedResource: async () => true,
+        getResourceServerInfo: async (_ctx, indicator) => {
+          if (indicator !== API_RESOURCE) throw new errors.InvalidTarget();
+          return {
+            scope: '',
+            audience: API_AUDIENCE,
+            accessTokenTTL: accessTokenTtl,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: SIGNING_ALG } },
+          };
+        },
+      },
+    },
+    renderError: async (ctx, out) => {
+      const description = out.error_description ? `: ${out.error_description}` : '';
+      renderPage(ctx, errorPage('Login failed', `${out.error}${description}`));
+    },
+  };
+
+  const provider = new ProviderClass(issuerUrl, configuration);
+  // oidc-provider derives its endpoint URLs from ctx.mountPath when mounted below the root.
+  provider.use((ctx, next) => {
+    (ctx as KoaContextWithOIDC & { mountPath?: string }).mountPath = mountPath;
+    return next();
+  });
+  provider.on('server_error', (_ctx: unknown, err: unknown) => logError(err, 'OIDC provider error'));
+  // A listener keeps Koa from printing errors itself.
+  (provider as unknown as EventEmitter).on('error', (err: unknown) => logError(err, 'OIDC provider error'));
+
+  const handleProvider = provider.callback();
+  const handleInteraction = interactionHandler(provider, db, logError);
+  const interactionPath = new RegExp(`^${escapeRegExp(mountPath)}/interaction/([A-Za-z0-9_-]+)$`);
+
+  const callback = (req: IncomingMessage, res: ServerResponse) => {
+    const url = req.url ?? '/';
+    const path = url.split('?')[0];
+    const interaction = interactionPath.exec(path);
+    if (interaction) {
+      void handleInteraction(req, res, interaction[1]);
+    } else if (path.startsWith(`${mountPath}/`)) {
+      req.url = url.slice(mountPath.length);
+      void handleProvider(req, res);
+    } else {
+      sendPage(res, 404, errorPage('Not found', 'There is no page here.'));
+    }
+  };
+
+  const verifier = localJwtVerifier({ issuer: issuerUrl, audience: API_AUDIENCE, jwks: publicJwks(signingKeys) });
+  return { issuerUrl, mountPath, provider, callback, verifier };
+}
+
+function renderPage(ctx: KoaContextWithOIDC, html: string): void {
+  ctx.set(PAGE_HEADERS);
+  ctx.body = html;
+}
+
+function userCodeError(err: unknown): string | undefined {
+  if (err === undefined) return undefined;
+  switch ((err as Error).name) {
+    case 'NoCodeError':
+      return 'Enter the code that drg shows.';
+    case 'NotFoundError':
+      return 'That code is not valid. Check it and try again.';
+    case 'ExpiredError':
+      return 'That code has expired. Start the login again from drg.';
+    case 'AlreadyUsedError':
+      return 'That code was already used. Start the login again from drg.';
+    case 'AbortedError':
+      return 'The login was aborted.';
+    default:
+      return 'The code could not be checked. Try again.';
+  }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

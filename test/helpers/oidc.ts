@@ -1,0 +1,221 @@
+// The embedded OIDC issuer on a plain node:http server (ephemeral port, temp data dir), a standard OIDC
+// client (openid-client) configured for it, and a minimal browser (cookies, manual redirects, HTML forms).
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import * as client from 'openid-client';
+import { createIssuer, type EmbeddedIssuer } from '../../src/server-lite/identity/oidc/issuer.js';
+import { setPassword } from '../../src/server-lite/identity/oidc/passwords.js';
+import { OIDC_SCHEMA_SQL } from '../../src/server-lite/identity/oidc/schema.js';
+import { type Db, openStore } from '../../src/server-lite/store/db.js';
+import { tempDir } from './serve.js';
+
+export const USER = 'alice';
+export const PASSWORD = 'correct horse battery';
+export const ISSUER_PATH = '/oidc';
+
+export interface IssuerHarness {
+  issuer: EmbeddedIssuer;
+  db: Db;
+  dataDir: string;
+  port: number;
+  /** Errors the issuer logged. */
+  errors: unknown[];
+  /** openid-client's configuration for the public client `drogue`. */
+  oidc: () => Promise<client.Configuration>;
+  close: () => Promise<void>;
+}
+
+/** Opens the store, adding the OIDC tables the first time (the integrator makes this a migration). */
+export function openOidcStore(dataDir: string): Db {
+  const db = openStore(dataDir);
+  const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'oidc_models'").get();
+  if (!exists) db.exec(OIDC_SCHEMA_SQL);
+  return db;
+}
+
+export async function startIssuer(
+  opts: { dataDir?: string; port?: number; accessTokenTtl?: number } = {},
+): Promise<IssuerHarness> {
+  const dataDir = opts.dataDir ?? join(tempDir('drg-oidc-'), 'data');
+  const db = openOidcStore(dataDir);
+  if (!opts.dataDir) await setPassword(db, USER, PASSWORD);
+
+  // The issuer URL contains the port, known only after listen: requests wait for the issuer.
+  let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  const server: Server = createServer((req, res) => handler?.(req, res));
+  server.listen(opts.port ?? 0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  const errors: unknown[] = [];
+  const issuer = await createIssuer({
+    db,
+    issuerUrl: `http://127.0.0.1:${port}${ISSUER_PATH}`,
+    accessTokenTtl: opts.accessTokenTtl,
+    logger: { error: (obj) => errors.push(obj) },
+  });
+  handler = issuer.callback;
+
+  return {
+    issuer,
+    db,
+    dataDir,
+    port,
+    errors,
+    oidc: () =>
+      client.discovery(new URL(issuer.issuerUrl), 'drogue', undefined, client.None(), {
+        execute: [client.allowInsecureRequests],
+      }),
+    close: async () => {
+      server.closeAllConnections();
+      server.close();
+      await once(server, 'close');
+      db.close();
+    },
+  };
+}
+
+/** A user agent: keeps cookies (by path), follows redirects one at a time, reads and submits forms. */
+export class Browser {
+  private readonly cookies = new Map<string, { value: string; path: string }>();
+
+  async request(url: string | URL, init: { method?: string; form?: Record<string, string> } = {}): Promise<Response> {
+    const target = new URL(url);
+    const headers: Record<string, string> = { accept: 'text/html' };
+    const cookie = [...this.cookies]
+      .filter(([, c]) => target.pathname.startsWith(c.path))
+      .map(([name, c]) => `${name}=${c.value}`)
+      .join('; ');
+    if (cookie) headers.cookie = cookie;
+    let body: string | undefined;
+    if (init.form) {
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+      body = new URLSearchParams(init.form).toString();
+    }
+    const res = await fetch(target, {
+      method: init.method ?? (body ? 'POST' : 'GET'),
+      headers,
+      body,
+      redirect: 'manual',
+    });
+    for (const line of res.headers.getSetCookie()) this.store(line);
+    return res;
+  }
+
+  private store(line: string): void {
+    const [pair, ...attributes] = line.split(';').map((s) => s.trim());
+    const eq = pair.indexOf('=');
+    const name = pair.slice(0, eq);
+    const value = pair.slice(eq + 1);
+    const attr = (key: string) =>
+      attributes.find((a) => a.toLowerCase().startsWith(`${key}=`))?.slice(key.length + 1) ?? undefined;
+    const expires = attr('expires');
+    if (value === '' || attr('max-age') === '0' || (expires && Date.parse(expires) <= Date.now())) {
+      this.cookies.delete(name);
+    } else {
+      this.cookies.set(name, { value, path: attr('path') ?? '/' });
+    }
+  }
+
+  /**
+   * Follows redirects from `url` while they stay on `origin`; returns the last response and, when a
+   * redirect leaves the origin (to the client's loopback redirect URI), that location instead.
+   */
+  async follow(
+    url: string | URL,
+    origin: string,
+    init?: { form?: Record<string, string> },
+  ): Promise<{ res: Response; url: URL; leftTo?: URL }> {
+    let current = new URL(url);
+    let res = await this.request(current, init);
+    for (let hops = 0; res.status >= 300 && res.status < 400; hops++) {
+      assert.ok(hops < 10, 'too many redirects');
+      const location = new URL(res.headers.get('location') ?? '', current);
+      if (location.origin !== origin) return { res, url: current, leftTo: location };
+      current = location;
+      res = await this.request(current);
+    }
+    return { res, url: current };
+  }
+}
+
+export interface HtmlForm {
+  action: string;
+  method: string;
+  fields: Record<string, string>;
+}
+
+const unescapeHtml = (s: string) =>
+  s
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+
+/** The page's forms with their hidden fields' values. */
+export function formsOf(html: string, base: URL): HtmlForm[] {
+  return [...html.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/g)].map(([, attrs, inner]) => {
+    const attr = (name: string, text: string) => new RegExp(`\\b${name}="([^"]*)"`).exec(text)?.[1];
+    const fields: Record<string, string> = {};
+    for (const [input] of inner.matchAll(/<input\b[^>]*>/g)) {
+      const name = attr('name', input);
+      if (name && attr('type', input) === 'hidden') fields[name] = unescapeHtml(attr('value', input) ?? '');
+    }
+    return {
+      action: new URL(unescapeHtml(attr('action', attrs) ?? ''), base).href,
+      method: (attr('method', attrs) ?? 'get').toLowerCase(),
+      fields,
+    };
+  });
+}
+
+/** Logs in on the login page `page` (already fetched at `url`) and follows where that leads. */
+export async function submitLogin(browser: Browser, url: URL, html: string, user: string, password: string) {
+  const [form] = formsOf(html, url);
+  assert.equal(form.method, 'post');
+  assert.match(html, /<label for="username">/);
+  assert.match(html, /<label for="password">/);
+  return browser.follow(form.action, url.origin, { form: { ...form.fields, username: user, password } });
+}
+
+/**
+ * The front channel of the authorization code flow with PKCE, as drg does it, through the HTML login form:
+ * ends with the redirect to the client's loopback URI carrying `code` and `state`.
+ */
+export async function authorize(
+  h: IssuerHarness,
+  opts: { redirectUri?: string; user?: string; password?: string } = {},
+) {
+  const config = await h.oidc();
+  const redirectUri = opts.redirectUri ?? 'http://127.0.0.1:53682/';
+  const pkceCodeVerifier = client.randomPKCECodeVerifier();
+  const state = client.randomState();
+  const authUrl = client.buildAuthorizationUrl(config, {
+    redirect_uri: redirectUri,
+    scope: 'openid offline_access',
+    code_challenge: await client.calculatePKCECodeChallenge(pkceCodeVerifier),
+    code_challenge_method: 'S256',
+    state,
+  });
+  const browser = new Browser();
+  const login = await browser.follow(authUrl, authUrl.origin);
+  assert.equal(login.res.status, 200);
+  const done = await submitLogin(
+    browser,
+    login.url,
+    await login.res.text(),
+    opts.user ?? USER,
+    opts.password ?? PASSWORD,
+  );
+  assert.ok(done.leftTo, `expected a redirect to the client, got HTTP ${done.res.status}`);
+  return { config, callbackUrl: done.leftTo, pkceCodeVerifier, state, redirectUri };
+}
+
+/** The whole authorization code flow; returns the token response. */
+export async function logInWithCode(h: IssuerHarness, opts: { redirectUri?: string } = {}) {
+  const { config, callbackUrl, pkceCodeVerifier, state } = await authorize(h, opts);
+  return client.authorizationCodeGrant(config, callbackUrl, { pkceCodeVerifier, expectedState: state });
+}
