@@ -21,6 +21,7 @@ import {
   writeTarget,
 } from '../resources/target.js';
 import type { ResourceKind } from '../resources/validate.js';
+import { parseSpec } from './common.js';
 import { readStdin } from './stdin.js';
 
 export interface EditOptions {
@@ -33,7 +34,7 @@ export async function run(kind: ResourceKind, name: string | undefined, opts: Ed
   if (opts.spec !== undefined && opts.filename !== undefined) {
     throw new UsageError('--spec and --filename cannot be used together');
   }
-  const spec = opts.spec === undefined ? undefined : parseSpecFlag(opts.spec);
+  const spec = parseSpec(opts.spec);
   const session = await openSession(globals);
   if (opts.filename !== undefined) {
     return editFromFile(session.registry, kind, name, opts.filename, format, resolveApp(globals, session.context));
@@ -46,20 +47,6 @@ export async function run(kind: ResourceKind, name: string | undefined, opts: Ed
     return;
   }
   await editInEditor(session.registry, target, format);
-}
-
-/** `-s/--spec`: a JSON object, checked before any request. */
-function parseSpecFlag(text: string): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`--spec is not valid JSON: ${(err as Error).message}`);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new UsageError('--spec must be a JSON object');
-  }
-  return value as Record<string, unknown>;
 }
 
 /** drg 0.11 `edit app|device --filename FILE`: the file holds the whole resource; it must exist already. */
