@@ -145,7 +145,9 @@ async function readBody(response: Response): Promise<unknown> {
 /** Why fetch failed, in a few words (Node's fetch hides the socket error in `cause`). */
 export function networkReason(err: unknown, timeoutMs: number): string {
   const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  if (e?.name === 'TimeoutError') return `no answer within ${Math.round(timeoutMs / 1000)}s`;
+  if (e?.name === 'TimeoutError') {
+    return `no answer within ${timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)}s` : `${timeoutMs}ms`}`;
+  }
   const cause = e?.cause;
   if (cause?.code === 'ECONNREFUSED') return 'connection refused';
   if (cause?.code === 'ENOTFOUND') return 'unknown host';

@@ -34,11 +34,11 @@ export function tempDir(prefix = 'drg-test-'): string {
 
 /** Environment for child drg processes: no inherited config, no extra CA (start-up cost), no colour. */
 export function childEnv(configPath: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, DRGCFG: configPath, NO_COLOR: '1', ...extra };
+  const env: NodeJS.ProcessEnv = { ...process.env, DRGCFG: configPath, NO_COLOR: '1' };
   delete env.NODE_EXTRA_CA_CERTS;
   delete env.DRG_APP;
   delete env.DRG_CONTEXT;
-  return env;
+  return { ...env, ...extra };
 }
 
 export async function startServe(opts: ServeOptions = {}): Promise<ServeHandle> {
