@@ -3,6 +3,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { addAdminCommands } from './cli-admin.js';
 import { addMutateCommands } from './cli-mutate.js';
+import { colorsFor } from './output/colors.js';
 import { CliError } from './output/errors.js';
 import { argvWantsJson } from './output/format.js';
 import { printMessage } from './output/render.js';
@@ -293,9 +294,10 @@ function reportError(err: unknown, { verbose, json }: { verbose: boolean; json: 
   if (json) {
     printMessage('json', { status: 'failure', message, httpStatus: known ? err.httpStatus : undefined });
   } else {
-    process.stderr.write(`error: ${message}\n`);
-    if (known && err.options.hint) process.stderr.write(`${err.options.hint}\n`);
-    else if (!known && !verbose) process.stderr.write('(run with -v for details)\n');
+    const c = colorsFor(process.stderr);
+    process.stderr.write(`${c.red('error:')} ${message}\n`);
+    if (known && err.options.hint) process.stderr.write(`${c.dim(err.options.hint)}\n`);
+    else if (!known && !verbose) process.stderr.write(`${c.dim('(run with -v for details)')}\n`);
   }
   if (verbose && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
   process.exitCode = known ? err.exitCode : 1;

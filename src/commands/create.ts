@@ -12,6 +12,7 @@ import {
   parseSpec,
   reportSuccess,
 } from './common.js';
+import { readStdin } from './stdin.js';
 
 export interface CreateOptions {
   spec?: string;
@@ -100,10 +101,4 @@ async function fromFile(
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -1,10 +1,10 @@
-// Colours only for people: on a TTY, without NO_COLOR, and never with machine formats.
+// Colours only for people: on a TTY, unless NO_COLOR is set to a non-empty value (no-color.org), never with machine formats.
 import pc from 'picocolors';
 import { isMachineFormat, type OutputFormat } from './format.js';
 
 export type Colors = ReturnType<typeof pc.createColors>;
 
 export function colorsFor(stream: NodeJS.WriteStream, format: OutputFormat = 'table'): Colors {
-  const enabled = !!stream.isTTY && !('NO_COLOR' in process.env) && !isMachineFormat(format);
+  const enabled = !!stream.isTTY && !process.env.NO_COLOR && !isMachineFormat(format);
   return pc.createColors(enabled);
 }

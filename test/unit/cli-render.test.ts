@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Resource } from '../../src/model/resource.js';
+import { colorsFor } from '../../src/output/colors.js';
 import { UsageError } from '../../src/output/errors.js';
 import { argvWantsJson, parseOutputFormat } from '../../src/output/format.js';
 import { formatAge, printData, printMessage, printResources, renderTable } from '../../src/output/render.js';
@@ -166,4 +167,23 @@ test('argvWantsJson finds -o json in any position and spelling, not after --', (
   assert.ok(!argvWantsJson(['get', 'apps', '-o', 'yaml']));
   assert.ok(!argvWantsJson(['get', 'apps']));
   assert.ok(!argvWantsJson(['cmd', '--', '-o', 'json']));
+});
+
+test('colours only on a TTY, without NO_COLOR, and never for machine formats', () => {
+  const tty = { isTTY: true } as NodeJS.WriteStream;
+  const pipe = { isTTY: false } as NodeJS.WriteStream;
+  const saved = process.env.NO_COLOR;
+  delete process.env.NO_COLOR;
+  try {
+    assert.notEqual(colorsFor(tty).red('x'), 'x');
+    assert.equal(colorsFor(pipe).red('x'), 'x');
+    for (const format of ['json', 'yaml', 'name'] as const) assert.equal(colorsFor(tty, format).red('x'), 'x');
+    process.env.NO_COLOR = '1';
+    assert.equal(colorsFor(tty).red('x'), 'x', 'NO_COLOR disables colours');
+    process.env.NO_COLOR = '';
+    assert.notEqual(colorsFor(tty).red('x'), 'x', 'an empty NO_COLOR does not (no-color.org)');
+  } finally {
+    if (saved === undefined) delete process.env.NO_COLOR;
+    else process.env.NO_COLOR = saved;
+  }
 });
