@@ -2,10 +2,12 @@
 // client (openid-client) configured for it, and a minimal browser (cookies, manual redirects, HTML forms).
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import Fastify from 'fastify';
 import * as client from 'openid-client';
+import { issuerRoutes } from '../../src/server-lite/identity/oidc/fastify.js';
 import { createIssuer, type EmbeddedIssuer } from '../../src/server-lite/identity/oidc/issuer.js';
 import { setPassword } from '../../src/server-lite/identity/oidc/passwords.js';
 import { OIDC_SCHEMA_SQL } from '../../src/server-lite/identity/oidc/schema.js';
@@ -36,42 +38,64 @@ export function openOidcStore(dataDir: string): Db {
   return db;
 }
 
-export async function startIssuer(
-  opts: { dataDir?: string; port?: number; accessTokenTtl?: number } = {},
-): Promise<IssuerHarness> {
+export interface StartOptions {
+  dataDir?: string;
+  port?: number;
+  accessTokenTtl?: number;
+  /** Serve through a fastify app (issuerRoutes) instead of a plain node:http server. */
+  fastify?: boolean;
+}
+
+export async function startIssuer(opts: StartOptions = {}): Promise<IssuerHarness> {
   const dataDir = opts.dataDir ?? join(tempDir('drg-oidc-'), 'data');
   const db = openOidcStore(dataDir);
   if (!opts.dataDir) await setPassword(db, USER, PASSWORD);
 
-  // The issuer URL contains the port, known only after listen: requests wait for the issuer.
-  let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
-  const server: Server = createServer((req, res) => handler?.(req, res));
-  server.listen(opts.port ?? 0, '127.0.0.1');
-  await once(server, 'listening');
+  // The issuer URL contains the port, known only after listen: until the issuer exists, requests get 503.
+  let issuer: EmbeddedIssuer | undefined;
+  let server: Server;
+  let closeServer: () => Promise<void>;
+  if (opts.fastify) {
+    const app = Fastify();
+    app.register(issuerRoutes, { path: ISSUER_PATH, issuer: () => issuer });
+    await app.listen({ port: opts.port ?? 0, host: '127.0.0.1' });
+    server = app.server;
+    closeServer = () => app.close();
+  } else {
+    server = createServer((req, res) => {
+      if (issuer) issuer.callback(req, res);
+      else res.writeHead(503).end();
+    });
+    server.listen(opts.port ?? 0, '127.0.0.1');
+    await once(server, 'listening');
+    closeServer = async () => {
+      server.closeAllConnections();
+      server.close();
+      await once(server, 'close');
+    };
+  }
   const { port } = server.address() as AddressInfo;
   const errors: unknown[] = [];
-  const issuer = await createIssuer({
+  const created = await createIssuer({
     db,
     issuerUrl: `http://127.0.0.1:${port}${ISSUER_PATH}`,
     accessTokenTtl: opts.accessTokenTtl,
     logger: { error: (obj) => errors.push(obj) },
   });
-  handler = issuer.callback;
+  issuer = created;
 
   return {
-    issuer,
+    issuer: created,
     db,
     dataDir,
     port,
     errors,
     oidc: () =>
-      client.discovery(new URL(issuer.issuerUrl), 'drogue', undefined, client.None(), {
+      client.discovery(new URL(created.issuerUrl), 'drogue', undefined, client.None(), {
         execute: [client.allowInsecureRequests],
       }),
     close: async () => {
-      server.closeAllConnections();
-      server.close();
-      await once(server, 'close');
+      await closeServer();
       db.close();
     },
   };
@@ -187,7 +211,7 @@ export async function submitLogin(browser: Browser, url: URL, html: string, user
  */
 export async function authorize(
   h: IssuerHarness,
-  opts: { redirectUri?: string; user?: string; password?: string } = {},
+  opts: { redirectUri?: string; user?: string; password?: string; browser?: Browser } = {},
 ) {
   const config = await h.oidc();
   const redirectUri = opts.redirectUri ?? 'http://127.0.0.1:53682/';
@@ -200,22 +224,20 @@ export async function authorize(
     code_challenge_method: 'S256',
     state,
   });
-  const browser = new Browser();
-  const login = await browser.follow(authUrl, authUrl.origin);
-  assert.equal(login.res.status, 200);
-  const done = await submitLogin(
-    browser,
-    login.url,
-    await login.res.text(),
-    opts.user ?? USER,
-    opts.password ?? PASSWORD,
-  );
+  const browser = opts.browser ?? new Browser();
+  let done = await browser.follow(authUrl, authUrl.origin);
+  // A browser with a session skips the login form.
+  if (!done.leftTo) {
+    assert.equal(done.res.status, 200);
+    const html = await done.res.text();
+    done = await submitLogin(browser, done.url, html, opts.user ?? USER, opts.password ?? PASSWORD);
+  }
   assert.ok(done.leftTo, `expected a redirect to the client, got HTTP ${done.res.status}`);
   return { config, callbackUrl: done.leftTo, pkceCodeVerifier, state, redirectUri };
 }
 
 /** The whole authorization code flow; returns the token response. */
-export async function logInWithCode(h: IssuerHarness, opts: { redirectUri?: string } = {}) {
+export async function logInWithCode(h: IssuerHarness, opts: { redirectUri?: string; browser?: Browser } = {}) {
   const { config, callbackUrl, pkceCodeVerifier, state } = await authorize(h, opts);
   return client.authorizationCodeGrant(config, callbackUrl, { pkceCodeVerifier, expectedState: state });
 }

@@ -1,6 +1,8 @@
 // The embedded OpenID Provider over a real socket, driven by a standard OIDC client (openid-client) and a
 // minimal browser: discovery, code + PKCE through the login form, refresh rotation, revocation, device flow.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import * as client from 'openid-client';
@@ -269,5 +271,24 @@ describe('device authorization grant', () => {
 describe('logs', () => {
   test('nothing went to the error log', () => {
     assert.deepEqual(h.errors, []);
+  });
+
+  test('loading oidc-provider on Node 20 prints nothing', async () => {
+    const module = new URL('../../src/server-lite/identity/oidc/load-provider.ts', import.meta.url).href;
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', `(await import(${JSON.stringify(module)})).loadOidcProvider()`],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      output += chunk;
+    });
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 0);
+    assert.equal(output, '');
   });
 });
