@@ -266,6 +266,19 @@ describe('device authorization grant', () => {
     assert.ok(tokens.refresh_token);
     assert.equal(await oauthError(poll()), 'invalid_grant');
   });
+  test('the verification URI with the code in it leads to the confirmation without JavaScript', async () => {
+    const config = await h.oidc();
+    const device = await client.initiateDeviceAuthorization(config, { scope: 'openid offline_access' });
+    assert.ok(device.verification_uri_complete);
+    const browser = new Browser();
+    const origin = new URL(device.verification_uri).origin;
+    const submit = await browser.follow(device.verification_uri_complete, origin);
+    const [form] = formsOf(await submit.res.text(), submit.url);
+    assert.equal(form.fields.user_code, device.user_code);
+    const confirm = await browser.follow(form.action, origin, { form: form.fields });
+    const [confirmForm] = formsOf(await confirm.res.text(), confirm.url);
+    assert.equal(confirmForm.fields.confirm, 'yes');
+  });
 });
 
 describe('logs', () => {

@@ -113,8 +113,6 @@ export async function createIssuer(opts: IssuerOptions): Promise<EmbeddedIssuer>
       RefreshToken: 30 * DAY,
       Session: 14 * DAY,
       Grant: 365 * DAY,
-      ClientCredentials: 10 * 60,
-      BackchannelAuthenticationRequest: 10 * 60,
     },
     interactions: { url: (_ctx, interaction) => `${mountPath}/interaction/${interaction.uid}` },
     clientBasedCORS: () => false,
