@@ -1,6 +1,6 @@
 // Discovery (API.md "Discovery"): the server's version and the endpoints it serves.
 import { CliError } from '../output/errors.js';
-import type { ApiClient } from './http.js';
+import { ApiClient } from './http.js';
 
 /** `/.well-known/drogue-endpoints`; services the server does not run are absent. */
 export interface Endpoints {
@@ -56,15 +56,11 @@ export class EndpointsClient {
 
 /** The issuer's OIDC discovery document, or undefined when it cannot be read. */
 export async function oidcMetadata(issuerUrl: string, timeoutMs = 10_000): Promise<OidcMetadata | undefined> {
-  const url = `${issuerUrl.replace(/\/+$/, '')}/.well-known/openid-configuration`;
   try {
-    const response = await fetch(url, {
-      headers: { accept: 'application/json' },
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    if (!response.ok) return undefined;
-    const body = (await response.json()) as OidcMetadata;
-    return typeof body === 'object' && body !== null ? body : undefined;
+    const { body } = await new ApiClient({ baseUrl: issuerUrl, timeoutMs }).get<OidcMetadata>(
+      '/.well-known/openid-configuration',
+    );
+    return typeof body === 'object' && body !== null && !Array.isArray(body) ? body : undefined;
   } catch {
     return undefined;
   }

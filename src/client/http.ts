@@ -1,5 +1,7 @@
 // The HTTP layer of every Drogue Cloud API client: base URL, credentials, JSON in and out, and errors
-// mapped to one-line CliErrors (see ../output/errors.ts).
+// mapped to one-line CliErrors (see ../output/errors.ts). Transport is node:http(s), not the global fetch:
+// fetch's first use costs ~50 ms on Node 20 and its keep-alive socket delays the exit of a short command.
+import { type RequestOptions as HttpOptions, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import type { AccessTokenCredentials, Context, OAuthToken } from '../config/config.js';
 import type { ErrorBody } from '../model/resource.js';
 import { type ApiFailureContext, apiFailure, unreachable } from '../output/errors.js';
@@ -42,7 +44,8 @@ export interface RequestOptions extends ApiFailureContext {
 
 export interface ApiResponse<T> {
   status: number;
-  headers: Headers;
+  /** Lower-case header names. */
+  headers: IncomingHttpHeaders;
   /** The parsed JSON body; undefined when the response has none. */
   body: T | undefined;
 }
@@ -93,47 +96,101 @@ export class ApiClient {
     return this.request<T>('DELETE', path, options);
   }
 
-  /** One call; throws a CliError (with `httpStatus`) for any status >= 400 that is not in `accept`. */
+  /** One call; throws a CliError (with `httpStatus`) for any status >= 300 that is not in `accept`. */
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
     const url = this.url(path, options.query);
     let response = await this.send(method, url, options);
     if (response.status === 401 && (await this.tokens?.onUnauthorized?.())) {
-      await response.body?.cancel();
       response = await this.send(method, url, options);
     }
-    const body = await readBody(response);
-    if (response.status >= 400 && !options.accept?.includes(response.status)) {
+    const body = parseBody(response);
+    // A redirect that was not followed (e.g. a 302 to a POST) is a failure too.
+    if (response.status >= 300 && !options.accept?.includes(response.status)) {
       throw apiFailure(response.status, body as ErrorBody | undefined, { ...options, url: this.baseUrl });
     }
     return { status: response.status, headers: response.headers, body: body as T | undefined };
   }
 
-  private async send(method: string, url: string, options: RequestOptions): Promise<Response> {
+  private async send(method: string, url: string, options: RequestOptions): Promise<RawResponse> {
     const headers: Record<string, string> = { accept: 'application/json' };
     const authorization = await this.tokens?.authorization();
     if (authorization) headers.authorization = authorization;
     let payload: string | undefined;
     if (options.body !== undefined) {
-      headers['content-type'] = 'application/json';
       payload = JSON.stringify(options.body);
+      headers['content-type'] = 'application/json';
     }
     try {
-      return await fetch(url, {
-        method,
-        headers,
-        body: payload,
-        redirect: 'follow',
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
+      return await exchange(method, new URL(url), headers, payload, this.timeoutMs);
     } catch (err) {
       throw unreachable(this.baseUrl, networkReason(err, this.timeoutMs));
     }
   }
 }
 
-/** JSON when the response declares it (or looks like it); else the text; undefined when empty. */
-async function readBody(response: Response): Promise<unknown> {
-  const text = await response.text();
+interface RawResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+}
+
+const MAX_REDIRECTS = 5;
+
+/**
+ * One request and its whole response, following redirects: 307/308 as they are, 301/302/303 for GET only.
+ * Credentials never follow a redirect to another origin.
+ */
+async function exchange(
+  method: string,
+  url: URL,
+  headers: Record<string, string>,
+  payload: string | undefined,
+  timeoutMs: number,
+  redirects = 0,
+): Promise<RawResponse> {
+  const response = await once(method, url, headers, payload, timeoutMs);
+  const location = response.headers.location;
+  const follow =
+    response.status === 307 ||
+    response.status === 308 ||
+    ([301, 302, 303].includes(response.status) && method === 'GET');
+  if (!location || !follow || redirects >= MAX_REDIRECTS) return response;
+  const next = new URL(location, url);
+  const nextHeaders = { ...headers };
+  if (next.origin !== url.origin) delete nextHeaders.authorization;
+  return exchange(method, next, nextHeaders, payload, timeoutMs, redirects + 1);
+}
+
+async function once(
+  method: string,
+  url: URL,
+  headers: Record<string, string>,
+  payload: string | undefined,
+  timeoutMs: number,
+): Promise<RawResponse> {
+  const send = url.protocol === 'https:' ? (await import('node:https')).request : httpRequest;
+  const options: HttpOptions = {
+    method,
+    headers: payload === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(payload)) },
+  };
+  return new Promise((resolve, reject) => {
+    const req = send(url, options, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('error', reject);
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }),
+      );
+    });
+    req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error('timeout'), { name: 'TimeoutError' })));
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+/** JSON when it parses; else the text (an error's text becomes its message); undefined when empty. */
+function parseBody(response: RawResponse): unknown {
+  const text = response.text;
   if (text === '') return undefined;
   try {
     return JSON.parse(text);
@@ -142,16 +199,15 @@ async function readBody(response: Response): Promise<unknown> {
   }
 }
 
-/** Why fetch failed, in a few words (Node's fetch hides the socket error in `cause`). */
+/** Why a request failed, in a few words. */
 export function networkReason(err: unknown, timeoutMs: number): string {
-  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  const e = err as { name?: string; code?: string; message?: string };
   if (e?.name === 'TimeoutError') {
     return `no answer within ${timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)}s` : `${timeoutMs}ms`}`;
   }
-  const cause = e?.cause;
-  if (cause?.code === 'ECONNREFUSED') return 'connection refused';
-  if (cause?.code === 'ENOTFOUND') return 'unknown host';
-  if (cause?.code === 'ECONNRESET') return 'connection reset';
-  if (cause?.code) return `${cause.code}${cause.message ? ` (${cause.message})` : ''}`;
-  return cause?.message ?? e?.message ?? String(err);
+  if (e?.code === 'ECONNREFUSED') return 'connection refused';
+  if (e?.code === 'ENOTFOUND' || e?.code === 'EAI_AGAIN') return 'unknown host';
+  if (e?.code === 'ECONNRESET') return 'connection reset';
+  if (e?.code) return `${e.code}${e.message ? ` (${e.message})` : ''}`;
+  return e?.message ?? String(err);
 }

@@ -233,3 +233,44 @@ test('discovery and whoami', async () => {
   assert.deepEqual(await new EndpointsClient(api).endpoints(), { registry: { url: 'http://r' } });
   assert.equal(await new AdminClient(api).whoami(), 'alice');
 });
+
+test('redirects: followed with credentials on the same origin, without them to another; 302 only for GET', async () => {
+  const other = createServer((req, res) => {
+    seen.push({
+      method: req.method ?? '',
+      url: `other:${req.url}`,
+      authorization: req.headers.authorization,
+      body: '',
+    });
+    json(res, 200, []);
+  });
+  await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+  const otherUrl = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+  try {
+    handler = (req, res) => {
+      if (req.url === '/api/registry/v1alpha1/apps') {
+        res.writeHead(307, { location: '/moved/apps' }).end();
+      } else if (req.url === '/moved/apps') {
+        res.writeHead(302, { location: `${otherUrl}/elsewhere` }).end();
+      } else json(res, 404, { error: 'NotFound' });
+    };
+    const client = registry(staticTokenProvider({ id: 'u', token: 't' }));
+    assert.deepEqual(await client.listApps(), []);
+    assert.deepEqual(
+      seen.map((s) => [s.url, s.authorization !== undefined]),
+      [
+        ['/api/registry/v1alpha1/apps', true],
+        ['/moved/apps', true],
+        ['other:/elsewhere', false],
+      ],
+    );
+    seen = [];
+    handler = (_req, res) => res.writeHead(302, { location: '/somewhere' }).end();
+    const err = await failure(client.createApp({ metadata: { name: 'a' } }));
+    assert.equal(seen.length, 1, 'a POST is not redirected by 302');
+    assert.equal(err.httpStatus, 302);
+    assert.equal(err.message, "the server answered 302 (application 'a')");
+  } finally {
+    await new Promise<void>((r) => other.close(() => r()));
+  }
+});
