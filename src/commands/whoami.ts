@@ -16,7 +16,8 @@ export async function whoami(globals: GlobalOptions, opts: { token?: boolean }):
     const token = session.context.token;
     const secret = isAccessTokenCredentials(token) ? token.token : token?.access_token;
     if (!secret) throw new CliError(`context ${session.context.name} holds no token: run \`drg login URL\``);
-    process.stdout.write(`${secret}\n`);
+    if (format === 'json') await printData({ token: secret }, format);
+    else process.stdout.write(`${secret}\n`);
     return;
   }
   const user = await new AdminClient(session.api).whoami();

@@ -84,6 +84,7 @@ test('login --access-token writes the context "default" (0600), makes it active,
   });
   assert.equal(ok(await drg(config, ['whoami', '--token'])).stdout, `${token}\n`);
   assert.equal(ok(await drg(config, ['whoami', '-t'])).stdout, `${token}\n`);
+  assert.deepEqual(JSON.parse(ok(await drg(config, ['whoami', '--token', '-o', 'json'])).stdout), { token });
 });
 
 test('login -c NAME -k keeps the active context; --config and a trailing slash on the URL', async () => {
