@@ -1,19 +1,22 @@
-// Bundles the CLI. Server-only and native dependencies stay external: they load only in `drg serve`.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+// Bundles the CLI into dist/. Server-only and native dependencies stay external: they load only in `drg serve`.
+// Builds into a fresh directory and swaps it in, so no stale chunks pile up and a running drg never sees half a build.
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
 const serverOnly = ['better-sqlite3', 'fastify', 'pino'];
+const staging = `dist.${process.pid}.tmp`;
 
 await build({
   entryPoints: ['src/cli.ts'],
-  outdir: 'dist',
+  outdir: staging,
   bundle: true,
   splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node20.19',
+  minify: true,
   sourcemap: 'linked',
   external: serverOnly,
   chunkNames: 'chunks/[name]-[hash]',
@@ -25,5 +28,14 @@ await build({
 });
 
 // The launcher answers `drg --version` from this file alone.
-mkdirSync('dist', { recursive: true });
-writeFileSync('dist/version.js', `export const VERSION = ${JSON.stringify(version)};\n`);
+mkdirSync(staging, { recursive: true });
+writeFileSync(`${staging}/version.js`, `export const VERSION = ${JSON.stringify(version)};\n`);
+
+const old = `dist.${process.pid}.old`;
+try {
+  renameSync('dist', old);
+} catch (err) {
+  if (err.code !== 'ENOENT') throw err;
+}
+renameSync(staging, 'dist');
+rmSync(old, { recursive: true, force: true });
