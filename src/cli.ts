@@ -47,9 +47,25 @@ export function buildProgram(options: { jsonErrors?: boolean } = {}): Command {
     .option('--mqtt-port <port>', 'MQTT device endpoint port', '1883')
     .option('--mqtt-integration-port <port>', 'MQTT integration port', '18883')
     .option('--no-login', 'do not write a context for this instance into the drg config')
+    .option('--token-ttl <seconds>', 'lifetime of the OIDC access tokens the built-in issuer signs (default: 300)')
+    .option('--admin-password <password>', 'set the password of the built-in user "admin"')
+    .option('--user <name:password>', 'create a user, or set their password (repeatable)', collect)
+    .option(
+      '--users-file <file>',
+      'create users from an htpasswd file with bcrypt hashes (htpasswd -nbB NAME PASSWORD)',
+    )
+    .option('--issuer-url <url>', 'use this OpenID Provider instead of the built-in one (tokens checked with its keys)')
     .addHelpText(
       'after',
-      '\nOn start, drg serve writes a context (named "local", or -c NAME) with an access token for the\nbuilt-in user "admin" into the drg config and makes it active, so other drg commands just work.',
+      `
+On start, drg serve writes a context (named "local", or -c NAME) with an access token for the
+built-in user "admin" into the drg config and makes it active, so other drg commands just work.
+
+Users log in (drg login URL) at the built-in OpenID Provider, URL/oidc. On the first start, admin's
+password is generated and printed once; --admin-password sets it. The API accepts the issuer's
+access tokens (JWTs) as Bearer tokens or ?token=, and access tokens (drg create token).
+With --issuer-url, users log in at that provider instead; its access tokens must have the audience
+"drogue" and name the user in preferred_username (else sub).`,
     )
     .action(async (opts, cmd: Command) => {
       const g = globals(cmd);
@@ -61,6 +77,11 @@ export function buildProgram(options: { jsonErrors?: boolean } = {}): Command {
         mqttPort: opts.mqttPort,
         mqttIntegrationPort: opts.mqttIntegrationPort,
         login: opts.login,
+        tokenTtl: opts.tokenTtl,
+        adminPassword: opts.adminPassword,
+        user: opts.user,
+        usersFile: opts.usersFile,
+        issuerUrl: opts.issuerUrl,
         contextName: g.context,
         config: g.config,
         verbose: g.verbose,

@@ -12,8 +12,9 @@ import {
   upsertContext,
 } from '../config/config.js';
 import { CliError, UsageError } from '../output/errors.js';
+import { parseUserSpec, readUsersFile, UserError } from '../server-lite/identity/oidc/passwords.js';
 import { ADMIN_USER } from '../server-lite/identity/users.js';
-import { type RunningServer, ServerStartError, startServer } from '../server-lite/server.js';
+import { type RunningServer, type ServerOptions, ServerStartError, startServer } from '../server-lite/server.js';
 
 export interface ServeCommandOptions {
   port: string;
@@ -22,6 +23,11 @@ export interface ServeCommandOptions {
   mqttPort: string;
   mqttIntegrationPort: string;
   login: boolean;
+  tokenTtl?: string;
+  adminPassword?: string;
+  user?: string[];
+  usersFile?: string;
+  issuerUrl?: string;
   contextName?: string;
   config?: string;
   verbose?: boolean;
@@ -32,14 +38,21 @@ export async function run(opts: ServeCommandOptions): Promise<void> {
   const mqttPort = parsePort(opts.mqttPort, '--mqtt-port');
   const mqttIntegrationPort = parsePort(opts.mqttIntegrationPort, '--mqtt-integration-port');
   const dataDir = resolve(opts.dataDir ?? defaultDataDir());
+  const identity = identityOptions(opts);
   const logger = createLogger(opts.verbose);
 
   let server: RunningServer;
   try {
-    server = await startServer({ port, bind: opts.bind, dataDir, logger, mqttPort, mqttIntegrationPort });
+    server = await startServer({ port, bind: opts.bind, dataDir, logger, mqttPort, mqttIntegrationPort, ...identity });
   } catch (err) {
     if (!(err instanceof ServerStartError)) throw err;
     throw new CliError(err.reason === 'address-in-use' ? `${err.message}; pick another with --port` : err.message);
+  }
+  if (server.generatedAdminPassword !== undefined) {
+    // A plain line for the person starting the server, never a log entry: it is not shown again.
+    process.stderr.write(
+      `admin password (shown once; set one with --admin-password): ${server.generatedAdminPassword}\n`,
+    );
   }
 
   const stopped = untilSignal();
@@ -55,7 +68,7 @@ export async function run(opts: ServeCommandOptions): Promise<void> {
       throw new CliError(err instanceof ConfigError ? message : `cannot write the drg config ${path}: ${message}`);
     }
   }
-  logger.info({ url: server.url, dataDir, context }, 'drg serve ready');
+  logger.info({ url: server.url, issuerUrl: server.issuerUrl, dataDir, context }, 'drg serve ready');
 
   const signal = await stopped;
   logger.info({ signal }, 'stopping');
@@ -69,6 +82,69 @@ function parsePort(value: string, flag: string): number {
     throw new UsageError(`${flag} must be an integer from 0 to 65535, not ${JSON.stringify(value)}`);
   }
   return port;
+}
+
+type IdentityOptions = Pick<ServerOptions, 'issuerUrl' | 'accessTokenTtl' | 'adminPassword' | 'users' | 'hashedUsers'>;
+
+/** The identity flags, checked before anything starts. */
+function identityOptions(opts: ServeCommandOptions): IdentityOptions {
+  const localOnly = [
+    ['--token-ttl', opts.tokenTtl],
+    ['--admin-password', opts.adminPassword],
+    ['--user', opts.user?.length ? opts.user : undefined],
+    ['--users-file', opts.usersFile],
+  ] as const;
+  if (opts.issuerUrl !== undefined) {
+    const conflicting = localOnly.filter(([, value]) => value !== undefined).map(([flag]) => flag);
+    if (conflicting.length > 0) {
+      throw new UsageError(
+        `${conflicting.join(', ')} configure the built-in OIDC issuer, which --issuer-url replaces: users log in at ${opts.issuerUrl}`,
+      );
+    }
+    return { issuerUrl: parseIssuerUrl(opts.issuerUrl) };
+  }
+  try {
+    return {
+      accessTokenTtl: opts.tokenTtl === undefined ? undefined : parseTokenTtl(opts.tokenTtl),
+      adminPassword: opts.adminPassword,
+      users: opts.user?.map(parseUserSpec),
+      hashedUsers: opts.usersFile === undefined ? undefined : readUsers(opts.usersFile),
+    };
+  } catch (err) {
+    if (err instanceof UserError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+function parseTokenTtl(value: string): number {
+  const seconds = /^\d{1,9}$/.test(value) ? Number(value) : 0;
+  if (seconds <= 0)
+    throw new UsageError(`--token-ttl must be a positive whole number of seconds, not ${JSON.stringify(value)}`);
+  return seconds;
+}
+
+function parseIssuerUrl(value: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password) {
+    throw new UsageError(`--issuer-url must be the http(s) URL of an OpenID Provider, not ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function readUsers(path: string): ReturnType<typeof readUsersFile> {
+  try {
+    return readUsersFile(path);
+  } catch (err) {
+    if (err instanceof UserError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    throw new UsageError(`cannot read the users file ${path}: ${why}`);
+  }
 }
 
 function defaultDataDir(): string {

@@ -46,6 +46,7 @@ export type ErrorKind =
   | 'Forbidden'
   | 'Unauthorized'
   | 'PayloadTooLarge'
+  | 'ServiceUnavailable'
   | 'Internal';
 
 export interface ErrorBody {

@@ -70,7 +70,14 @@ test('login --access-token writes the context "default" (0600), makes it active,
   const cfg = readConfig(config);
   assert.equal(cfg.active_context, 'default');
   assert.deepEqual(cfg.contexts, [
-    { name: 'default', drogue_cloud_url: serve.url, registry_url: serve.url, token: { id: 'admin', token } },
+    {
+      name: 'default',
+      drogue_cloud_url: serve.url,
+      registry_url: serve.url,
+      auth_url: `${serve.url}/oidc/auth`,
+      token_url: `${serve.url}/oidc/token`,
+      token: { id: 'admin', token },
+    },
   ]);
 
   assert.equal(
@@ -196,6 +203,8 @@ test('config list / show: the active context marked, token secrets redacted, sna
     name: 'default',
     drogue_cloud_url: serve.url,
     registry_url: serve.url,
+    auth_url: `${serve.url}/oidc/auth`,
+    token_url: `${serve.url}/oidc/token`,
     token: { id: 'admin', token: '<redacted>' },
   });
   const chosen = JSON.parse(ok(await drg(config, ['config', 'show', '--active', '-o', 'json', '-c', 'second'])).stdout);

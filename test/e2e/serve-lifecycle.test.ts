@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
 import { updateConfig } from '../../src/config/config.js';
-import { startServe, tempDir } from '../helpers/serve.js';
+import { ADMIN_PASSWORD_LINE, startServe, tempDir } from '../helpers/serve.js';
 
 interface ContextEntry {
   name: string;
@@ -131,6 +131,7 @@ test('SIGINT stops gracefully with exit code 0, and stdout stays empty', async (
     .logs()
     .trim()
     .split('\n')
+    .filter((l) => !ADMIN_PASSWORD_LINE.test(l))
     .map((l) => JSON.parse(l));
   assert.deepEqual(
     lines.map((l) => l.msg),

@@ -10,7 +10,6 @@ import * as client from 'openid-client';
 import { issuerRoutes } from '../../src/server-lite/identity/oidc/fastify.js';
 import { createIssuer, type EmbeddedIssuer } from '../../src/server-lite/identity/oidc/issuer.js';
 import { setPassword } from '../../src/server-lite/identity/oidc/passwords.js';
-import { OIDC_SCHEMA_SQL } from '../../src/server-lite/identity/oidc/schema.js';
 import { type Db, openStore } from '../../src/server-lite/store/db.js';
 import { tempDir } from './serve.js';
 
@@ -30,14 +29,6 @@ export interface IssuerHarness {
   close: () => Promise<void>;
 }
 
-/** Opens the store, adding the OIDC tables the first time (the integrator makes this a migration). */
-export function openOidcStore(dataDir: string): Db {
-  const db = openStore(dataDir);
-  const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'oidc_models'").get();
-  if (!exists) db.exec(OIDC_SCHEMA_SQL);
-  return db;
-}
-
 export interface StartOptions {
   dataDir?: string;
   port?: number;
@@ -48,7 +39,7 @@ export interface StartOptions {
 
 export async function startIssuer(opts: StartOptions = {}): Promise<IssuerHarness> {
   const dataDir = opts.dataDir ?? join(tempDir('drg-oidc-'), 'data');
-  const db = openOidcStore(dataDir);
+  const db = openStore(dataDir);
   if (!opts.dataDir) await setPassword(db, USER, PASSWORD);
 
   // The issuer URL contains the port, known only after listen: until the issuer exists, requests get 503.

@@ -13,7 +13,9 @@ export interface ServeHandle {
   /** The drg config file `drg serve` wrote the `local` context into. */
   configPath: string;
   process: ChildProcess;
-  /** Everything the server wrote to stderr so far (its logs). */
+  /** admin's password when this start generated it (the one line drg serve shows it on). */
+  adminPassword?: string;
+  /** Everything the server wrote to stderr so far (its logs, and the admin password line if shown). */
   logs: () => string;
   /** SIGTERM and wait for exit; resolves with the exit code. */
   stop: () => Promise<number | null>;
@@ -27,6 +29,9 @@ export interface ServeOptions {
   args?: string[];
   env?: Record<string, string>;
 }
+
+/** The line `drg serve` shows a generated admin password on, once; the one stderr line that is not a log. */
+export const ADMIN_PASSWORD_LINE = /^admin password \(shown once[^)]*\): (\S+)$/;
 
 export function tempDir(prefix = 'drg-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -65,11 +70,13 @@ export async function startServe(opts: ServeOptions = {}): Promise<ServeHandle> 
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
+  let adminPassword: string | undefined;
   const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
   const url = await new Promise<string>((res, rej) => {
     const lines = createInterface({ input: child.stderr! });
     lines.on('line', (line) => {
       stderr += `${line}\n`;
+      adminPassword ??= ADMIN_PASSWORD_LINE.exec(line)?.[1];
       try {
         const entry = JSON.parse(line);
         if (entry.msg === 'drg serve ready' && typeof entry.url === 'string') res(entry.url);
@@ -84,6 +91,7 @@ export async function startServe(opts: ServeOptions = {}): Promise<ServeHandle> 
     dataDir,
     configPath,
     process: child,
+    adminPassword,
     logs: () => stderr,
     stop: async () => {
       child.kill('SIGTERM');

@@ -41,7 +41,7 @@ describe('discovery', () => {
     res = await call('/.well-known/drogue-endpoints');
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
-    assert.deepEqual(await res.json(), { api: s.url, registry: { url: s.url } });
+    assert.deepEqual(await res.json(), { api: s.url, issuer_url: `${s.url}/oidc`, registry: { url: s.url } });
   });
 
   test('console info needs authentication and adds demos', async () => {
@@ -49,7 +49,12 @@ describe('discovery', () => {
     assert.equal(res.status, 401);
     res = await call('/api/console/v1alpha1/info', withAuth(s.authorization));
     assert.equal(res.status, 200);
-    assert.deepEqual(await res.json(), { api: s.url, registry: { url: s.url }, demos: [] });
+    assert.deepEqual(await res.json(), {
+      api: s.url,
+      issuer_url: `${s.url}/oidc`,
+      registry: { url: s.url },
+      demos: [],
+    });
   });
 });
 

@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { AdapterPayload } from 'oidc-provider';
 import { sqliteAdapter } from '../../src/server-lite/identity/oidc/adapter.js';
-import { openOidcStore } from '../helpers/oidc.js';
+import { openStore } from '../../src/server-lite/store/db.js';
 import { tempDir } from '../helpers/serve.js';
 
 function setup() {
   const dataDir = join(tempDir('drg-oidc-adapter-'), 'data');
-  const db = openOidcStore(dataDir);
+  const db = openStore(dataDir);
   let clock = Date.parse('2026-01-01T00:00:00Z');
   const adapter = sqliteAdapter(db, () => clock);
   return {
@@ -115,7 +115,7 @@ test('rows survive closing and reopening the store', async () => {
   const { dataDir, db, adapter } = setup();
   await adapter('Grant').upsert('g1', { accountId: 'alice', clientId: 'drogue' } as AdapterPayload, 3600);
   db.close();
-  const reopened = openOidcStore(dataDir);
+  const reopened = openStore(dataDir);
   try {
     const payload = await sqliteAdapter(reopened, () => Date.parse('2026-01-01T00:30:00Z'))('Grant').find('g1');
     assert.deepEqual(payload, { accountId: 'alice', clientId: 'drogue' });

@@ -14,7 +14,7 @@ import {
   UserError,
 } from '../../src/server-lite/identity/oidc/passwords.js';
 import { Users } from '../../src/server-lite/identity/users.js';
-import { openOidcStore } from '../helpers/oidc.js';
+import { openStore } from '../../src/server-lite/store/db.js';
 import { tempDir } from '../helpers/serve.js';
 
 function captureError(fn: () => unknown): unknown {
@@ -26,7 +26,7 @@ function captureError(fn: () => unknown): unknown {
   return assert.fail('expected an error');
 }
 
-const store = () => openOidcStore(join(tempDir('drg-oidc-users-'), 'data'));
+const store = () => openStore(join(tempDir('drg-oidc-users-'), 'data'));
 const hashOf = (db: ReturnType<typeof store>, user: string) =>
   db.prepare('SELECT password_hash FROM users WHERE id = ?').pluck().get(user) as string | null;
 

@@ -1,12 +1,16 @@
 // Authentication of API calls (API.md): exactly one kind of credentials per request, checked by pluggable
-// verifiers (access tokens now; an OIDC JWT verifier plugs in as another CredentialVerifier).
+// verifiers: access tokens (synchronous, the fast path) and OIDC access tokens (JWTs, asynchronous).
 import type { AccessTokens } from './access-tokens.js';
+import { IssuerUnavailableError, type JwtVerifier, TokenRejectedError } from './oidc/verifier.js';
 
 export type Credentials = { kind: 'basic'; username: string; password: string } | { kind: 'bearer'; token: string };
 
-/** Checks credentials; returns the user id, or undefined when they are not valid for this verifier. */
+/**
+ * Checks credentials; returns the user id, or undefined when they are not valid for this verifier. May answer
+ * asynchronously; a rejection other than "not valid" (e.g. IssuerUnavailableError) fails the request.
+ */
 export interface CredentialVerifier {
-  verify(credentials: Credentials): string | undefined;
+  verify(credentials: Credentials): string | undefined | Promise<string | undefined>;
 }
 
 export type Authentication = { outcome: 'user'; user: string } | { outcome: 'anonymous' } | { outcome: 'invalid' };
@@ -57,12 +61,23 @@ function fromQuery(query: QueryCredentials): Credentials | 'malformed' {
 export class Authenticator {
   constructor(private readonly verifiers: readonly CredentialVerifier[]) {}
 
-  authenticate(authorization: string | undefined, query: QueryCredentials | undefined): Authentication {
+  /** Synchronous unless a verifier that needs to be awaited gets to see the credentials. */
+  authenticate(
+    authorization: string | undefined,
+    query: QueryCredentials | undefined,
+  ): Authentication | Promise<Authentication> {
     const credentials = extractCredentials(authorization, query);
     if (credentials === undefined) return ANONYMOUS;
     if (credentials === 'malformed') return INVALID;
-    for (const verifier of this.verifiers) {
-      const user = verifier.verify(credentials);
+    return this.verifyFrom(0, credentials);
+  }
+
+  private verifyFrom(first: number, credentials: Credentials): Authentication | Promise<Authentication> {
+    for (let i = first; i < this.verifiers.length; i++) {
+      const user = this.verifiers[i].verify(credentials);
+      if (user instanceof Promise) {
+        return user.then((u) => (u === undefined ? this.verifyFrom(i + 1, credentials) : { outcome: 'user', user: u }));
+      }
       if (user !== undefined) return { outcome: 'user', user };
     }
     return INVALID;
@@ -73,5 +88,32 @@ export class Authenticator {
 export function accessTokenVerifier(tokens: AccessTokens): CredentialVerifier {
   return {
     verify: (c) => (c.kind === 'basic' && tokens.ownerOf(c.password) === c.username ? c.username : undefined),
+  };
+}
+
+/**
+ * Bearer tokens (header or `?token=`) as OIDC access tokens. `jwt()` is the current verifier; undefined while the
+ * embedded issuer is starting. `onUser` learns every user a token was accepted for.
+ */
+export function oidcTokenVerifier(
+  jwt: () => JwtVerifier | undefined,
+  onUser: (user: string) => void = () => {},
+): CredentialVerifier {
+  return {
+    verify: (c) => {
+      if (c.kind !== 'bearer') return undefined;
+      const verifier = jwt();
+      if (!verifier) return Promise.reject(new IssuerUnavailableError('the OIDC issuer is starting'));
+      return verifier.verify(c.token).then(
+        ({ user }) => {
+          onUser(user);
+          return user;
+        },
+        (err: unknown) => {
+          if (err instanceof TokenRejectedError) return undefined;
+          throw err;
+        },
+      );
+    },
   };
 }

@@ -1,4 +1,6 @@
 // Versioned schema. Append a migration; never edit one that has shipped.
+import { OIDC_SCHEMA_SQL } from '../identity/oidc/schema.js';
+
 export interface Migration {
   version: number;
   description: string;
@@ -69,5 +71,10 @@ export const migrations: Migration[] = [
       -- The user an application's owner offered it to (PUT .../transfer-ownership), until accepted or cancelled.
       ALTER TABLE applications ADD COLUMN transfer_to TEXT;
     `,
+  },
+  {
+    version: 3,
+    description: 'the embedded OIDC issuer: its persisted models (grants, tokens, sessions) and secrets',
+    sql: OIDC_SCHEMA_SQL,
   },
 ];

@@ -1,6 +1,6 @@
 // Tables of the embedded OpenID Provider. Users live in the `users` table of migration 1 (password_hash).
 
-/** To be applied as one migration, after migration 1. */
+/** Migration 3 (store/migrations.ts). */
 export const OIDC_SCHEMA_SQL = `
   -- Everything oidc-provider persists (sessions, grants, codes, refresh tokens, device codes, ...):
   -- one row per model instance; payload is its JSON. grant_id, user_code and uid are the lookup keys
