@@ -5,7 +5,8 @@ import { build } from 'esbuild';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
-const serverOnly = ['better-sqlite3', 'fastify', 'pino'];
+// oidc-provider also because it looks its TTLs up by class name, which bundling renames.
+const serverOnly = ['better-sqlite3', 'fastify', 'pino', 'oidc-provider'];
 const staging = `dist.${process.pid}.tmp`;
 
 await build({

@@ -98,7 +98,7 @@ function identityOptions(opts: ServeCommandOptions): IdentityOptions {
     const conflicting = localOnly.filter(([, value]) => value !== undefined).map(([flag]) => flag);
     if (conflicting.length > 0) {
       throw new UsageError(
-        `${conflicting.join(', ')} configure the built-in OIDC issuer, which --issuer-url replaces: users log in at ${opts.issuerUrl}`,
+        `--issuer-url replaces the built-in OIDC issuer, which ${conflicting.join(', ')} configure: users log in at ${opts.issuerUrl}`,
       );
     }
     return { issuerUrl: parseIssuerUrl(opts.issuerUrl) };
@@ -118,18 +118,14 @@ function identityOptions(opts: ServeCommandOptions): IdentityOptions {
 
 function parseTokenTtl(value: string): number {
   const seconds = /^\d{1,9}$/.test(value) ? Number(value) : 0;
-  if (seconds <= 0)
+  if (seconds <= 0) {
     throw new UsageError(`--token-ttl must be a positive whole number of seconds, not ${JSON.stringify(value)}`);
+  }
   return seconds;
 }
 
 function parseIssuerUrl(value: string): string {
-  let url: URL | undefined;
-  try {
-    url = new URL(value);
-  } catch {
-    url = undefined;
-  }
+  const url = URL.canParse(value) ? new URL(value) : undefined;
   if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password) {
     throw new UsageError(`--issuer-url must be the http(s) URL of an OpenID Provider, not ${JSON.stringify(value)}`);
   }

@@ -1,5 +1,6 @@
 // The embedded OIDC issuer on a plain node:http server (ephemeral port, temp data dir), a standard OIDC
 // client (openid-client) configured for it, and a minimal browser (cookies, manual redirects, HTML forms).
+// The login helpers work against any issuer of the client `drogue`, such as the one of a real drg serve.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
@@ -17,15 +18,25 @@ export const USER = 'alice';
 export const PASSWORD = 'correct horse battery';
 export const ISSUER_PATH = '/oidc';
 
-export interface IssuerHarness {
+/** Something to log in at: openid-client's configuration for the public client `drogue`. */
+export interface OidcClientSource {
+  oidc: () => Promise<client.Configuration>;
+}
+
+/** The client `drogue` of the issuer at `issuerUrl`, through discovery (plain HTTP allowed). */
+export function drogueClient(issuerUrl: string): Promise<client.Configuration> {
+  return client.discovery(new URL(issuerUrl), 'drogue', undefined, client.None(), {
+    execute: [client.allowInsecureRequests],
+  });
+}
+
+export interface IssuerHarness extends OidcClientSource {
   issuer: EmbeddedIssuer;
   db: Db;
   dataDir: string;
   port: number;
   /** Errors the issuer logged. */
   errors: unknown[];
-  /** openid-client's configuration for the public client `drogue`. */
-  oidc: () => Promise<client.Configuration>;
   close: () => Promise<void>;
 }
 
@@ -81,10 +92,7 @@ export async function startIssuer(opts: StartOptions = {}): Promise<IssuerHarnes
     dataDir,
     port,
     errors,
-    oidc: () =>
-      client.discovery(new URL(created.issuerUrl), 'drogue', undefined, client.None(), {
-        execute: [client.allowInsecureRequests],
-      }),
+    oidc: () => drogueClient(created.issuerUrl),
     close: async () => {
       await closeServer();
       db.close();
@@ -201,7 +209,7 @@ export async function submitLogin(browser: Browser, url: URL, html: string, user
  * ends with the redirect to the client's loopback URI carrying `code` and `state`.
  */
 export async function authorize(
-  h: IssuerHarness,
+  h: OidcClientSource,
   opts: { redirectUri?: string; user?: string; password?: string; browser?: Browser } = {},
 ) {
   const config = await h.oidc();
@@ -228,7 +236,10 @@ export async function authorize(
 }
 
 /** The whole authorization code flow; returns the token response. */
-export async function logInWithCode(h: IssuerHarness, opts: { redirectUri?: string; browser?: Browser } = {}) {
+export async function logInWithCode(
+  h: OidcClientSource,
+  opts: { redirectUri?: string; user?: string; password?: string; browser?: Browser } = {},
+) {
   const { config, callbackUrl, pkceCodeVerifier, state } = await authorize(h, opts);
   return client.authorizationCodeGrant(config, callbackUrl, { pkceCodeVerifier, expectedState: state });
 }

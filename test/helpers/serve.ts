@@ -25,6 +25,8 @@ export interface ServeHandle {
 
 export interface ServeOptions {
   dataDir?: string;
+  /** HTTP port; default 0 (ephemeral). */
+  port?: number;
   configPath?: string;
   args?: string[];
   env?: Record<string, string>;
@@ -54,7 +56,7 @@ export async function startServe(opts: ServeOptions = {}): Promise<ServeHandle> 
     DRG_BIN,
     'serve',
     '--port',
-    '0',
+    String(opts.port ?? 0),
     '--mqtt-port',
     '0',
     '--mqtt-integration-port',
