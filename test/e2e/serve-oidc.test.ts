@@ -2,20 +2,22 @@
 // openid-client), JWTs on the API (Bearer and ?token=), forged tokens, users, revocation, restarts, and
 // `--issuer-url` pointing at a second drg serve.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import bcrypt from 'bcryptjs';
 import Database from 'better-sqlite3';
 import { decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
 import * as client from 'openid-client';
 import { parse } from 'yaml';
 import { Browser, drogueClient, formsOf, logInWithCode, type OidcClientSource } from '../helpers/oidc.js';
-import { ADMIN_PASSWORD_LINE, type ServeHandle, startServe, tempDir } from '../helpers/serve.js';
+import { ADMIN_PASSWORD_LINE, drg, type ServeHandle, startServe, tempDir } from '../helpers/serve.js';
 
 const WHOAMI = '/api/admin/v1alpha1/user/whoami';
 const APPS = '/api/registry/v1alpha1/apps';
 const BOB = { user: 'bob', password: 'bob pass: with colon' };
+const CAROL = { user: 'carol', password: 'carol from the users file' };
 const TOKEN_TTL = 120;
 
 type Tokens = client.TokenEndpointResponse;
@@ -114,11 +116,21 @@ describe('drg serve with its embedded issuer', () => {
   let issuerUrl: string;
   let admin: Tokens;
   let bob: Tokens;
-  const secrets: string[] = [BOB.password];
+  const secrets: string[] = [BOB.password, CAROL.password];
 
   before(async () => {
+    const usersFile = join(tempDir('drg-users-'), 'htpasswd');
+    writeFileSync(usersFile, `# htpasswd -nbB\n${CAROL.user}:${bcrypt.hashSync(CAROL.password, 4)}\n`);
     serve = await startServe({
-      args: ['-v', '--token-ttl', String(TOKEN_TTL), '--user', `${BOB.user}:${BOB.password}`],
+      args: [
+        '-v',
+        '--token-ttl',
+        String(TOKEN_TTL),
+        '--user',
+        `${BOB.user}:${BOB.password}`,
+        '--users-file',
+        usersFile,
+      ],
     });
     issuerUrl = (await endpoints(serve)).issuer_url as string;
     assert.ok(serve.adminPassword, 'the first start shows a generated admin password');
@@ -241,6 +253,16 @@ describe('drg serve with its embedded issuer', () => {
     );
   });
 
+  test('users of --users-file log in with their password', async () => {
+    const tokens = await logInWithCode(issuerOf(issuerUrl), CAROL);
+    secrets.push(tokens.access_token, tokens.refresh_token ?? '');
+    assert.deepEqual(await call(serve.url, WHOAMI, { bearer: tokens.access_token }), {
+      status: 200,
+      body: { id: 'carol' },
+    });
+    await assertLoginRefused(issuerUrl, CAROL.user, BOB.password);
+  });
+
   test('refresh rotates the refresh token; a revoked refresh token is refused', async () => {
     const config = await drogueClient(issuerUrl);
     const tokens = await logInWithCode(issuerOf(issuerUrl), BOB);
@@ -261,7 +283,8 @@ describe('drg serve with its embedded issuer', () => {
 
   test('the logs contain no password or token, only the one line showing the generated admin password', async () => {
     // Anonymous, Basic and JWT calls with -v (request lines at debug level) happened above.
-    assert.match(serve.logs(), /"msg":"request"/);
+    assert.match(serve.logs(), /"path":"\/api\/admin\/v1alpha1\/user\/whoami","status":200/);
+    assert.match(serve.logs(), /"path":"\/oidc\/token","status":200/);
     assertNoSecrets(logsWithoutPasswordLine(serve, 1), secrets);
   });
 
@@ -403,4 +426,27 @@ test('logins survive a restart; the admin password is shown once; --admin-passwo
   } finally {
     await third.stop();
   }
+});
+
+test('identity flags are checked before anything starts, each failure one line', async () => {
+  const dataDir = join(tempDir('drg-oidc-flags-'), 'data');
+  const cases: Array<[string[], RegExp]> = [
+    [['--token-ttl', '0'], /^error: --token-ttl must be a positive whole number of seconds, not "0"$/],
+    [['--token-ttl', '1.5'], /^error: --token-ttl must be a positive whole number of seconds, not "1\.5"$/],
+    [['--user', 'bob'], /^error: --user expects NAME:PASSWORD$/],
+    [['--users-file', join(dataDir, 'missing')], /^error: cannot read the users file .*missing: no such file$/],
+    [['--issuer-url', 'ftp://example.com'], /^error: --issuer-url must be the http\(s\) URL of an OpenID Provider/],
+    [
+      ['--issuer-url', 'https://example.com', '--user', 'bob:secret-pw', '--token-ttl', '60'],
+      /^error: --issuer-url replaces the built-in OIDC issuer, which --token-ttl, --user configure/,
+    ],
+  ];
+  for (const [args, message] of cases) {
+    const res = await drg(join(dataDir, 'config.yaml'), ['serve', '--port', '0', '--data-dir', dataDir, ...args]);
+    assert.equal(res.code, 2, args.join(' '));
+    assert.match(res.stderr.trim(), message);
+    assert.equal(res.stderr.trim().split('\n').length, 1, res.stderr);
+    assert.ok(!res.stderr.includes('secret-pw'));
+  }
+  assert.ok(!existsSync(dataDir), 'nothing was created');
 });

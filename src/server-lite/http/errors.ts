@@ -16,9 +16,9 @@ export function sendError(reply: FastifyReply, status: number, kind: ErrorKind, 
     .send(JSON.stringify({ error: kind, message }));
 }
 
-/** The request path without the query string (which may carry credentials). */
+/** The request path without the query string (which may carry credentials), as the client sent it. */
 export function pathOf(request: FastifyRequest): string {
-  const url = request.raw.url ?? '';
+  const url = request.originalUrl;
   const q = url.indexOf('?');
   return q < 0 ? url : url.slice(0, q);
 }

@@ -20,6 +20,9 @@ export async function issuerRoutes(app: FastifyInstance, opts: IssuerRoutesOptio
     if (!issuer) {
       return reply.code(503).header('retry-after', '1').type('text/plain').send('the OIDC issuer is starting');
     }
+    // The issuer strips its mount path from request.raw.url; fastify keeps the URL as sent (for request logs)
+    // once read.
+    void request.originalUrl;
     reply.hijack();
     issuer.callback(request.raw, reply.raw);
   };
