@@ -7,6 +7,8 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
 
 // oidc-provider also because it looks its TTLs up by class name, which bundling renames.
 const serverOnly = ['better-sqlite3', 'fastify', 'pino', 'oidc-provider'];
+// Loaded only by login and token refresh: a native addon, and a package that runs its own bundled xdg-open.
+const loginOnly = ['@napi-rs/keyring', 'open'];
 const staging = `dist.${process.pid}.tmp`;
 
 await build({
@@ -19,7 +21,7 @@ await build({
   target: 'node20.19',
   minify: true,
   sourcemap: 'linked',
-  external: serverOnly,
+  external: [...serverOnly, ...loginOnly],
   chunkNames: 'chunks/[name]-[hash]',
   banner: {
     js: "import { createRequire as __drgCreateRequire } from 'node:module'; const require = __drgCreateRequire(import.meta.url);",
