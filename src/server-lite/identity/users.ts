@@ -1,4 +1,4 @@
-// Users of drg serve. For now only ids (the built-in `admin`); passwords arrive with the OIDC issuer.
+// Users of drg serve: ids in the `users` table; passwords (bcrypt) are set by identity/oidc/passwords.ts.
 import type { Db } from '../store/db.js';
 
 /** The user drg serve creates on first start and logs the local drg context in as. */
