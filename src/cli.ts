@@ -238,6 +238,7 @@ function addResourceCommands(program: Command): void {
       const { createDevice } = await import('./commands/create.js');
       await createDevice(globals(cmd), name, { ...opts, spec: opts.spec ?? opts.data });
     });
+  addCertCommands(create);
 
   const get = program.command('get').description('show applications or devices');
   get
@@ -281,6 +282,64 @@ function addResourceCommands(program: Command): void {
     .action(async (name: string, opts, cmd: Command) => {
       const { deleteDevice } = await import('./commands/delete.js');
       await deleteDevice(globals(cmd), name, opts);
+    });
+}
+
+/** Key options of `create app-cert|device-cert` (drg 0.11's flags, plus --force). */
+function keyOptions(cmd: Command, defaultDays: number): Command {
+  return cmd
+    .option(
+      '--algo <algorithm>',
+      "key algorithm: ECDSA (P-256), EdDSA (Ed25519) or RSA (2048 bits); default: the context's default_algo, else ECDSA",
+    )
+    .option('--days <days>', `validity in days (default ${defaultDays})`)
+    .option('--key-input <file>', 'use this private key (PEM, or DER PKCS#8) instead of generating one')
+    .option('--force', 'overwrite output files that exist');
+}
+
+function addCertCommands(create: Command): void {
+  keyOptions(
+    create
+      .command('app-cert')
+      .description("create a CA key pair and self-signed certificate, and add it to the application's trust anchors"),
+    3650,
+  )
+    .option('--key-output <file>', 'where to write the private key (mode 0600; default <app>-ca-key.pem)')
+    .addHelpText(
+      'after',
+      `
+The certificate's subject is "O=Drogue IoT, OU=Cloud, CN=<app>". It is added after any existing anchors, with
+the application's resourceVersion: if someone changes the application meanwhile, nothing is changed (409).
+The key file is written only when the application was updated, and existing files are not overwritten
+unless --force. Keep the key: \`drg create device-cert\` signs device certificates with it.`,
+    )
+    .action(async (opts, cmd: Command) => {
+      const { createAppCert } = await import('./commands/certs.js');
+      await createAppCert(globals(cmd), opts);
+    });
+  keyOptions(
+    create
+      .command('device-cert')
+      .description("create a key pair and certificate for a device, signed by the application's CA key")
+      .argument('<device>'),
+    365,
+  )
+    .requiredOption('--ca-key <file>', "the application CA's private key (from `drg create app-cert`)")
+    .option('--cert-output <file>', "where to write the device's certificate (default <device>-cert.pem)")
+    .addOption(new Option('--cert_output <file>').hideHelp())
+    .option('--key-output <file>', "where to write the device's private key (mode 0600; default <device>-key.pem)")
+    .addHelpText(
+      'after',
+      `
+The certificate's subject is "O=Drogue IoT, OU=<app>, CN=<device>"; its issuer is the application's trust anchor
+that matches --ca-key. Its validity ends at the latest when the CA's does. The device must exist: it gets the
+alias "CN=<device>, O=Drogue IoT, OU=<app>" (as with drg 0.11), the name Drogue Cloud knows a client
+certificate by. The files are written only when that update succeeded, and existing files are not overwritten
+unless --force.`,
+    )
+    .action(async (device: string, opts, cmd: Command) => {
+      const { createDeviceCert } = await import('./commands/certs.js');
+      await createDeviceCert(globals(cmd), device, { ...opts, certOutput: opts.certOutput ?? opts.cert_output });
     });
 }
 

@@ -1,0 +1,85 @@
+// Key and certificate files that must appear only if the registry update they belong to succeeded: written to
+// hidden temporary files next to their targets first, then moved into place (or removed) afterwards.
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { link, rename, unlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { CliError, UsageError } from '../output/errors.js';
+
+export interface OutputFile {
+  path: string;
+  content: string;
+  /** 0o600 for private keys. */
+  mode: number;
+  /** What the file holds, for messages, e.g. "the application's private key". */
+  what: string;
+  /** The flag that chooses this file, for hints. */
+  flag: string;
+}
+
+/** Before anything is generated or sent: distinct paths, and none that exists unless `force`. */
+export function checkOutputs(files: Pick<OutputFile, 'path' | 'what' | 'flag'>[], force: boolean): void {
+  const seen = new Set<string>();
+  for (const file of files) {
+    const full = resolve(file.path);
+    if (seen.has(full)) throw new UsageError(`${file.path} is given for two outputs: choose distinct files`);
+    seen.add(full);
+    if (!force && existsSync(file.path)) {
+      throw new UsageError(
+        `${file.path} already exists: not overwriting it`,
+        `choose another file with ${file.flag}, or pass --force to replace it`,
+      );
+    }
+  }
+}
+
+export interface StagedFiles {
+  /** Moves the files into place; without `force`, a target that appeared meanwhile is an error. */
+  commit(): Promise<void>;
+  /** Removes the temporary files. */
+  discard(): Promise<void>;
+}
+
+export async function stageOutputs(files: OutputFile[], force: boolean): Promise<StagedFiles> {
+  const staged: { file: OutputFile; temp: string }[] = [];
+  const discard = async () => {
+    await Promise.all(staged.map(({ temp }) => unlink(temp).catch(() => undefined)));
+  };
+  try {
+    for (const file of files) {
+      const temp = join(dirname(file.path), `.${basename(file.path)}.${randomBytes(6).toString('hex')}.tmp`);
+      await writeFile(temp, file.content, { mode: file.mode, flag: 'wx' });
+      staged.push({ file, temp });
+    }
+  } catch (err) {
+    await discard();
+    const failed = files[staged.length];
+    throw new CliError(`cannot write ${failed.path}: ${reason(err)}`);
+  }
+  return {
+    discard,
+    commit: async () => {
+      for (const [i, { file, temp }] of staged.entries()) {
+        try {
+          if (force) {
+            await rename(temp, file.path);
+          } else {
+            await link(temp, file.path);
+            await unlink(temp);
+          }
+        } catch (err) {
+          const kept = staged.slice(i).map((s) => `${s.file.what} is in ${s.temp}`);
+          throw new CliError(`cannot write ${file.path}: ${reason(err)}; ${kept.join(', ')}`);
+        }
+      }
+    },
+  };
+}
+
+function reason(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such directory';
+  if (code === 'EEXIST') return 'it already exists';
+  if (code === 'EACCES') return 'permission denied';
+  return code ?? (err as Error).message;
+}
