@@ -112,14 +112,15 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs the built drg binary with the given config file; `input` goes to stdin. */
+/** Runs the built drg binary with the given config file; `input` goes to stdin; `cwd` defaults to this process's. */
 export function drg(
   configPath: string,
   args: string[],
-  opts: { input?: string; env?: Record<string, string> } = {},
+  opts: { input?: string; env?: Record<string, string>; cwd?: string } = {},
 ): Promise<RunResult> {
   return new Promise((res) => {
     const child = spawn(process.execPath, [DRG_BIN, ...args], {
+      cwd: opts.cwd,
       env: childEnv(configPath, opts.env),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
