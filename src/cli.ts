@@ -325,7 +325,10 @@ unless --force. Keep the key: \`drg create device-cert\` signs device certificat
     365,
   )
     .requiredOption('--ca-key <file>', "the application CA's private key (from `drg create app-cert`)")
-    .option('--cert-output <file>', "where to write the device's certificate (default <device>-cert.pem)")
+    .option(
+      '--cert-output <file>',
+      "where to write the device's certificate (default <device>-cert.pem; also --cert_output)",
+    )
     .addOption(new Option('--cert_output <file>').hideHelp())
     .option('--key-output <file>', "where to write the device's private key (mode 0600; default <device>-key.pem)")
     .addHelpText(
