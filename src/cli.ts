@@ -119,18 +119,32 @@ function addSessionCommands(program: Command): void {
     .command('login')
     .description('log in to a Drogue Cloud and store the context (named "default", or -c NAME)')
     .argument('<url>', 'the cluster API URL')
-    .option('--access-token <user:token>', 'an API access token (see `drg create token`)')
-    .option('-t, --token <refresh-token>', 'an OIDC refresh token (not yet supported)')
+    .option('--no-browser', 'only print the login URL, do not open a browser')
+    .option('--device', 'log in on another device (device authorization grant), for machines without a browser')
+    .option('-t, --token <refresh-token>', 'log in with an OIDC refresh token')
+    .option('--access-token <user:token>', 'log in with an API access token (see `drg create token`)')
     .option('-k, --keep-current', 'do not make the new context the active one')
+    .addHelpText(
+      'after',
+      "\nBy default drg opens a browser at the login page of the cluster's issuer and waits for it on a local port.\nThe refresh token goes to the OS keyring when there is one, else into the config file (mode 0600).",
+    )
     .action(async (url: string, opts, cmd: Command) => {
       const { login } = await import('./commands/login.js');
       await login(globals(cmd), url, opts);
     });
 
+  program
+    .command('logout')
+    .description('end the session of the context (or -c NAME) at the issuer and remove its credentials')
+    .action(async (_opts, cmd: Command) => {
+      const { logout } = await import('./commands/logout.js');
+      await logout(globals(cmd));
+    });
+
   const whoami = program
     .command('whoami')
     .description('print the user and the cluster of the context')
-    .option('-t, --token', 'print only the token of the context')
+    .option('-t, --token', 'print only the access token of the context (refreshed if it expires soon)')
     .option('-e, --endpoints [name]', 'same as `whoami endpoints [name]`')
     .action(async (opts, cmd: Command) => {
       const commands = await import('./commands/whoami.js');

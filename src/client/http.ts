@@ -7,8 +7,8 @@ import type { ErrorBody } from '../model/resource.js';
 import { type ApiFailureContext, apiFailure, unreachable } from '../output/errors.js';
 
 /**
- * Where the Authorization header comes from. The OIDC session (identity issue) implements this to refresh
- * tokens before a call, and to refresh once after a 401 (`onUnauthorized` resolving true retries the call once).
+ * Where the Authorization header comes from. OAuth contexts (../auth/oauth-tokens.ts) refresh tokens before a call,
+ * and once after the server rejected the credentials (`onUnauthorized` resolving true retries the call once).
  */
 export interface TokenProvider {
   authorization(): Promise<string | undefined>;
@@ -100,7 +100,7 @@ export class ApiClient {
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
     const url = this.url(path, options.query);
     let response = await this.send(method, url, options);
-    if (response.status === 401 && (await this.tokens?.onUnauthorized?.())) {
+    if (credentialsRejected(response) && (await this.tokens?.onUnauthorized?.())) {
       response = await this.send(method, url, options);
     }
     const body = parseBody(response);
@@ -186,6 +186,17 @@ async function once(
     req.on('error', reject);
     req.end(payload);
   });
+}
+
+/**
+ * 401, or the 403 with the bare `{"error":"Forbidden"}` that answers invalid credentials (API.md); a 403 with a
+ * message is about permissions, which new credentials would not change.
+ */
+function credentialsRejected(response: RawResponse): boolean {
+  if (response.status === 401) return true;
+  if (response.status !== 403) return false;
+  const body = parseBody(response) as { message?: unknown } | undefined;
+  return typeof body !== 'object' || body === null || body.message === undefined || body.message === '';
 }
 
 /** JSON when it parses; else the text (an error's text becomes its message); undefined when empty. */

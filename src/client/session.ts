@@ -1,4 +1,5 @@
 // A command's view of the drg config: the config file, the context, the application, and API clients.
+import { isOAuthContext, oauthTokenProvider } from '../auth/oauth-tokens.js';
 import type { GlobalOptions } from '../cli.js';
 import { type Config, ConfigError, type Context, configPath, loadConfig } from '../config/config.js';
 import { appNameProblem } from '../model/names.js';
@@ -79,9 +80,9 @@ export function requireApp(globals: GlobalOptions, context: Context | undefined)
   return app;
 }
 
-/** How a context's credentials become Authorization headers (the identity issue adds OIDC refresh here). */
-export function tokenProviderFor(context: Context, _configPath: string): TokenProvider {
-  return staticTokenProvider(context.token);
+/** How a context's credentials become Authorization headers: OAuth tokens are refreshed when they expire. */
+export function tokenProviderFor(context: Context, configPath: string): TokenProvider {
+  return isOAuthContext(context) ? oauthTokenProvider(context, configPath) : staticTokenProvider(context.token);
 }
 
 export async function openSession(globals: GlobalOptions): Promise<Session> {

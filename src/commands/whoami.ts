@@ -12,9 +12,11 @@ export async function whoami(globals: GlobalOptions, opts: { token?: boolean }):
   const format = outputFormat(globals);
   const session = await openSession(globals);
   if (opts.token) {
-    // Asked for explicitly: the one place a secret is printed.
+    // Asked for explicitly: the one place a secret is printed. An OAuth token is refreshed first if it expires soon.
     const token = session.context.token;
-    const secret = isAccessTokenCredentials(token) ? token.token : token?.access_token;
+    const secret = isAccessTokenCredentials(token)
+      ? token.token
+      : token?.access_token && (await session.api.tokens?.authorization())?.replace(/^Bearer /, '');
     if (!secret) throw new CliError(`context ${session.context.name} holds no token: run \`drg login URL\``);
     if (format === 'json') await printData({ token: secret }, format);
     else process.stdout.write(`${secret}\n`);

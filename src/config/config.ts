@@ -27,6 +27,10 @@ export interface Context {
   registry_url?: string;
   token_exp_date?: string;
   token?: OAuthToken | AccessTokenCredentials;
+  /** The OpenID issuer of an OAuth context (not in drg 0.11 configs). */
+  issuer_url?: string;
+  /** The OS keyring entry holding the OAuth refresh token, when it is not in `token` (see src/auth/token-store.ts). */
+  token_keyring?: string;
   [key: string]: unknown;
 }
 

@@ -123,7 +123,7 @@ test('login -c NAME -k keeps the active context; --config and a trailing slash o
   assert.equal(readConfig(config).active_context, 'second');
 });
 
-test('login failures: a rejected token, no --access-token, -t, a malformed token, no server', async () => {
+test('login failures: a rejected token, a rejected refresh token, a malformed token, no server', async () => {
   const config = await loggedIn();
   const before = readFileSync(config, 'utf8');
 
@@ -134,14 +134,13 @@ test('login failures: a rejected token, no --access-token, -t, a malformed token
   const json = await drg(config, ['login', serve.url, '--access-token', 'admin:drg_wrong_token', '-o', 'json']);
   assert.equal(JSON.parse(json.stdout).http_status, 403);
 
-  for (const args of [
-    ['login', serve.url],
-    ['login', serve.url, '-t', 'a-refresh-token'],
-  ]) {
-    const r = await drg(config, args);
-    assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stderr, /^error: OIDC login .* is not yet supported; use --access-token user:token\n/);
-  }
+  const refresh = await drg(config, ['login', serve.url, '-t', 'a-refresh-token']);
+  assert.equal(refresh.code, 1, refresh.stderr);
+  assert.match(
+    refresh.stderr,
+    /^error: the issuer rejected the refresh token: it has expired, was revoked, or was already used\n/,
+  );
+  assert.ok(!refresh.stderr.includes('a-refresh-token'));
   const malformed = await drg(config, ['login', serve.url, '--access-token', 'no-colon']);
   assert.equal(malformed.code, 2);
   assert.match(malformed.stderr, /^error: --access-token must be USER:TOKEN\n/);

@@ -1,0 +1,119 @@
+// For `drg login` e2e tests: a drg serve with a known user, drg processes to interact with while they run, a real
+// headless browser (Debian's chromium through playwright-core; never a downloaded one), and reading the config.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { parse } from 'yaml';
+import { childEnv, DRG_BIN, type RunResult, type ServeHandle, startServe } from './serve.js';
+
+export const ALICE = { user: 'alice', password: 'alice pass: with colon' };
+
+/** drg serve with `-v` (request logs) and the user alice; `args` e.g. `--token-ttl`. */
+export function startServeWithAlice(args: string[] = []): Promise<ServeHandle> {
+  return startServe({ args: ['-v', '--user', `${ALICE.user}:${ALICE.password}`, ...args] });
+}
+
+export function ok(r: RunResult): RunResult {
+  assert.equal(r.code, 0, `exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  return r;
+}
+
+export interface RunningDrg {
+  /** Resolves with the first match of `pattern` in stderr (where drg talks to the user). */
+  waitForStderr(pattern: RegExp): Promise<RegExpExecArray>;
+  done: Promise<RunResult>;
+  kill(): void;
+}
+
+/** Starts the built drg without waiting for it to end. */
+export function spawnDrg(configPath: string, args: string[]): RunningDrg {
+  const child = spawn(process.execPath, [DRG_BIN, ...args], {
+    env: childEnv(configPath),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  const waiters: { pattern: RegExp; resolve: (m: RegExpExecArray) => void }[] = [];
+  const check = () => {
+    for (const w of [...waiters]) {
+      const match = w.pattern.exec(stderr);
+      if (match) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(match);
+      }
+    }
+  };
+  child.stdout.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+    check();
+  });
+  const done = new Promise<RunResult>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  return {
+    waitForStderr: (pattern) =>
+      new Promise((resolve, reject) => {
+        waiters.push({ pattern, resolve });
+        check();
+        done.then((r) => reject(new Error(`drg ended (${r.code}) before printing ${pattern}:\n${r.stderr}`)));
+      }),
+    done,
+    kill: () => child.kill(),
+  };
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+/** Fills in and submits the issuer's login form on `page`. */
+export async function submitLoginForm(page: Page, user = ALICE.user, password = ALICE.password): Promise<void> {
+  await page.fill('#username', user);
+  await page.fill('#password', password);
+  await page.click('button[type=submit]');
+}
+
+export interface StoredContext {
+  name: string;
+  drogue_cloud_url: string;
+  issuer_url?: string;
+  auth_url?: string;
+  token_url?: string;
+  token_exp_date?: string;
+  token_keyring?: string;
+  default_app?: string;
+  token?: {
+    access_token?: string;
+    refresh_token?: string;
+    token_type?: string;
+    expires_in?: number;
+    scope?: string;
+    id?: string;
+    token?: string;
+  };
+}
+
+export function readContext(configPath: string, name = 'default'): StoredContext {
+  const cfg = parse(readFileSync(configPath, 'utf8'));
+  const context = cfg.contexts.find((c: StoredContext) => c.name === name);
+  assert.ok(context, `context ${name} in ${configPath}`);
+  return context;
+}
+
+export function activeContextName(configPath: string): string | undefined {
+  return parse(readFileSync(configPath, 'utf8')).active_context;
+}
