@@ -117,3 +117,44 @@ export function readContext(configPath: string, name = 'default'): StoredContext
 export function activeContextName(configPath: string): string | undefined {
   return parse(readFileSync(configPath, 'utf8')).active_context;
 }
+
+/**
+ * Collects every secret a test file used and everything drg printed, to check at the end that no token or password
+ * ever appeared in drg's output or the server's logs.
+ */
+export class SecretsWatch {
+  private readonly secrets = new Set<string>();
+  private readonly outputs: string[] = [];
+
+  secret(...values: (string | undefined)[]): void {
+    for (const value of values) if (value) this.secrets.add(value);
+  }
+
+  /** Records a run's output, and the tokens the context holds afterwards. */
+  run(result: RunResult, configPath?: string, contextName = 'default'): RunResult {
+    this.outputs.push(result.stdout, result.stderr);
+    if (configPath) this.context(configPath, contextName);
+    return result;
+  }
+
+  context(configPath: string, name = 'default'): void {
+    try {
+      const token = readContext(configPath, name).token;
+      this.secret(token?.access_token, token?.refresh_token, token?.token);
+    } catch {
+      // no such context (yet)
+    }
+  }
+
+  /** Asserts that none of the secrets occurs in drg's output or in `serverLogs`. */
+  assertNoneIn(serverLogs: string): void {
+    assert.ok(this.secrets.size > 0, 'secrets were collected');
+    const haystacks = { 'drg output': this.outputs.join('\n'), 'server logs': serverLogs };
+    for (const secret of this.secrets) {
+      assert.ok(secret.length >= 8, 'a secret is long enough to be recognised');
+      for (const [where, text] of Object.entries(haystacks)) {
+        assert.ok(!text.includes(secret), `${where} contain a secret (${secret.slice(0, 4)}…)`);
+      }
+    }
+  }
+}
