@@ -4,8 +4,9 @@ import type { RegistryClient } from '../client/registry.js';
 import { openSession, resolveApp } from '../client/session.js';
 import type { Device } from '../model/resource.js';
 import { CliError, UsageError } from '../output/errors.js';
-import { type OutputFormat, parseOutputFormat } from '../output/format.js';
-import { printMessage } from '../output/render.js';
+import type { OutputFormat } from '../output/format.js';
+import { resourceMessage, resourceSubject } from '../output/messages.js';
+import { printMessage, resourceRef } from '../output/render.js';
 import {
   type ApplyItem,
   type ApplyOutcome,
@@ -15,7 +16,8 @@ import {
   updateBody,
 } from '../resources/apply.js';
 import { parseManifest, readManifestSources } from '../resources/manifests.js';
-import { asConflict, isHttpStatus, readTarget, type Target, targetName, writeTarget } from '../resources/target.js';
+import { asConflict, isHttpStatus, readTarget, type Target, writeTarget } from '../resources/target.js';
+import { outputFormat } from './common.js';
 import { readStdin } from './stdin.js';
 
 export interface ApplyOptions {
@@ -25,7 +27,7 @@ export interface ApplyOptions {
 }
 
 export async function run(opts: ApplyOptions, globals: GlobalOptions): Promise<void> {
-  const format = parseOutputFormat(globals.output);
+  const format = outputFormat(globals);
   const paths = [...(opts.filename ?? []), ...(opts.paths ?? [])];
   if (paths.length === 0) throw new UsageError('nothing to apply', 'use -f FILE, -f DIR or -f - (stdin)');
   if (paths.filter((p) => p === '-').length > 1) throw new UsageError('stdin (-) can be read only once');
@@ -42,15 +44,16 @@ export async function run(opts: ApplyOptions, globals: GlobalOptions): Promise<v
     const target = targetOf(item);
     try {
       const outcome = await applyOne(session.registry, target, item, opts);
-      const line = `${targetName(target)} ${outcome}`;
+      const line = resourceMessage(target.kind, target.name, outcome);
       done.push(line);
-      if (format !== 'json') process.stdout.write(`${format === 'name' ? targetName(target) : line}\n`);
+      if (format !== 'json')
+        process.stdout.write(`${format === 'name' ? resourceRef(target.kind, target.name) : line}\n`);
     } catch (err) {
       if (!(err instanceof CliError)) throw err;
       failures.push(err);
-      done.push(`error: ${targetName(target)}: ${err.message}`);
-      if (format !== 'json')
-        printMessage(format, { status: 'failure', message: `${targetName(target)}: ${err.message}` });
+      const problem = `${resourceSubject(target.kind, target.name)}: ${err.message}`;
+      done.push(`error: ${problem}`);
+      if (format !== 'json') printMessage(format, { status: 'failure', message: problem });
     }
   }
   report(format, done, failures, items.length);
@@ -83,7 +86,7 @@ async function applyOne(
       hint: 'nothing was changed: read it again (drg get) and re-apply',
     });
   }
-  return 'configured';
+  return 'updated';
 }
 
 async function create(registry: RegistryClient, target: Target, item: ApplyItem): Promise<void> {

@@ -14,10 +14,11 @@ import {
 } from '../certs/keys.js';
 import { checkOutputs, type OutputFile, stageOutputs } from '../certs/output-files.js';
 import type { GlobalOptions } from '../cli.js';
-import { appSubject, deviceSubject } from '../client/registry.js';
+import { appSubject } from '../client/registry.js';
 import { openSession, type Session } from '../client/session.js';
 import type { Application, Resource } from '../model/resource.js';
 import { CliError, UsageError } from '../output/errors.js';
+import { deviceCertificateMessage, trustAnchorAddedMessage } from '../output/messages.js';
 import { sameContent } from '../resources/apply.js';
 import { withAlias } from '../resources/device-spec.js';
 import {
@@ -76,14 +77,8 @@ export async function createAppCert(globals: GlobalOptions, opts: AppCertOptions
   const files = keyFile ? [{ ...keyFile, content: privateKeyPem(key.keys.privateKey) }] : [];
 
   await updateWithFiles(session, target, current, withTrustAnchor(current, cert.pem), files, !!opts.force);
-  const keyNote = keyFile
-    ? ` Its private key is in ${keyFile.path}: keep it secret, it signs the device certificates` +
-      ` (drg create device-cert DEVICE --ca-key ${keyFile.path}).`
-    : '';
-  reportSuccess(
-    format,
-    `Trust anchor "${cert.subject}" (valid until ${timestamp(cert.notAfter)}) added to ${appSubject(target.app)}.${keyNote}`,
-  );
+  const issued = { subject: cert.subject, validUntil: timestamp(cert.notAfter) };
+  reportSuccess(format, trustAnchorAddedMessage(target.app, issued, keyFile?.path));
 }
 
 export async function createDeviceCert(globals: GlobalOptions, device: string, opts: DeviceCertOptions): Promise<void> {
@@ -124,12 +119,8 @@ export async function createDeviceCert(globals: GlobalOptions, device: string, o
   if (keyFile) files.push({ ...keyFile, content: privateKeyPem(key.keys.privateKey) });
 
   await updateWithFiles(session, target, current, withAlias(current, alias), files, !!opts.force);
-  const keyNote = keyFile ? `, its private key to ${keyFile.path}` : '';
-  reportSuccess(
-    format,
-    `Certificate "${cert.subject}" (valid until ${timestamp(cert.notAfter)}) written to ${certFile.path}${keyNote}; ` +
-      `${deviceSubject(app, device)} has the alias "${alias}".`,
-  );
+  const issued = { subject: cert.subject, validUntil: timestamp(cert.notAfter), file: certFile.path, alias };
+  reportSuccess(format, deviceCertificateMessage(app, device, issued, keyFile?.path));
 }
 
 /** Flag checks shared by both commands, before any file is read or request made. */

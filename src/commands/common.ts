@@ -4,7 +4,8 @@ import { appNameProblem, deviceNameProblem } from '../model/names.js';
 import { labelKeyProblem, labelValueProblem, parseSelector, SelectorError } from '../model/selector.js';
 import { UsageError } from '../output/errors.js';
 import { type OutputFormat, parseOutputFormat } from '../output/format.js';
-import { printMessage, type ResourceKind } from '../output/render.js';
+import { type ResourceOutcome, resourceMessage } from '../output/messages.js';
+import { printMessage, type ResourceKind, resourceRef } from '../output/render.js';
 
 export function outputFormat(globals: GlobalOptions): OutputFormat {
   return parseOutputFormat(globals.output);
@@ -75,6 +76,11 @@ export function reportSuccess(
   message: string,
   resource?: { kind: ResourceKind; name: string },
 ): void {
-  if (format === 'name' && resource) process.stdout.write(`${resource.kind}/${resource.name}\n`);
+  if (format === 'name' && resource) process.stdout.write(`${resourceRef(resource.kind, resource.name)}\n`);
   else printMessage(format, { status: 'success', message });
+}
+
+/** What happened to one application or device: `Application NAME created` etc.; `application/NAME` with `-o name`. */
+export function reportResource(format: OutputFormat, kind: ResourceKind, name: string, outcome: ResourceOutcome): void {
+  reportSuccess(format, resourceMessage(kind, name, outcome), { kind, name });
 }

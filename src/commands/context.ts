@@ -3,6 +3,7 @@ import type { GlobalOptions } from '../cli.js';
 import { readConfig, resolveContext, wantedContextName } from '../client/session.js';
 import { type Config, ConfigError, type Context, configPath, updateConfig } from '../config/config.js';
 import { CliError, UsageError } from '../output/errors.js';
+import { contextMessage } from '../output/messages.js';
 import { printData, renderTable } from '../output/render.js';
 import { checkAppName, outputFormat, reportSuccess } from './common.js';
 
@@ -54,7 +55,7 @@ export async function setDefaultContext(globals: GlobalOptions, name: string): P
     requireContext(cfg, name);
     cfg.active_context = name;
   });
-  reportSuccess(format, `Context '${name}' is now the active context`);
+  reportSuccess(format, contextMessage(name, { outcome: 'activated' }));
 }
 
 export async function deleteContext(globals: GlobalOptions, name: string): Promise<void> {
@@ -64,7 +65,7 @@ export async function deleteContext(globals: GlobalOptions, name: string): Promi
     cfg.contexts = cfg.contexts.filter((c) => c.name !== name);
     if (cfg.active_context === name) cfg.active_context = undefined;
   });
-  reportSuccess(format, `Context '${name}' deleted`);
+  reportSuccess(format, contextMessage(name, { outcome: 'deleted' }));
 }
 
 /** Sets the default app of the context in use (`-c`, `$DRG_CONTEXT`, else the active one). */
@@ -77,7 +78,7 @@ export async function setDefaultApp(globals: GlobalOptions, app: string): Promis
     context.default_app = app;
     name = context.name;
   });
-  reportSuccess(format, `Default application of context '${name}' set to '${app}'`);
+  reportSuccess(format, contextMessage(name, { outcome: 'default-app', app }));
 }
 
 export async function renameContext(globals: GlobalOptions, from: string, to: string): Promise<void> {
@@ -90,7 +91,7 @@ export async function renameContext(globals: GlobalOptions, from: string, to: st
     context.name = to;
     if (cfg.active_context === from) cfg.active_context = to;
   });
-  reportSuccess(format, `Context '${from}' renamed to '${to}'`);
+  reportSuccess(format, contextMessage(from, { outcome: 'renamed', to }));
 }
 
 function requireContext(cfg: Config, name: string): Context {

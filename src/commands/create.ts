@@ -10,7 +10,7 @@ import {
   outputFormat,
   parseLabelAssignments,
   parseSpec,
-  reportSuccess,
+  reportResource,
 } from './common.js';
 import { readStdin } from './stdin.js';
 
@@ -28,7 +28,7 @@ export async function createApp(globals: GlobalOptions, name: string | undefined
       : await fromFile(name, opts, 'application', () => undefined);
   const session = await openSession(globals);
   await session.registry.createApp(app);
-  reportSuccess(format, `Application '${app.metadata.name}' created`, { kind: 'application', name: app.metadata.name });
+  reportResource(format, 'application', app.metadata.name, 'created');
 }
 
 export async function createDevice(
@@ -54,7 +54,7 @@ export async function createDevice(
   }
   const app = device.metadata.application;
   await session.registry.createDevice(app, device);
-  reportSuccess(format, `Device '${device.metadata.name}' created`, { kind: 'device', name: device.metadata.name });
+  reportResource(format, 'device', device.metadata.name, 'created');
 }
 
 /** NAME plus --spec and --labels, validated before any request. */

@@ -1,7 +1,7 @@
 // `drg delete app|device NAME [--ignore-missing]`.
 import type { GlobalOptions } from '../cli.js';
 import { openSession } from '../client/session.js';
-import { checkAppName, checkDeviceName, outputFormat, reportSuccess } from './common.js';
+import { checkAppName, checkDeviceName, outputFormat, reportResource } from './common.js';
 
 export interface DeleteOptions {
   ignoreMissing?: boolean;
@@ -12,10 +12,7 @@ export async function deleteApp(globals: GlobalOptions, name: string, opts: Dele
   checkAppName(name);
   const { registry } = await openSession(globals);
   const deleted = await registry.deleteApp(name, { ignoreMissing: opts.ignoreMissing });
-  reportSuccess(format, deleted ? `Application '${name}' deleted` : `Application '${name}' does not exist, ignoring`, {
-    kind: 'application',
-    name,
-  });
+  reportResource(format, 'application', name, deleted ? 'deleted' : 'missing');
 }
 
 export async function deleteDevice(globals: GlobalOptions, name: string, opts: DeleteOptions): Promise<void> {
@@ -24,8 +21,5 @@ export async function deleteDevice(globals: GlobalOptions, name: string, opts: D
   const session = await openSession(globals);
   const app = session.requireApp();
   const deleted = await session.registry.deleteDevice(app, name, { ignoreMissing: opts.ignoreMissing });
-  reportSuccess(format, deleted ? `Device '${name}' deleted` : `Device '${name}' does not exist, ignoring`, {
-    kind: 'device',
-    name,
-  });
+  reportResource(format, 'device', name, deleted ? 'deleted' : 'missing');
 }

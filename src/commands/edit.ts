@@ -5,8 +5,8 @@ import { openSession, resolveApp } from '../client/session.js';
 import { isJsonObject } from '../model/json.js';
 import type { Resource } from '../model/resource.js';
 import { CliError, UsageError } from '../output/errors.js';
-import { type OutputFormat, parseOutputFormat } from '../output/format.js';
-import { printMessage } from '../output/render.js';
+import type { OutputFormat } from '../output/format.js';
+import { EDIT_CANCELLED } from '../output/messages.js';
 import { planApply, sameContent, updateBody } from '../resources/apply.js';
 import { createEditFile, editText, parseEdited, readEditFile, removeEditFile, runEditor } from '../resources/editor.js';
 import { parseManifest, readManifestSources } from '../resources/manifests.js';
@@ -16,12 +16,11 @@ import {
   deviceTarget,
   readTarget,
   type Target,
-  targetName,
   targetSubject,
   writeTarget,
 } from '../resources/target.js';
 import type { ResourceKind } from '../resources/validate.js';
-import { parseSpec } from './common.js';
+import { outputFormat, parseSpec, reportResource, reportSuccess } from './common.js';
 import { readStdin } from './stdin.js';
 
 export interface EditOptions {
@@ -30,7 +29,7 @@ export interface EditOptions {
 }
 
 export async function run(kind: ResourceKind, name: string | undefined, opts: EditOptions, globals: GlobalOptions) {
-  const format = parseOutputFormat(globals.output);
+  const format = outputFormat(globals);
   if (opts.spec !== undefined && opts.filename !== undefined) {
     throw new UsageError('--spec and --filename cannot be used together');
   }
@@ -82,7 +81,7 @@ async function update(
   format: OutputFormat,
 ): Promise<void> {
   if (sameContent(current, next)) {
-    done(format, `${targetName(target)} unchanged`);
+    reportResource(format, target.kind, target.name, 'unchanged');
     return;
   }
   try {
@@ -92,7 +91,7 @@ async function update(
       hint: 'nothing was changed: run the command again',
     });
   }
-  done(format, `${targetName(target)} edited`);
+  reportResource(format, target.kind, target.name, 'updated');
 }
 
 async function editInEditor(registry: RegistryClient, target: Target, format: OutputFormat): Promise<void> {
@@ -115,7 +114,7 @@ async function editInEditor(registry: RegistryClient, target: Target, format: Ou
   }
   if (!result.changed) {
     await removeEditFile(path);
-    done(format, 'Edit cancelled, no changes made.');
+    reportSuccess(format, EDIT_CANCELLED);
     return;
   }
   try {
@@ -131,13 +130,9 @@ async function editInEditor(registry: RegistryClient, target: Target, format: Ou
     throw new CliError(`${err.message}; your version is saved in ${path}`, { ...err.options });
   }
   await removeEditFile(path);
-  done(format, `${targetName(target)} edited`);
+  reportResource(format, target.kind, target.name, 'updated');
 }
 
 function editArgs(t: Target): string {
   return t.kind === 'application' ? `app ${t.name}` : `device ${t.name} --app ${t.app}`;
-}
-
-function done(format: OutputFormat, message: string): void {
-  printMessage(format, { status: 'success', message });
 }

@@ -6,6 +6,7 @@ import { appSubject } from '../client/registry.js';
 import { openSession } from '../client/session.js';
 import { CliError, UsageError } from '../output/errors.js';
 import type { OutputFormat } from '../output/format.js';
+import { EDIT_CANCELLED, memberMessage, membersUpdatedMessage } from '../output/messages.js';
 import { printData, renderTable } from '../output/render.js';
 import { isHttpStatus } from '../resources/target.js';
 import { outputFormat, reportSuccess } from './common.js';
@@ -59,16 +60,12 @@ export async function createMember(globals: GlobalOptions, user: string, opts: {
   const current = await admin.getMembers(app);
   const before = current.members[user]?.role;
   if (before === role) {
-    reportSuccess(format, `${user} already is ${article(role)} ${role} of ${appSubject(app)}`);
+    reportSuccess(format, memberMessage(user, app, { outcome: 'unchanged', role }));
     return;
   }
   await writeMembers(admin, app, { ...current, members: { ...current.members, [user]: { role } } });
-  reportSuccess(
-    format,
-    before
-      ? `${user} is now ${article(role)} ${role} (was ${before}) of ${appSubject(app)}`
-      : `${user} added as ${article(role)} ${role} of ${appSubject(app)}`,
-  );
+  const change = before ? { outcome: 'updated' as const, role, was: before } : { outcome: 'added' as const, role };
+  reportSuccess(format, memberMessage(user, app, change));
 }
 
 export async function deleteMember(globals: GlobalOptions, user: string): Promise<void> {
@@ -78,17 +75,14 @@ export async function deleteMember(globals: GlobalOptions, user: string): Promis
   if (!(user in current.members)) throw new CliError(`${user} is not a member of ${appSubject(app)}`);
   const { [user]: _removed, ...rest } = current.members;
   await writeMembers(admin, app, { ...current, members: rest });
-  reportSuccess(format, `${user} removed from the members of ${appSubject(app)}`);
+  reportSuccess(format, memberMessage(user, app, { outcome: 'removed' }));
 }
 
 export async function editMembers(globals: GlobalOptions): Promise<void> {
   const format = outputFormat(globals);
   const { admin, app } = await adminSession(globals);
   const outcome = await editMembersInEditor(admin, app);
-  reportSuccess(
-    format,
-    outcome === 'unchanged' ? 'Edit cancelled, no changes made.' : `The members of ${appSubject(app)} were updated`,
-  );
+  reportSuccess(format, outcome === 'unchanged' ? EDIT_CANCELLED : membersUpdatedMessage(app));
 }
 
 /** PUT with the resourceVersion that was read: a 409 means someone else changed the members meanwhile. */
@@ -102,8 +96,4 @@ async function writeMembers(admin: AdminClient, app: string, members: Members): 
       hint: 'nothing was changed: run the command again',
     });
   }
-}
-
-function article(role: MemberRole): string {
-  return role === 'admin' ? 'an' : 'a';
 }

@@ -3,8 +3,6 @@ import type { GlobalOptions } from '../cli.js';
 import { openSession } from '../client/session.js';
 import type { Resource } from '../model/resource.js';
 import { UsageError } from '../output/errors.js';
-import { parseOutputFormat } from '../output/format.js';
-import { printMessage } from '../output/render.js';
 import {
   hashPassword,
   passwordCredential,
@@ -13,7 +11,8 @@ import {
   withCredential,
   withGateway,
 } from '../resources/device-spec.js';
-import { deviceTarget, readModifyWrite, targetName } from '../resources/target.js';
+import { deviceTarget, readModifyWrite } from '../resources/target.js';
+import { outputFormat, reportResource } from './common.js';
 import { readStdin } from './stdin.js';
 
 export type SetChange =
@@ -23,37 +22,32 @@ export type SetChange =
   | { what: 'psk'; key: string; base64?: boolean };
 
 export async function run(device: string, change: SetChange, globals: GlobalOptions): Promise<void> {
-  const format = parseOutputFormat(globals.output);
-  const { modify, message } = await prepare(change);
+  const format = outputFormat(globals);
+  const modify = await prepare(change);
   const session = await openSession(globals);
   const target = deviceTarget(session.requireApp(), device);
   const outcome = await readModifyWrite(session.registry, target, modify);
-  const name = targetName(target);
-  printMessage(format, {
-    status: 'success',
-    message: outcome === 'updated' ? `${name}: ${message}` : `${name} unchanged`,
-  });
+  reportResource(format, 'device', device, outcome);
 }
 
 /** Everything checked and computed (the password hashed) before any request. */
-async function prepare(change: SetChange): Promise<{ modify: (d: Resource) => Resource; message: string }> {
+async function prepare(change: SetChange): Promise<(d: Resource) => Resource> {
   switch (change.what) {
     case 'password': {
       const plain = await passwordOf(change);
       const credential = passwordCredential(hashPassword(plain), change.username);
-      const forUser = change.username === undefined ? '' : ` for user ${change.username}`;
-      return { modify: (d) => withCredential(d, credential), message: `password set${forUser}` };
+      return (d) => withCredential(d, credential);
     }
     case 'psk': {
       const credential = pskCredential(change.key, { base64: change.base64 });
-      return { modify: (d) => withCredential(d, credential), message: 'pre-shared key set' };
+      return (d) => withCredential(d, credential);
     }
     case 'gateway':
       if (change.gateway === '') throw new UsageError('the gateway name must not be empty');
-      return { modify: (d) => withGateway(d, change.gateway), message: `gateway ${change.gateway} added` };
+      return (d) => withGateway(d, change.gateway);
     case 'alias':
       if (change.alias === '') throw new UsageError('the alias must not be empty');
-      return { modify: (d) => withAlias(d, change.alias), message: `alias ${change.alias} added` };
+      return (d) => withAlias(d, change.alias);
   }
 }
 

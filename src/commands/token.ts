@@ -3,6 +3,7 @@ import type { GlobalOptions } from '../cli.js';
 import { openSession } from '../client/session.js';
 import { TokensClient } from '../client/tokens.js';
 import { UsageError } from '../output/errors.js';
+import { tokenDeletedMessage } from '../output/messages.js';
 import { printData, renderTable } from '../output/render.js';
 import { outputFormat, reportSuccess } from './common.js';
 
@@ -50,5 +51,5 @@ export async function deleteToken(globals: GlobalOptions, arg: string): Promise<
   const prefix = tokenPrefix(arg.trim());
   if (prefix === '') throw new UsageError('give the prefix of the token (see `drg get token`)');
   await (await tokensClient(globals)).delete(prefix);
-  reportSuccess(format, `Access token with prefix ${prefix} deleted`);
+  reportSuccess(format, tokenDeletedMessage(prefix));
 }

@@ -4,6 +4,7 @@ import { AdminClient } from '../client/admin.js';
 import { appSubject } from '../client/registry.js';
 import { openSession, type Session } from '../client/session.js';
 import { CliError, UsageError } from '../output/errors.js';
+import { transferAcceptedMessage, transferCancelledMessage, transferStartedMessage } from '../output/messages.js';
 import { isHttpStatus } from '../resources/target.js';
 import { checkAppName, outputFormat, reportSuccess } from './common.js';
 
@@ -18,12 +19,7 @@ export async function transferInit(globals: GlobalOptions, user: string): Promis
   const session = await openSession(globals);
   const app = session.requireApp();
   await new AdminClient(session.api).transferOwnership(app, user);
-  reportSuccess(
-    format,
-    `Transfer of ${appSubject(app)} to ${user} started. ${user} becomes the owner by running:\n` +
-      `  drg transfer accept ${app}\n` +
-      `Until then you stay the owner; \`drg transfer cancel ${app}\` withdraws the offer.`,
-  );
+  reportSuccess(format, transferStartedMessage(app, user));
 }
 
 export async function transferAccept(globals: GlobalOptions, appArg: string | undefined): Promise<void> {
@@ -39,7 +35,7 @@ export async function transferAccept(globals: GlobalOptions, appArg: string | un
       hint: 'the owner starts one with `drg transfer init YOUR-USER --app APP`; check who you are with `drg whoami`',
     });
   }
-  reportSuccess(format, `You are now the owner of ${appSubject(app)}`);
+  reportSuccess(format, transferAcceptedMessage(app));
 }
 
 export async function transferCancel(globals: GlobalOptions, appArg: string | undefined): Promise<void> {
@@ -47,5 +43,5 @@ export async function transferCancel(globals: GlobalOptions, appArg: string | un
   const session = await openSession(globals);
   const app = appOf(session, appArg);
   await new AdminClient(session.api).cancelTransfer(app);
-  reportSuccess(format, `The transfer of ${appSubject(app)} was cancelled`);
+  reportSuccess(format, transferCancelledMessage(app));
 }

@@ -31,12 +31,17 @@ export async function printResources(
       write(await toYaml(data));
       return;
     case 'name':
-      write(list.map((r) => `${kind}/${r.metadata.name}\n`).join(''));
+      write(list.map((r) => `${resourceRef(kind, r.metadata.name)}\n`).join(''));
       return;
     case 'table':
     case 'wide':
       write(renderTable(tableRows(list, kind, format === 'wide')));
   }
+}
+
+/** `application/NAME`, `device/NAME`: how `-o name` prints a resource (like kubectl). */
+export function resourceRef(kind: ResourceKind, name: string): string {
+  return `${kind}/${name}`;
 }
 
 /** Plain data (context, endpoints, ...): JSON for `-o json`, else YAML. */

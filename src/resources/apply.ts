@@ -15,7 +15,7 @@ export interface ApplyItem {
   location: string;
 }
 
-export type ApplyOutcome = 'created' | 'configured' | 'unchanged';
+export type ApplyOutcome = 'created' | 'updated' | 'unchanged';
 
 /**
  * Validates every document and returns them as apply items, applications first (in file order), then devices.

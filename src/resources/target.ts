@@ -26,11 +26,6 @@ export function deviceTarget(app: string, name: string): Target {
   return { kind: 'device', app, name };
 }
 
-/** `application/NAME` or `device/NAME`, as messages name them (like kubectl). */
-export function targetName(t: Target): string {
-  return `${t.kind}/${t.name}`;
-}
-
 export function targetSubject(t: Target): string {
   return t.kind === 'application' ? appSubject(t.name) : deviceSubject(t.app, t.name);
 }

@@ -236,7 +236,7 @@ test('default-app: used when --app is absent, shown as default_app; -c and DRG_C
 
   assert.equal(
     ok(await drg(config, ['context', 'default-app', 'home-app'])).stdout,
-    "Default application of context 'default' set to 'home-app'\n",
+    'Context default updated: default application home-app\n',
   );
   assert.equal(ok(await drg(config, ['get', 'devices', '-o', 'name'])).stdout, 'device/dev-1\n');
   assert.equal(
@@ -271,7 +271,7 @@ test('default-context, rename, delete; clear errors for unknown contexts', async
 
   assert.equal(
     ok(await drg(config, ['config', 'default-context', 'second'])).stdout,
-    "Context 'second' is now the active context\n",
+    'Context second is now the active context\n',
   );
   assert.equal(readConfig(config).active_context, 'second');
 
@@ -283,14 +283,14 @@ test('default-context, rename, delete; clear errors for unknown contexts', async
 
   assert.equal(
     ok(await drg(config, ['context', 'rename', 'second', 'renamed'])).stdout,
-    "Context 'second' renamed to 'renamed'\n",
+    'Context second renamed to renamed\n',
   );
   assert.equal(readConfig(config).active_context, 'renamed');
   const clash = await drg(config, ['config', 'rename', 'renamed', 'default']);
   assert.equal(clash.code, 1);
   assert.match(clash.stderr, /^error: context default already exists/);
 
-  assert.equal(ok(await drg(config, ['config', 'delete', 'renamed'])).stdout, "Context 'renamed' deleted\n");
+  assert.equal(ok(await drg(config, ['config', 'delete', 'renamed'])).stdout, 'Context renamed deleted\n');
   const cfg = readConfig(config);
   assert.deepEqual(
     cfg.contexts.map((c: { name: string }) => c.name),

@@ -52,7 +52,7 @@ async function unreachableConfig(extra = ''): Promise<string> {
 
 test('create app, get it as a table, as one object and in a list; global options before or after', async () => {
   const created = ok(await run(['create', 'app', 'alpha']));
-  assert.equal(created.stdout, "Application 'alpha' created\n");
+  assert.equal(created.stdout, 'Application alpha created\n');
   assert.ok(await api.getApp('alpha'), 'the app exists on the server');
 
   const table = ok(await run(['get', 'apps']));
@@ -87,7 +87,7 @@ test('create app, get it as a table, as one object and in a list; global options
 test('add (alias of create) with --spec (and --data), --labels; -o name; -o yaml', async () => {
   assert.equal(
     ok(await run(['add', 'application', 'beta', '--spec', '{"x":{"y":1}}', '--labels', 'env=prod,tier=web'])).stdout,
-    "Application 'beta' created\n",
+    'Application beta created\n',
   );
   ok(await run(['create', 'app', 'gamma', '--data', '{"z":true}', '-l', 'env=dev']));
   const beta = await api.getApp('beta');
@@ -186,7 +186,7 @@ test('devices: --app, -a, --application, DRG_APP; names with / spaces and unicod
     const args =
       flags.length === 0 && !env ? ['-a', 'devs', 'create', 'device', name] : ['create', 'device', name, ...flags];
     const r = ok(await run(args, { env }));
-    assert.equal(r.stdout, `Device '${name}' created\n`);
+    assert.equal(r.stdout, `Device ${name} created\n`);
     assert.ok(await api.getDevice('devs', name), `${name} exists`);
   }
   const names = cases.map(([name]) => name);
@@ -219,7 +219,7 @@ test('create device with --spec, from a file with --application, in a missing ap
   const file = join(tempDir(), 'device.json');
   writeFileSync(file, JSON.stringify({ metadata: { name: 'from-file', labels: { a: 'b' } }, spec: { x: 1 } }));
   const created = ok(await run(['create', 'device', '--filename', file, '--application', 'fleet']));
-  assert.equal(created.stdout, "Device 'from-file' created\n");
+  assert.equal(created.stdout, 'Device from-file created\n');
   assert.deepEqual((await api.getDevice('fleet', 'from-file'))?.metadata.labels, { a: 'b' });
 
   const mismatch = join(tempDir(), 'other.json');
@@ -248,7 +248,7 @@ test('create device with --spec, from a file with --application, in a missing ap
 test('delete device and app; --ignore-missing; JSON success documents', async () => {
   ok(await run(['create', 'app', 'doomed']));
   ok(await run(['create', 'device', 'd/1', '--app', 'doomed']));
-  assert.equal(ok(await run(['delete', 'device', 'd/1', '--app', 'doomed'])).stdout, "Device 'd/1' deleted\n");
+  assert.equal(ok(await run(['delete', 'device', 'd/1', '--app', 'doomed'])).stdout, 'Device d/1 deleted\n');
   assert.equal(await api.getDevice('doomed', 'd/1'), undefined);
 
   const again = await run(['delete', 'device', 'd/1', '-a', 'doomed']);
@@ -258,13 +258,13 @@ test('delete device and app; --ignore-missing; JSON success documents', async ()
     jsonDoc(ok(await run(['delete', 'device', 'd/1', '-a', 'doomed', '--ignore-missing', '-o', 'json']))),
     {
       status: 'success',
-      message: "Device 'd/1' does not exist, ignoring",
+      message: 'Device d/1 does not exist, ignoring',
     },
   );
 
   assert.deepEqual(jsonDoc(ok(await run(['-o', 'json', 'delete', 'application', 'doomed']))), {
     status: 'success',
-    message: "Application 'doomed' deleted",
+    message: 'Application doomed deleted',
   });
   assert.equal(await api.getApp('doomed'), undefined);
   const gone = await run(['delete', 'app', 'doomed', '-o', 'json']);

@@ -67,7 +67,7 @@ test('members edited in the editor are saved; the temp file is removed', async (
     'doc.members.bob.role = "manager"; doc.members.carol = { role: "admin" }; return doc;',
   );
   assert.equal(res.code, 0, res.stderr);
-  assert.match(res.stdout, /members of application 'edited' were updated/);
+  assert.match(res.stdout, /Members of application edited updated/);
   assert.match(res.seen?.raw ?? '', /^# /);
   assert.match(res.seen?.raw ?? '', /resourceVersion: /);
   assert.ok(!existsSync(res.seen!.file));

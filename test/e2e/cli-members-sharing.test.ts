@@ -40,7 +40,7 @@ test('members: add, list as a table and as JSON, change a role, remove', async (
   assert.match(res.stdout, /no members/);
 
   res = await ok(owner('create', 'member', 'bob', '--role', 'reader', '--app', 'team'));
-  assert.match(res.stdout, /bob added as a reader of application 'team'/);
+  assert.match(res.stdout, /Member bob added to application team as reader/);
   await ok(owner('add', 'member', 'carol', '--role', 'admin', '-a', 'team'));
 
   res = await ok(owner('get', 'members', '--app', 'team'));

@@ -55,7 +55,7 @@ test('transfer: the owner offers, only the named user accepts, then owns the app
   await fails(asUser(bob, 'get', 'app', 'handover'), /forbidden/);
 
   res = await ok(asUser(bob, 'transfer', 'accept', 'handover'));
-  assert.match(res.stdout, /You are now the owner of application 'handover'/);
+  assert.match(res.stdout, /Transfer of application handover completed: you are now its owner/);
 
   res = await ok(asUser(bob, 'get', 'device', 'd1', '--app', 'handover', '-o', 'json'));
   assert.equal(JSON.parse(res.stdout).metadata.name, 'd1');
@@ -112,7 +112,7 @@ test('tokens: created once (only the token on stdout), listed by prefix, usable,
   assert.ok(!JSON.parse(res.stdout).some((t: { prefix: string }) => t.prefix === prefix), "others don't see it");
 
   res = await ok(asUser(bob, 'delete', 'token', prefix));
-  assert.match(res.stdout, new RegExp(`Access token with prefix ${prefix} deleted`));
+  assert.match(res.stdout, new RegExp(`Access token ${prefix} deleted`));
   assert.equal(await whoamiWith('bob', token), 403);
   res = await asUser(bob, 'delete', 'token', prefix, '-o', 'json');
   assert.notEqual(res.code, 0);

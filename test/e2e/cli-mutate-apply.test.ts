@@ -1,4 +1,4 @@
-// `drg apply` against a real drg serve: create, configure, unchanged; directories and stdin; nothing
+// `drg apply` against a real drg serve: create, update, unchanged; directories and stdin; nothing
 // changes when any file is malformed; conflicts are reported, not overwritten.
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -20,7 +20,7 @@ after(async () => {
 
 const run = (args: string[], opts: { input?: string } = {}) => drg(serve.configPath, args, opts);
 
-test('apply creates, then configures, then leaves unchanged (YAML, several documents)', async () => {
+test('apply creates, then updates, then leaves unchanged (YAML, several documents)', async () => {
   const dir = tempDir();
   const file = join(dir, 'resources.yaml');
   const manifest = (labels: string, spec: string) => `
@@ -37,7 +37,7 @@ spec: ${spec}
   writeFileSync(file, manifest('team: a', '{core: {disabled: false}}'));
   const first = await run(['apply', '-f', file]);
   assert.equal(first.code, 0, first.stderr);
-  assert.equal(first.stdout, 'application/apply-app created\ndevice/sensor-1 created\n');
+  assert.equal(first.stdout, 'Application apply-app created\nDevice sensor-1 created\n');
   const app = await api.getApp('apply-app');
   assert.deepEqual(app?.metadata.labels, { team: 'a' });
   assert.deepEqual((await api.getDevice('apply-app', 'sensor-1'))?.spec, { core: { disabled: false } });
@@ -45,7 +45,7 @@ spec: ${spec}
   writeFileSync(file, manifest('team: b', '{core: {disabled: true}}'));
   const second = await run(['apply', '--filename', file]);
   assert.equal(second.code, 0, second.stderr);
-  assert.equal(second.stdout, 'application/apply-app configured\ndevice/sensor-1 configured\n');
+  assert.equal(second.stdout, 'Application apply-app updated\nDevice sensor-1 updated\n');
   const device = await api.getDevice('apply-app', 'sensor-1');
   assert.deepEqual(device?.spec, { core: { disabled: true } });
   assert.equal(device?.metadata.generation, 1);
@@ -57,7 +57,7 @@ spec: ${spec}
   assert.equal(third.code, 0, third.stderr);
   assert.deepEqual(JSON.parse(third.stdout), {
     status: 'success',
-    message: 'application/apply-app unchanged\ndevice/sensor-1 unchanged',
+    message: 'Application apply-app unchanged\nDevice sensor-1 unchanged',
   });
   assert.equal(
     (await api.getDevice('apply-app', 'sensor-1'))?.metadata.resourceVersion,
@@ -87,7 +87,7 @@ test('a directory (sorted, apps first) and stdin; devices without an application
   writeFileSync(join(dir, 'README.md'), 'not a manifest');
   const res = await run(['apply', '-f', dir, '--app', 'dir-app']);
   assert.equal(res.code, 0, res.stderr);
-  assert.equal(res.stdout, 'application/dir-app created\ndevice/dev-a created\ndevice/dev-b created\n');
+  assert.equal(res.stdout, 'Application dir-app created\nDevice dev-a created\nDevice dev-b created\n');
 
   const stdin = JSON.stringify([
     { metadata: { name: 'dev-a', application: 'dir-app', labels: { from: 'stdin' } } },
@@ -95,7 +95,7 @@ test('a directory (sorted, apps first) and stdin; devices without an application
   ]);
   const piped = await run(['apply', '-f', '-'], { input: stdin });
   assert.equal(piped.code, 0, piped.stderr);
-  assert.equal(piped.stdout, 'device/dev-a configured\ndevice/dev-c created\n');
+  assert.equal(piped.stdout, 'Device dev-a updated\nDevice dev-c created\n');
   assert.deepEqual((await api.getDevice('dir-app', 'dev-a'))?.metadata.labels, { from: 'stdin' });
 });
 
@@ -131,7 +131,7 @@ test('a manifest with a stale resourceVersion conflicts (409) instead of overwri
   const doc = JSON.parse(res.stdout);
   assert.equal(doc.status, 'failure');
   assert.equal(doc.http_status, 409);
-  assert.match(doc.message, /application\/stale-app: .*changed by someone else/);
+  assert.match(doc.message, /Application stale-app: .*changed by someone else/);
   assert.deepEqual((await api.getApp('stale-app'))?.spec, { v: 2 });
 
   const forced = await run(['apply', '-f', file, '--ignore-resource-version']);
@@ -148,8 +148,8 @@ test('one failing resource does not stop the others; the run exits 1', async () 
   );
   const res = await run(['apply', '-f', join(dir, 'm')]);
   assert.equal(res.code, 1);
-  assert.equal(res.stdout, 'application/partial-app created\n');
-  assert.match(res.stderr, /device\/orphan: application no-such-app does not exist/);
+  assert.equal(res.stdout, 'Application partial-app created\n');
+  assert.match(res.stderr, /Device orphan: application no-such-app does not exist/);
   assert.match(res.stderr, /1 of 2 resources could not be applied/);
   assert.ok(await api.getApp('partial-app'));
 });

@@ -65,7 +65,7 @@ test('a change made in the editor is saved; the temp file is private and removed
   await api.createApp({ metadata: { name: 'edit-app' }, spec: { a: 1 } });
   const res = await edit(['app', 'edit-app'], 'doc.spec.b = 2; doc.metadata.labels = { edited: "yes" }; return doc;');
   assert.equal(res.code, 0, res.stderr);
-  assert.equal(res.stdout, 'application/edit-app edited\n');
+  assert.equal(res.stdout, 'Application edit-app updated\n');
   assert.equal(res.seen?.mode, 0o600);
   assert.match(res.seen?.raw ?? '', /^# /, 'explains itself in comments');
   assert.ok(!existsSync(res.seen!.file), 'the temp file is removed after a successful edit');

@@ -32,7 +32,7 @@ test('set password stores a sha512-crypt hash in both sections, never the passwo
   await newDevice('pw-dev', { authentication: { credentials: [{ psk: { key: 'AA==' } }] } });
   const res = await run(['set', 'password', '--app', 'set-app', 'pw-dev', 'correct horse']);
   assert.equal(res.code, 0, res.stderr);
-  assert.equal(res.stdout, 'device/pw-dev: password set\n');
+  assert.equal(res.stdout, 'Device pw-dev updated\n');
   const device = await api.getDevice('set-app', 'pw-dev');
   const auth = credentials(device, 'authentication') as { pass?: { sha512: string } }[];
   assert.deepEqual(auth[0], { psk: { key: 'AA==' } }, 'other credentials stay');
@@ -83,7 +83,7 @@ test('set gateway and set alias add once; set psk stores base64', async () => {
     assert.equal((await run(['set', 'alias', 'gw-dev', 'alias-1', '--app', 'set-app'])).code, 0);
   }
   const repeated = await run(['set', 'alias', 'gw-dev', 'alias-1', '--app', 'set-app', '-o', 'json']);
-  assert.deepEqual(JSON.parse(repeated.stdout), { status: 'success', message: 'device/gw-dev unchanged' });
+  assert.deepEqual(JSON.parse(repeated.stdout), { status: 'success', message: 'Device gw-dev unchanged' });
   await run(['set', 'gateway', 'gw-dev', 'gw-2', '--app', 'set-app']);
   const psk = await run(['set', 'psk', 'gw-dev', 'shared secret', '--app', 'set-app']);
   assert.equal(psk.code, 0, psk.stderr);
@@ -106,15 +106,21 @@ test('set on a missing device is a 404 failure', async () => {
 test('label merges, changes and removes (k-); other labels stay', async () => {
   const res = await run(['label', 'application', 'set-app', 'b=3', 'c=4', 'a-']);
   assert.equal(res.code, 0, res.stderr);
-  assert.equal(res.stdout, 'application/set-app labeled\n');
+  assert.equal(res.stdout, 'Application set-app updated\n');
   assert.deepEqual((await api.getApp('set-app'))?.metadata.labels, { b: '3', c: '4' });
 
   await newDevice('label-dev');
   const dev = await run(['label', 'device', 'label-dev', 'example.com/role=sensor', '--app', 'set-app']);
   assert.equal(dev.code, 0, dev.stderr);
+  assert.equal(dev.stdout, 'Device label-dev updated\n');
   const again = await run(['label', 'device', 'label-dev', 'example.com/role=sensor', '--app', 'set-app']);
-  assert.equal(again.stdout, 'device/label-dev unchanged\n');
-  assert.deepEqual((await api.getDevice('set-app', 'label-dev'))?.metadata.labels, { 'example.com/role': 'sensor' });
+  assert.equal(again.stdout, 'Device label-dev unchanged\n');
+  const named = await run(['label', 'device', 'label-dev', 'tier=edge', '--app', 'set-app', '-o', 'name']);
+  assert.equal(named.stdout, 'device/label-dev\n', '-o name prints kind/name, like kubectl');
+  assert.deepEqual((await api.getDevice('set-app', 'label-dev'))?.metadata.labels, {
+    'example.com/role': 'sensor',
+    tier: 'edge',
+  });
 });
 
 test('invalid labels are a usage error before any request', async () => {

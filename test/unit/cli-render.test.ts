@@ -5,6 +5,7 @@ import type { Resource } from '../../src/model/resource.js';
 import { colorsFor } from '../../src/output/colors.js';
 import { UsageError } from '../../src/output/errors.js';
 import { argvWantsJson, parseOutputFormat } from '../../src/output/format.js';
+import { memberMessage, resourceMessage } from '../../src/output/messages.js';
 import { formatAge, printData, printMessage, printResources, renderTable } from '../../src/output/render.js';
 
 const NOW = Date.parse('2026-01-10T12:00:00Z');
@@ -144,8 +145,19 @@ test('printMessage: -o json is one document with http_status only when given; hu
   printMessage('json', { status: 'failure', message: 'exists', httpStatus: 409 }, failed.write);
   assert.deepEqual(JSON.parse(failed.text()), { status: 'failure', message: 'exists', http_status: 409 });
   const human = capture();
-  printMessage('table', { status: 'success', message: "Application 'x' created" }, human.write);
-  assert.equal(human.text(), "Application 'x' created\n");
+  printMessage('table', { status: 'success', message: 'Application x created' }, human.write);
+  assert.equal(human.text(), 'Application x created\n');
+});
+
+test('success messages: kind, unquoted name, outcome (drg 0.11 style)', () => {
+  assert.equal(resourceMessage('application', 'a1', 'created'), 'Application a1 created');
+  assert.equal(resourceMessage('device', 'd/1 ü', 'updated'), 'Device d/1 ü updated');
+  assert.equal(resourceMessage('device', 'd1', 'missing'), 'Device d1 does not exist, ignoring');
+  assert.equal(
+    memberMessage('bob', 'a1', { outcome: 'updated', role: 'admin', was: 'reader' }),
+    'Member bob of application a1 updated: role admin (was reader)',
+  );
+  assert.equal(memberMessage('bob', 'a1', { outcome: 'removed' }), 'Member bob removed from application a1');
 });
 
 test('parseOutputFormat accepts the known formats, defaults to table, rejects the rest', () => {
