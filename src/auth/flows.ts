@@ -29,10 +29,13 @@ export async function browserLogin(config: OidcClient, opts: BrowserLoginOptions
       code_challenge_method: 'S256',
       state,
     });
+    // Listening for the answer before anyone sees the URL: a browser with a session at the issuer comes back at once.
+    const answer = loopback.waitForCallback(state, opts.timeoutMs ?? BROWSER_LOGIN_TIMEOUT_MS);
+    answer.catch(() => {});
     opts.tell(`Log in with your browser at:\n\n  ${url.href}\n`);
     if (opts.openBrowser) await openInBrowser(url.href);
     opts.tell('Waiting for the login to complete...');
-    const callback = await loopback.waitForCallback(state, opts.timeoutMs ?? BROWSER_LOGIN_TIMEOUT_MS);
+    const callback = await answer;
     try {
       const tokens = await client.authorizationCodeGrant(config, callback.url, {
         pkceCodeVerifier,

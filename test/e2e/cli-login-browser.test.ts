@@ -11,6 +11,7 @@ import {
   launchChromium,
   ok,
   readContext,
+  SecretsWatch,
   spawnDrg,
   startServeWithAlice,
   submitLoginForm,
@@ -19,6 +20,8 @@ import { drg, type ServeHandle, tempDir } from '../helpers/serve.js';
 
 let serve: ServeHandle;
 let browser: Browser;
+const watch = new SecretsWatch();
+watch.secret(ALICE.password);
 
 before(async () => {
   [serve, browser] = await Promise.all([startServeWithAlice(), launchChromium()]);
@@ -59,7 +62,7 @@ test('browser login: drg prints the URL, the user logs in on the form, drg store
     await page.close();
   }
 
-  const result = ok(await login.done);
+  const result = ok(watch.run(await login.done, config));
   assert.equal(result.stdout, `Logged in to ${serve.url} as ${ALICE.user} (context default, active)\n`);
   assert.equal(statSync(config).mode & 0o777, 0o600);
   assert.equal(activeContextName(config), 'default');
@@ -76,12 +79,12 @@ test('browser login: drg prints the URL, the user logs in on the form, drg store
   assert.ok(expiresIn > 200_000 && expiresIn <= 300_000, `token_exp_date ${context.token_exp_date}`);
 
   assert.equal(
-    ok(await drg(config, ['whoami'])).stdout.split('\n')[0],
+    ok(watch.run(await drg(config, ['whoami']))).stdout.split('\n')[0],
     `You are logged in to ${serve.url} as alice (context default)`,
   );
-  ok(await drg(config, ['create', 'app', 'alice-browser-app']));
+  ok(watch.run(await drg(config, ['create', 'app', 'alice-browser-app'])));
   assert.deepEqual(
-    JSON.parse(ok(await drg(config, ['get', 'apps', '-o', 'json'])).stdout).map(
+    JSON.parse(ok(watch.run(await drg(config, ['get', 'apps', '-o', 'json']))).stdout).map(
       (a: { metadata: { name: string } }) => a.metadata.name,
     ),
     ['alice-browser-app'],
@@ -103,7 +106,7 @@ test('without --no-browser the URL is printed too; -c names the context, -k keep
       // The second time, the browser's session at the issuer skips the form.
       if (name === 'first') await submitLoginForm(page);
       await page.waitForURL(/^http:\/\/localhost:\d+\/\?/);
-      const result = ok(await login.done);
+      const result = ok(watch.run(await login.done, config, name));
       assert.equal(
         result.stdout,
         `Logged in to ${serve.url} as alice (context ${name}${name === 'first' ? ', active' : ''})\n`,
@@ -117,7 +120,10 @@ test('without --no-browser the URL is printed too; -c names the context, -k keep
     readContext(config, 'first').token?.refresh_token,
     readContext(config, 'second').token?.refresh_token,
   );
-  assert.equal(JSON.parse(ok(await drg(config, ['whoami', '-c', 'second', '-o', 'json'])).stdout).user, 'alice');
+  assert.equal(
+    JSON.parse(ok(watch.run(await drg(config, ['whoami', '-c', 'second', '-o', 'json']))).stdout).user,
+    'alice',
+  );
 });
 
 test('the loopback listener ignores an answer with a wrong state, and fails the login on an error with the right one', async () => {
@@ -135,9 +141,13 @@ test('the loopback listener ignores an answer with a wrong state, and fails the 
 
   const denied = await fetch(`${loopback}?error=access_denied&error_description=nope&state=${params.get('state')}`);
   assert.equal(denied.status, 400);
-  const result = await login.done;
+  const result = watch.run(await login.done);
   assert.equal(result.code, 1);
   assert.equal(result.stderr.split('\n').at(-2), 'error: the issuer refused the login: access_denied (nope)');
   assert.equal(result.stdout, '');
   assert.throws(() => statSync(config), /ENOENT/, 'nothing written');
+});
+
+test('no token or password occurs in drg output or in the server logs', () => {
+  watch.assertNoneIn(serve.logs());
 });
