@@ -221,6 +221,28 @@ test('onUnauthorized: a 401 refreshes the token and retries once; a second 401 f
   assert.equal(seen.length, 2, 'exactly one retry');
 });
 
+test('onUnauthorized: the bare 403 of rejected credentials retries once; a 403 that says why does not', async () => {
+  let refreshes = 0;
+  const tokens: TokenProvider = {
+    authorization: async () => `Bearer t${refreshes}`,
+    onUnauthorized: async () => {
+      refreshes++;
+      return true;
+    },
+  };
+  handler = (req, res) =>
+    req.headers.authorization === 'Bearer t1' ? json(res, 200, []) : json(res, 403, { error: 'Forbidden' });
+  assert.deepEqual(await registry(tokens).listApps(), []);
+  assert.equal(refreshes, 1);
+
+  seen = [];
+  handler = (_req, res) => json(res, 403, { error: 'Forbidden', message: 'no access to application "x"' });
+  const err = await failure(registry(tokens).listApps());
+  assert.equal(err.httpStatus, 403);
+  assert.equal(refreshes, 1, 'no refresh for a permission error');
+  assert.equal(seen.length, 1);
+});
+
 test('discovery and whoami', async () => {
   handler = (req, res) => {
     if (req.url === '/.well-known/drogue-version') json(res, 200, { version: '0.11.0' });
