@@ -11,6 +11,7 @@ import {
   ALICE,
   launchChromium,
   ok,
+  packagesLoadedBy,
   readContext,
   SecretsWatch,
   spawnDrg,
@@ -148,6 +149,25 @@ test('a token the server rejects is refreshed once and the call retried; a permi
   assert.equal(denied.code, 1);
   assert.equal(JSON.parse(denied.stdout).http_status, 403);
   assert.deepEqual(readContext(config).token, refreshed);
+});
+
+test('a fresh token loads neither the OIDC client nor the keyring; an expiring one is refreshed with them', async () => {
+  const config = newConfigPath();
+  ok(await run(config, ['login', serve.url, '-t', await refreshTokenOfAlice()]));
+  const LOGIN_ONLY = ['openid-client', '@napi-rs/keyring', 'open'];
+
+  const fresh = await packagesLoadedBy(config, ['get', 'apps']);
+  watch.run(ok(fresh.result), config);
+  assert.ok(fresh.packages.has('commander'), 'the recording sees bundled packages');
+  for (const name of LOGIN_ONLY) assert.ok(!fresh.packages.has(name), `${name} loaded for a fresh token`);
+
+  const cfg = parse(readFileSync(config, 'utf8'));
+  cfg.contexts[0].token_exp_date = new Date(Date.now() + 10_000).toISOString();
+  writeFileSync(config, stringify(cfg), { mode: 0o600 });
+  const expiring = await packagesLoadedBy(config, ['get', 'apps']);
+  watch.run(ok(expiring.result), config);
+  assert.ok(expiring.packages.has('openid-client'));
+  assert.ok(expiring.packages.has('@napi-rs/keyring') === false, 'the refresh token is in the file: no keyring');
 });
 
 test('no token or password occurs in drg output or in the server logs', () => {

@@ -2,10 +2,12 @@
 // headless browser (Debian's chromium through playwright-core; never a downloaded one), and reading the config.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { parse } from 'yaml';
-import { childEnv, DRG_BIN, type RunResult, type ServeHandle, startServe } from './serve.js';
+import { childEnv, DRG_BIN, drg, type RunResult, type ServeHandle, startServe, tempDir } from './serve.js';
 
 export const ALICE = { user: 'alice', password: 'alice pass: with colon' };
 
@@ -157,4 +159,35 @@ export class SecretsWatch {
       }
     }
   }
+}
+
+const RECORD_LOADS = new URL('./record-loads.mjs', import.meta.url).href;
+
+/**
+ * Runs drg and lists the npm packages whose code it loaded: those imported from node_modules, and those bundled into
+ * the dist chunks it loaded (from the chunks' source maps).
+ */
+export async function packagesLoadedBy(
+  configPath: string,
+  args: string[],
+): Promise<{ result: RunResult; packages: Set<string> }> {
+  const loads = join(tempDir(), 'loads.txt');
+  const result = await drg(configPath, args, {
+    env: { NODE_OPTIONS: `--import=${RECORD_LOADS}`, DRG_TEST_LOADS: loads },
+  });
+  const packages = new Set<string>();
+  const addFrom = (path: string) => {
+    const name = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(path)?.[1];
+    if (name) packages.add(name);
+  };
+  for (const url of readFileSync(loads, 'utf8')
+    .split('\n')
+    .filter((u) => u.startsWith('file:'))) {
+    const path = fileURLToPath(url);
+    addFrom(path);
+    if (path.includes('/dist/') && existsSync(`${path}.map`)) {
+      for (const source of JSON.parse(readFileSync(`${path}.map`, 'utf8')).sources as string[]) addFrom(source);
+    }
+  }
+  return { result, packages };
 }
