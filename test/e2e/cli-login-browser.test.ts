@@ -1,10 +1,11 @@
 // `drg login URL` through a real headless browser against a real drg serve: the authorization code flow with
 // PKCE and state through drg's loopback listener, the stored context, and API calls with it.
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
+import { parse, stringify } from 'yaml';
 import {
   ALICE,
   activeContextName,
@@ -16,7 +17,7 @@ import {
   startServeWithAlice,
   submitLoginForm,
 } from '../helpers/login.js';
-import { drg, type ServeHandle, tempDir } from '../helpers/serve.js';
+import { drg, type ServeHandle, startServe, tempDir } from '../helpers/serve.js';
 
 let serve: ServeHandle;
 let browser: Browser;
@@ -146,6 +147,43 @@ test('the loopback listener ignores an answer with a wrong state, and fails the 
   assert.equal(result.stderr.split('\n').at(-2), 'error: the issuer refused the login: access_denied (nope)');
   assert.equal(result.stdout, '');
   assert.throws(() => statSync(config), /ENOENT/, 'nothing written');
+});
+
+test('an issuer on another host than the API (drg serve --issuer-url): login, calls, refresh and logout', async () => {
+  const api = await startServe({ args: ['-v', '--issuer-url', `${serve.url}/oidc`] });
+  try {
+    const config = newConfigPath();
+    const login = spawnDrg(config, ['login', api.url, '--no-browser']);
+    const [, url] = await login.waitForStderr(LOGIN_URL);
+    assert.ok(url.startsWith(`${serve.url}/oidc/auth?`), url);
+    const page = await browser.newPage();
+    try {
+      await page.goto(url);
+      await submitLoginForm(page);
+      await page.waitForURL(/^http:\/\/localhost:\d+\/\?/);
+    } finally {
+      await page.close();
+    }
+    ok(watch.run(await login.done, config));
+    const context = readContext(config);
+    assert.equal(context.drogue_cloud_url, api.url);
+    assert.equal(context.issuer_url, `${serve.url}/oidc`);
+    assert.equal(context.token_url, `${serve.url}/oidc/token`);
+    assert.equal(JSON.parse(ok(watch.run(await drg(config, ['whoami', '-o', 'json']), config)).stdout).user, 'alice');
+
+    // Expiring: refreshed at the issuer, used at the API.
+    const cfg = parse(readFileSync(config, 'utf8'));
+    cfg.contexts[0].token_exp_date = new Date(Date.now() + 5_000).toISOString();
+    writeFileSync(config, stringify(cfg), { mode: 0o600 });
+    ok(watch.run(await drg(config, ['create', 'app', 'alice-elsewhere']), config));
+    assert.notEqual(readContext(config).token?.refresh_token, context.token?.refresh_token);
+
+    assert.match(ok(watch.run(await drg(config, ['logout']), config)).stdout, /the session was revoked at the issuer/);
+    assert.equal(readContext(config).token, undefined);
+  } finally {
+    await api.stop();
+    watch.assertNoneIn(api.logs());
+  }
 });
 
 test('no token or password occurs in drg output or in the server logs', () => {
