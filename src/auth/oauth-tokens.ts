@@ -47,11 +47,18 @@ export type RefreshReason = 'expiring' | 'rejected';
 export function oauthTokenProvider(context: OAuthContext, configPath: string): TokenProvider {
   let current: FreshToken = { accessToken: context.token.access_token, expiresAt: expiresAt(context) };
   let refreshedHere = false;
+  let inFlight: Promise<void> | undefined;
 
-  const refresh = async (reason: RefreshReason) => {
-    const { refreshContextToken } = await import('./refresh.js');
-    current = await refreshContextToken(configPath, context.name, current.accessToken, reason);
-    refreshedHere = true;
+  // Calls made in parallel share one refresh.
+  const refresh = (reason: RefreshReason) => {
+    inFlight ??= (async () => {
+      const { refreshContextToken } = await import('./refresh.js');
+      current = await refreshContextToken(configPath, context.name, current.accessToken, reason);
+      refreshedHere = true;
+    })().finally(() => {
+      inFlight = undefined;
+    });
+    return inFlight;
   };
 
   return {

@@ -122,7 +122,7 @@ async function forgetKeyringEntry(context: Context, secrets: SecretStore | undef
   await secrets.delete(account).catch(() => {});
 }
 
-/** An error's message without anything that could be a secret: keyring errors name the store, not the value. */
+/** The first line of an error's message (keyring errors name the store's problem, never a secret). */
 function reason(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).split('\n')[0];
 }

@@ -1,4 +1,5 @@
 // `drg config|context list|show|default-context|delete|default-app|rename`: the contexts in the drg config file.
+import { removeCredentials } from '../auth/token-store.js';
 import type { GlobalOptions } from '../cli.js';
 import { readConfig, resolveContext, wantedContextName } from '../client/session.js';
 import { type Config, ConfigError, type Context, configPath, updateConfig } from '../config/config.js';
@@ -60,8 +61,10 @@ export async function setDefaultContext(globals: GlobalOptions, name: string): P
 
 export async function deleteContext(globals: GlobalOptions, name: string): Promise<void> {
   const format = outputFormat(globals);
-  await edit(globals, (cfg) => {
-    requireContext(cfg, name);
+  await edit(globals, async (cfg) => {
+    const context = requireContext(cfg, name);
+    // A refresh token in the OS keyring goes with the context.
+    if (context.token_keyring) await removeCredentials(context);
     cfg.contexts = cfg.contexts.filter((c) => c.name !== name);
     if (cfg.active_context === name) cfg.active_context = undefined;
   });
@@ -103,7 +106,7 @@ function requireContext(cfg: Config, name: string): Context {
   return context;
 }
 
-async function edit(globals: GlobalOptions, mutate: (cfg: Config) => void): Promise<void> {
+async function edit(globals: GlobalOptions, mutate: (cfg: Config) => void | Promise<void>): Promise<void> {
   try {
     await updateConfig(configPath(globals.config), mutate);
   } catch (err) {

@@ -32,20 +32,20 @@ export async function login(globals: GlobalOptions, url: string, opts: LoginOpti
   const baseUrl = parseClusterUrl(url);
   const modes = [opts.accessToken !== undefined, opts.token !== undefined, !!opts.device].filter(Boolean);
   if (modes.length > 1) throw new UsageError('use only one of --access-token, --token and --device');
+  const credentials = opts.accessToken === undefined ? undefined : parseAccessToken(opts.accessToken);
   const name = globals.context || process.env.DRG_CONTEXT || DEFAULT_CONTEXT;
   const endpoints = await new EndpointsClient(new ApiClient({ baseUrl })).endpoints();
 
-  const login =
-    opts.accessToken !== undefined
-      ? await accessTokenLogin(name, baseUrl, endpoints, parseAccessToken(opts.accessToken))
-      : await oidcLogin(name, baseUrl, endpoints, opts);
+  const login = credentials
+    ? await accessTokenLogin(name, baseUrl, endpoints, credentials)
+    : await oidcLogin(name, baseUrl, endpoints, opts);
 
   let active = false;
   await updateConfig(configPath(globals.config), async (cfg) => {
     const existing = cfg.contexts.find((c) => c.name === name);
     const { context } = login;
     if (existing?.default_app && existing.drogue_cloud_url === baseUrl) context.default_app = existing.default_app;
-    await login.store(context, existing);
+    await login.store(existing);
     upsertContext(cfg, context);
     if (!opts.keepCurrent || !cfg.contexts.some((c) => c.name === cfg.active_context)) cfg.active_context = name;
     active = cfg.active_context === name;
@@ -60,8 +60,8 @@ export async function login(globals: GlobalOptions, url: string, opts: LoginOpti
 interface VerifiedLogin {
   user: string;
   context: Context;
-  /** Puts the credentials into the context (`existing` is the context it replaces). */
-  store(context: Context, existing: Context | undefined): Promise<void>;
+  /** Puts the credentials into `context`; `existing` is the context of that name it replaces. */
+  store(existing: Context | undefined): Promise<void>;
 }
 
 async function accessTokenLogin(
@@ -85,8 +85,8 @@ async function accessTokenLogin(
   return {
     user,
     context,
-    store: async (ctx, existing) => {
-      ctx.token = credentials;
+    store: async (existing) => {
+      context.token = credentials;
       // A refresh token the replaced OAuth context kept in the keyring is of no use any more.
       if (existing?.token_keyring) await removeCredentials({ ...existing });
     },
@@ -126,10 +126,10 @@ async function oidcLogin(
   return {
     user,
     context,
-    store: async (ctx, existing) => {
+    store: async (existing) => {
       // The keyring entry of the context this one replaces is reused (overwritten).
-      if (existing?.token_keyring) ctx.token_keyring = existing.token_keyring;
-      await storeTokens(ctx, tokens, osKeyring());
+      if (existing?.token_keyring) context.token_keyring = existing.token_keyring;
+      await storeTokens(context, tokens, osKeyring());
     },
   };
 }

@@ -1,7 +1,7 @@
 // `drg logout [-c NAME]`: revokes the context's OIDC session at the issuer and removes its credentials (from the
 // keyring too). The context stays, with its URL and default application: `drg login URL -c NAME` logs in again.
 import { isOAuthContext } from '../auth/oauth-tokens.js';
-import { loadRefreshToken, osKeyring, removeCredentials } from '../auth/token-store.js';
+import { loadRefreshToken, osKeyring, removeCredentials, type SecretStore } from '../auth/token-store.js';
 import type { GlobalOptions } from '../cli.js';
 import { readConfig, resolveContext } from '../client/session.js';
 import { type Context, configPath, updateConfig } from '../config/config.js';
@@ -43,7 +43,7 @@ interface LogoutResult {
   warning?: string;
 }
 
-async function endSession(context: Context, keyring: ReturnType<typeof osKeyring>): Promise<LogoutResult> {
+async function endSession(context: Context, keyring: SecretStore): Promise<LogoutResult> {
   const removed = 'the tokens were removed';
   try {
     const refreshToken = await loadRefreshToken(context, keyring);
