@@ -1,26 +1,10 @@
 // Discovery (API.md "Discovery"): the server's version and the endpoints it serves.
+import type { Endpoints } from '../model/endpoints.js';
 import { CliError } from '../output/errors.js';
 import { ApiClient } from './http.js';
 
-/** `/.well-known/drogue-endpoints`; services the server does not run are absent. */
-export interface Endpoints {
-  api?: string;
-  console?: string;
-  issuer_url?: string;
-  redirect_url?: string;
-  command_url?: string;
-  registry?: { url: string };
-  http?: { url: string };
-  coap?: { url: string };
-  mqtt_ws?: { url: string };
-  mqtt_integration_ws?: { url: string };
-  websocket_integration?: { url: string };
-  mqtt?: { host: string; port: number };
-  mqtt_integration?: { host: string; port: number };
-  local_certs?: boolean;
-  kafka_bootstrap_servers?: string;
-  [key: string]: unknown;
-}
+/** What a server lists: the known endpoints, and any others a newer server adds. */
+export type DiscoveredEndpoints = Endpoints & { [key: string]: unknown };
 
 /** The OIDC provider metadata drg needs (`<issuer>/.well-known/openid-configuration`). */
 export interface OidcMetadata {
@@ -34,14 +18,14 @@ export class EndpointsClient {
   constructor(readonly api: ApiClient) {}
 
   /** Anonymous. */
-  async endpoints(): Promise<Endpoints> {
-    const { body } = await this.api.get<Endpoints>('/.well-known/drogue-endpoints');
+  async endpoints(): Promise<DiscoveredEndpoints> {
+    const { body } = await this.api.get<DiscoveredEndpoints>('/.well-known/drogue-endpoints');
     return asObject(body, 'endpoints');
   }
 
   /** Authenticated: the endpoints plus `demos`; fails with 401/403 when the credentials are not accepted. */
-  async info(): Promise<Endpoints & { demos?: unknown }> {
-    const { body } = await this.api.get<Endpoints>('/api/console/v1alpha1/info');
+  async info(): Promise<DiscoveredEndpoints & { demos?: unknown }> {
+    const { body } = await this.api.get<DiscoveredEndpoints>('/api/console/v1alpha1/info');
     return asObject(body, 'console info');
   }
 

@@ -4,7 +4,7 @@
 import { removeCredentials } from '../auth/token-store.js';
 import type { GlobalOptions } from '../cli.js';
 import { AdminClient } from '../client/admin.js';
-import { type Endpoints, EndpointsClient, oidcMetadata } from '../client/endpoints.js';
+import { EndpointsClient, oidcMetadata } from '../client/endpoints.js';
 import { ApiClient, staticTokenProvider, type TokenProvider } from '../client/http.js';
 import {
   type AccessTokenCredentials,
@@ -13,6 +13,7 @@ import {
   updateConfig,
   upsertContext,
 } from '../config/config.js';
+import type { Endpoints } from '../model/endpoints.js';
 import { CliError, UsageError } from '../output/errors.js';
 import { outputFormat, reportSuccess } from './common.js';
 

@@ -1,7 +1,7 @@
 // `drg whoami [--token]` and `drg whoami endpoints [NAME]`.
 import type { GlobalOptions } from '../cli.js';
 import { AdminClient } from '../client/admin.js';
-import { type Endpoints, EndpointsClient } from '../client/endpoints.js';
+import { type DiscoveredEndpoints, EndpointsClient } from '../client/endpoints.js';
 import { openSession } from '../client/session.js';
 import { isAccessTokenCredentials } from '../config/config.js';
 import { CliError, UsageError } from '../output/errors.js';
@@ -59,7 +59,7 @@ export async function whoamiEndpoints(globals: GlobalOptions, name: string | und
 }
 
 /** A URL string, `{url}`, or `{host, port}` as one string. */
-function endpointAddress(value: Endpoints[string]): string {
+function endpointAddress(value: DiscoveredEndpoints[string]): string {
   if (typeof value === 'string') return value;
   if (value && typeof value === 'object') {
     const v = value as { url?: string; host?: string; port?: number };

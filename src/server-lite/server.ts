@@ -2,10 +2,11 @@
 // API, and a clean close.
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import type { Endpoints } from '../model/endpoints.js';
 import { adminRoutes } from './http/admin.js';
 import { createHttpApp } from './http/app.js';
 import { authenticate } from './http/auth.js';
-import { consoleInfoRoutes, type Endpoints, wellKnownRoutes } from './http/discovery.js';
+import { consoleInfoRoutes, wellKnownRoutes } from './http/discovery.js';
 import { registryRoutes } from './http/registry.js';
 import { tokenRoutes } from './http/tokens.js';
 import { AccessTokens } from './identity/access-tokens.js';

@@ -1,25 +1,7 @@
 // Discovery (API.md): the version and the endpoints this instance really serves.
 import type { FastifyPluginCallback } from 'fastify';
+import type { Endpoints } from '../../model/endpoints.js';
 import { JSON_TYPE } from './errors.js';
-
-/** What `/.well-known/drogue-endpoints` lists; services that are not running are absent. */
-export interface Endpoints {
-  api?: string;
-  console?: string;
-  issuer_url?: string;
-  redirect_url?: string;
-  command_url?: string;
-  registry?: { url: string };
-  http?: { url: string };
-  coap?: { url: string };
-  mqtt_ws?: { url: string };
-  mqtt_integration_ws?: { url: string };
-  websocket_integration?: { url: string };
-  mqtt?: { host: string; port: number };
-  mqtt_integration?: { host: string; port: number };
-  local_certs?: true;
-  kafka_bootstrap_servers?: string;
-}
 
 export const API_VERSION = '0.11.0';
 

@@ -1,0 +1,21 @@
+// Discovery (API.md "Discovery"): the endpoints a server serves, shared by client and server.
+
+/** `/.well-known/drogue-endpoints`; services the server does not run are absent. */
+export interface Endpoints {
+  api?: string;
+  console?: string;
+  issuer_url?: string;
+  redirect_url?: string;
+  command_url?: string;
+  registry?: { url: string };
+  http?: { url: string };
+  coap?: { url: string };
+  mqtt_ws?: { url: string };
+  mqtt_integration_ws?: { url: string };
+  websocket_integration?: { url: string };
+  mqtt?: { host: string; port: number };
+  mqtt_integration?: { host: string; port: number };
+  /** Omitted when false. */
+  local_certs?: boolean;
+  kafka_bootstrap_servers?: string;
+}
