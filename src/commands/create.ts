@@ -1,6 +1,7 @@
 // `drg create|add app|device`: a new resource from a name (with --spec/--labels) or from a file.
 import type { GlobalOptions } from '../cli.js';
 import { explicitApp, openSession } from '../client/session.js';
+import { isJsonObject } from '../model/json.js';
 import type { Application, Device, Resource } from '../model/resource.js';
 import { UsageError } from '../output/errors.js';
 import type { ResourceKind } from '../output/render.js';
@@ -88,7 +89,7 @@ async function fromFile(
   if (docs.length !== 1) throw new UsageError(`${file} must hold exactly one ${kind}, not ${docs.length}`);
   const [{ value, location }] = docs;
   let doc = value;
-  if (kind === 'device' && isObject(doc) && isObject(doc.metadata) && doc.metadata.application == null) {
+  if (kind === 'device' && isJsonObject(doc) && isJsonObject(doc.metadata) && doc.metadata.application == null) {
     doc = { ...doc, metadata: { ...doc.metadata, application: defaultApp() } };
   }
   const problems = resourceProblems(doc, kind);
@@ -97,8 +98,4 @@ async function fromFile(
   const resource = createBody(toResource(doc as Record<string, unknown>));
   if (labels) resource.metadata.labels = { ...resource.metadata.labels, ...labels };
   return resource;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -1,4 +1,5 @@
 // Registry documents: validating request bodies, the stored shape, serialisation and comparison.
+import { isJsonObject, jsonEqual } from '../../model/json.js';
 import { METADATA_FIELDS, type Metadata, type Resource } from '../../model/resource.js';
 import { badRequest } from '../errors.js';
 
@@ -26,9 +27,9 @@ export interface StoredResource extends Resource {
 const STRING_FIELDS = ['name', 'application', 'uid', 'creationTimestamp', 'resourceVersion', 'deletionTimestamp'];
 
 export function parseResourceBody(body: unknown, kind: Kind): ResourceInput {
-  if (!isObject(body)) throw badRequest(`the ${kind} must be a JSON object`);
+  if (!isJsonObject(body)) throw badRequest(`the ${kind} must be a JSON object`);
   const metadata = body.metadata;
-  if (!isObject(metadata)) throw badRequest(`the ${kind} must have a "metadata" object`);
+  if (!isJsonObject(metadata)) throw badRequest(`the ${kind} must have a "metadata" object`);
   for (const field of Object.keys(metadata)) {
     if (!METADATA_FIELDS.has(field) || (kind === 'application' && field === 'application')) {
       throw badRequest(`unknown metadata field "${field}"`);
@@ -93,23 +94,6 @@ export function sameContent(a: Resource, b: Resource): boolean {
   );
 }
 
-/** Deep equality of JSON values; object key order does not matter. */
-export function jsonEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) || Array.isArray(b)) {
-    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((v, i) => jsonEqual(v, b[i]));
-  }
-  const ak = Object.keys(a);
-  const bo = b as Record<string, unknown>;
-  if (ak.length !== Object.keys(bo).length) return false;
-  return ak.every((k) => Object.hasOwn(bo, k) && jsonEqual((a as Record<string, unknown>)[k], bo[k]));
-}
-
-export function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function nonEmpty(v: object | undefined): boolean {
   return v !== undefined && Object.keys(v).length > 0;
 }
@@ -123,7 +107,7 @@ function stringArray(v: unknown, what: string): string[] {
 
 function stringMap(v: unknown, what: string): Record<string, string> {
   if (v === undefined || v === null) return {};
-  if (!isObject(v) || !Object.values(v).every((s) => typeof s === 'string')) {
+  if (!isJsonObject(v) || !Object.values(v).every((s) => typeof s === 'string')) {
     throw badRequest(`${what} must be an object of string values`);
   }
   return v as Record<string, string>;
@@ -131,6 +115,6 @@ function stringMap(v: unknown, what: string): Record<string, string> {
 
 function objectOrEmpty(v: unknown, what: string): Record<string, unknown> {
   if (v === undefined || v === null) return {};
-  if (!isObject(v)) throw badRequest(`${what} must be an object`);
+  if (!isJsonObject(v)) throw badRequest(`${what} must be an object`);
   return v;
 }

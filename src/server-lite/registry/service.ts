@@ -3,19 +3,12 @@
 // into label tables so that selectors run in SQL. One transaction per write; onChange after commit.
 import { randomUUID } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
+import { isJsonObject, jsonEqual } from '../../model/json.js';
 import { appNameProblem, deviceNameProblem } from '../../model/names.js';
 import { parseSelector, type Selector, SelectorError } from '../../model/selector.js';
 import { type ApiError, badRequest, conflict, forbidden, lockFailed, notFound } from '../errors.js';
 import type { Db } from '../store/db.js';
-import {
-  isObject,
-  jsonEqual,
-  parseResourceBody,
-  type ResourceInput,
-  type StoredResource,
-  sameContent,
-  serialize,
-} from './documents.js';
+import { parseResourceBody, type ResourceInput, type StoredResource, sameContent, serialize } from './documents.js';
 import { type LabelsTable, selectorCondition } from './selector-sql.js';
 import { trustAnchorsStatus } from './trust-anchors.js';
 import type { Caller, ListOptions, Preconditions, RegistryChange, RegistryService } from './types.js';
@@ -240,9 +233,9 @@ export class SqliteRegistry implements RegistryService {
    * A non-empty `resourceVersion` that differs from the application's → 409.
    */
   setMembers(caller: Caller, app: string, members: unknown, resourceVersion?: string): void {
-    if (!isObject(members)) throw badRequest('members must be an object');
+    if (!isJsonObject(members)) throw badRequest('members must be an object');
     for (const [user, entry] of Object.entries(members)) {
-      if (user === '' || !isObject(entry) || typeof entry.role !== 'string' || !MEMBER_ROLES.has(entry.role)) {
+      if (user === '' || !isJsonObject(entry) || typeof entry.role !== 'string' || !MEMBER_ROLES.has(entry.role)) {
         throw badRequest(`member "${user}" must have a role of reader, manager or admin`);
       }
     }

@@ -1,8 +1,8 @@
 // An application's trust anchors (API.md, "Application spec sections"): the CA certificates in
 // spec.trustAnchors.anchors[].certificate (base64 of PEM text), validated into status.trustAnchors.
 import { X509Certificate } from 'node:crypto';
+import { isJsonObject } from '../../model/json.js';
 import { badRequest } from '../errors.js';
-import { isObject } from './documents.js';
 
 export type TrustAnchorEntry =
   | { valid: { subject: string; notBefore: string; notAfter: string; certificate: string } }
@@ -22,14 +22,14 @@ const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
 export function trustAnchorsStatus(spec: Record<string, unknown> | undefined): TrustAnchorsStatus | undefined {
   const section = spec?.trustAnchors;
   if (section === undefined || section === null) return undefined;
-  if (!isObject(section)) throw badRequest('spec.trustAnchors must be an object');
+  if (!isJsonObject(section)) throw badRequest('spec.trustAnchors must be an object');
   const anchors = section.anchors;
   if (anchors === undefined || anchors === null) return undefined;
   if (!Array.isArray(anchors)) throw badRequest('spec.trustAnchors.anchors must be an array');
   if (anchors.length === 0) return undefined;
   return {
     anchors: anchors.map((anchor, i) => {
-      if (!isObject(anchor) || typeof anchor.certificate !== 'string') {
+      if (!isJsonObject(anchor) || typeof anchor.certificate !== 'string') {
         throw badRequest(`spec.trustAnchors.anchors[${i}].certificate must be a string (base64 of a PEM certificate)`);
       }
       return validateAnchor(anchor.certificate);
