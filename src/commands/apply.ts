@@ -2,19 +2,12 @@
 import type { GlobalOptions } from '../cli.js';
 import type { RegistryClient } from '../client/registry.js';
 import { openSession, resolveApp } from '../client/session.js';
-import type { Device } from '../model/resource.js';
+import { type Device, sameContent } from '../model/resource.js';
 import { CliError, UsageError } from '../output/errors.js';
 import type { OutputFormat } from '../output/format.js';
 import { resourceMessage, resourceSubject } from '../output/messages.js';
 import { printMessage, resourceRef } from '../output/render.js';
-import {
-  type ApplyItem,
-  type ApplyOutcome,
-  createBody,
-  planApply,
-  sameContent,
-  updateBody,
-} from '../resources/apply.js';
+import { type ApplyItem, type ApplyOutcome, createBody, planApply, updateBody } from '../resources/apply.js';
 import { parseManifest, readManifestSources } from '../resources/manifests.js';
 import { asConflict, isHttpStatus, readTarget, type Target, writeTarget } from '../resources/target.js';
 import { outputFormat } from './common.js';

@@ -16,10 +16,9 @@ import { checkOutputs, type OutputFile, stageOutputs } from '../certs/output-fil
 import type { GlobalOptions } from '../cli.js';
 import { appSubject } from '../client/registry.js';
 import { openSession, type Session } from '../client/session.js';
-import type { Application, Resource } from '../model/resource.js';
+import { type Application, type Resource, sameContent } from '../model/resource.js';
 import { CliError, UsageError } from '../output/errors.js';
 import { deviceCertificateMessage, trustAnchorAddedMessage } from '../output/messages.js';
-import { sameContent } from '../resources/apply.js';
 import { withAlias } from '../resources/device-spec.js';
 import {
   appTarget,

@@ -3,11 +3,11 @@ import type { GlobalOptions } from '../cli.js';
 import type { RegistryClient } from '../client/registry.js';
 import { openSession, resolveApp } from '../client/session.js';
 import { isJsonObject } from '../model/json.js';
-import type { Resource } from '../model/resource.js';
+import { type Resource, sameContent } from '../model/resource.js';
 import { CliError, UsageError } from '../output/errors.js';
 import type { OutputFormat } from '../output/format.js';
 import { EDIT_CANCELLED } from '../output/messages.js';
-import { planApply, sameContent, updateBody } from '../resources/apply.js';
+import { planApply, updateBody } from '../resources/apply.js';
 import { createEditFile, editText, parseEdited, readEditFile, removeEditFile, runEditor } from '../resources/editor.js';
 import { parseManifest, readManifestSources } from '../resources/manifests.js';
 import {

@@ -1,4 +1,5 @@
 // The registry's resource shapes (API.md, "Registry"), shared by client and server.
+import { jsonEqual } from './json.js';
 
 export interface Metadata {
   name: string;
@@ -21,6 +22,17 @@ export interface Resource {
 
 export type Application = Resource;
 export type Device = Resource & { metadata: Metadata & { application: string } };
+
+/** Whether two resources have the same client-writable content (absent and empty are the same). */
+export function sameContent(a: Resource, b: Resource): boolean {
+  return (
+    jsonEqual(a.metadata.labels ?? {}, b.metadata.labels ?? {}) &&
+    jsonEqual(a.metadata.annotations ?? {}, b.metadata.annotations ?? {}) &&
+    jsonEqual(a.metadata.finalizers ?? [], b.metadata.finalizers ?? []) &&
+    jsonEqual(a.spec ?? {}, b.spec ?? {}) &&
+    jsonEqual(a.status ?? {}, b.status ?? {})
+  );
+}
 
 export const METADATA_FIELDS: ReadonlySet<string> = new Set([
   'name',

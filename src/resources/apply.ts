@@ -1,5 +1,5 @@
 // `drg apply`: turning manifest documents into creates and updates. Pure; the command does the requests.
-import { isJsonObject, jsonEqual } from '../model/json.js';
+import { isJsonObject } from '../model/json.js';
 import type { Metadata, Resource } from '../model/resource.js';
 import { UsageError } from '../output/errors.js';
 import type { ManifestDocument } from './manifests.js';
@@ -122,15 +122,4 @@ export function updateBody(current: Resource, desired: Resource, opts: { ignoreV
   if (spec !== undefined) body.spec = spec;
   if (status !== undefined) body.status = status;
   return body;
-}
-
-/** Whether two resources have the same client-writable content (absent and empty are the same). */
-export function sameContent(a: Resource, b: Resource): boolean {
-  return (
-    jsonEqual(a.metadata.labels ?? {}, b.metadata.labels ?? {}) &&
-    jsonEqual(a.metadata.annotations ?? {}, b.metadata.annotations ?? {}) &&
-    jsonEqual(a.metadata.finalizers ?? [], b.metadata.finalizers ?? []) &&
-    jsonEqual(a.spec ?? {}, b.spec ?? {}) &&
-    jsonEqual(a.status ?? {}, b.status ?? {})
-  );
 }

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Resource } from '../../src/model/resource.js';
+import { type Resource, sameContent } from '../../src/model/resource.js';
 import { UsageError } from '../../src/output/errors.js';
-import { createBody, planApply, resourceId, sameContent, updateBody } from '../../src/resources/apply.js';
+import { createBody, planApply, resourceId, updateBody } from '../../src/resources/apply.js';
 import type { ManifestDocument } from '../../src/resources/manifests.js';
 
 const doc = (value: unknown, location = 'f.yaml:1'): ManifestDocument => ({ value, location });

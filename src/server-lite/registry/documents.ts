@@ -1,5 +1,5 @@
-// Registry documents: validating request bodies, the stored shape, serialisation and comparison.
-import { isJsonObject, jsonEqual } from '../../model/json.js';
+// Registry documents: validating request bodies, the stored shape and serialisation.
+import { isJsonObject } from '../../model/json.js';
 import { METADATA_FIELDS, type Metadata, type Resource } from '../../model/resource.js';
 import { badRequest } from '../errors.js';
 
@@ -81,17 +81,6 @@ export function serialize(r: StoredResource): string {
   if (nonEmpty(r.spec)) out.spec = r.spec;
   if (nonEmpty(r.status)) out.status = r.status;
   return JSON.stringify(out);
-}
-
-/** Whether two resources have the same client-writable content (absent and empty are the same). */
-export function sameContent(a: Resource, b: Resource): boolean {
-  return (
-    jsonEqual(a.metadata.labels ?? {}, b.metadata.labels ?? {}) &&
-    jsonEqual(a.metadata.annotations ?? {}, b.metadata.annotations ?? {}) &&
-    jsonEqual(a.metadata.finalizers ?? [], b.metadata.finalizers ?? []) &&
-    jsonEqual(a.spec ?? {}, b.spec ?? {}) &&
-    jsonEqual(a.status ?? {}, b.status ?? {})
-  );
 }
 
 function nonEmpty(v: object | undefined): boolean {
