@@ -1,20 +1,8 @@
 // The registry API (API.md "Registry"): applications and their devices.
-import type { Application, Device } from '../model/resource.js';
+import type { Application, Device, ListOptions, Preconditions } from '../model/resource.js';
 import type { ApiClient } from './http.js';
 
 export const REGISTRY_BASE = '/api/registry/v1alpha1';
-
-export interface ListOptions {
-  /** A label selector, e.g. `env=prod,!legacy`. */
-  labels?: string;
-  limit?: number;
-  offset?: number;
-}
-
-export interface Preconditions {
-  uid?: string;
-  resourceVersion?: string;
-}
 
 export interface DeleteOptions {
   /** Delete only if the stored object still has this uid/resourceVersion (else 409). */

@@ -34,6 +34,20 @@ export function sameContent(a: Resource, b: Resource): boolean {
   );
 }
 
+/** A list request's query (`?labels=&limit=&offset=`). */
+export interface ListOptions {
+  /** A label selector, unparsed, e.g. `env=prod,!legacy`. */
+  labels?: string;
+  limit?: number;
+  offset?: number;
+}
+
+/** A delete body's preconditions: non-empty values must match the stored object's, else 409. */
+export interface Preconditions {
+  uid?: string;
+  resourceVersion?: string;
+}
+
 export const METADATA_FIELDS: ReadonlySet<string> = new Set([
   'name',
   'application',

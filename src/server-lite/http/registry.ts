@@ -1,7 +1,8 @@
 // The registry API (API.md "Registry"): applications and their devices, over a RegistryService.
 import type { FastifyPluginCallback, FastifyReply } from 'fastify';
+import type { ListOptions, Preconditions } from '../../model/resource.js';
 import { badRequest } from '../errors.js';
-import type { ListOptions, Preconditions, RegistryService } from '../registry/types.js';
+import type { RegistryService } from '../registry/types.js';
 import { JSON_TYPE } from './errors.js';
 
 const BASE = '/api/registry/v1alpha1';

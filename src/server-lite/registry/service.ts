@@ -5,14 +5,14 @@ import { randomUUID } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
 import { isJsonObject, jsonEqual } from '../../model/json.js';
 import { appNameProblem, deviceNameProblem } from '../../model/names.js';
-import { sameContent } from '../../model/resource.js';
+import { type ListOptions, type Preconditions, sameContent } from '../../model/resource.js';
 import { parseSelector, type Selector, SelectorError } from '../../model/selector.js';
 import { type ApiError, badRequest, conflict, forbidden, lockFailed, notFound } from '../errors.js';
 import type { Db } from '../store/db.js';
 import { parseResourceBody, type ResourceInput, type StoredResource, serialize } from './documents.js';
 import { type LabelsTable, selectorCondition } from './selector-sql.js';
 import { trustAnchorsStatus } from './trust-anchors.js';
-import type { Caller, ListOptions, Preconditions, RegistryChange, RegistryService } from './types.js';
+import type { Caller, RegistryChange, RegistryService } from './types.js';
 
 export type MemberRole = 'reader' | 'manager' | 'admin';
 export type Members = Record<string, { role: MemberRole }>;

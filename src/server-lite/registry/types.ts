@@ -1,20 +1,9 @@
 // The contract between the registry service (store + semantics) and the HTTP layer.
+import type { ListOptions, Preconditions } from '../../model/resource.js';
 
 /** Who is calling: an authenticated user id, or undefined for anonymous. */
 export interface Caller {
   user?: string;
-}
-
-export interface ListOptions {
-  /** A label selector as given in `?labels=` (unparsed). */
-  labels?: string;
-  limit?: number;
-  offset?: number;
-}
-
-export interface Preconditions {
-  uid?: string;
-  resourceVersion?: string;
 }
 
 /** Emitted after every committed registry write (for later controllers, the bus, the DFU agent). */
