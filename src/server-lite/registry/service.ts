@@ -181,10 +181,7 @@ export class SqliteRegistry implements RegistryService {
         return;
       }
       this.sql.updateApp.run(serialize(next), row.deleting, row.id);
-      if (!jsonEqual(current.metadata.labels ?? {}, input.labels)) {
-        this.sql.deleteAppLabels.run(row.id);
-        this.insertLabels(this.sql.insertAppLabel, row.id, input.labels);
-      }
+      this.replaceLabels(this.sql.deleteAppLabels, this.sql.insertAppLabel, row.id, current, input.labels);
       changes.push({ kind: 'application', application: app, op: 'updated' });
     });
   }
@@ -347,10 +344,7 @@ export class SqliteRegistry implements RegistryService {
         return;
       }
       this.sql.updateDevice.run(serialize(next), row.deleting, input.finalizers.length, row.id);
-      if (!jsonEqual(current.metadata.labels ?? {}, input.labels)) {
-        this.sql.deleteDeviceLabels.run(row.id);
-        this.insertLabels(this.sql.insertDeviceLabel, row.id, input.labels);
-      }
+      this.replaceLabels(this.sql.deleteDeviceLabels, this.sql.insertDeviceLabel, row.id, current, input.labels);
       changes.push({ kind: 'device', application: app, device, op: 'updated' });
     });
   }
@@ -419,21 +413,8 @@ export class SqliteRegistry implements RegistryService {
   }
 
   private newResource(input: ResourceInput, status: Record<string, unknown>, application?: string): StoredResource {
-    return {
-      metadata: {
-        name: input.name,
-        application,
-        uid: randomUUID(),
-        creationTimestamp: this.timestamp(),
-        generation: 0,
-        resourceVersion: randomUUID(),
-        finalizers: input.finalizers,
-        labels: input.labels,
-        annotations: input.annotations,
-      },
-      spec: input.spec,
-      status,
-    };
+    const metadata = { name: input.name, application, uid: randomUUID(), creationTimestamp: this.timestamp() };
+    return withInput({ ...metadata, generation: 0 }, input, status);
   }
 
   /** A deleting application's finalizers: `has-devices` exactly while devices remain. */
@@ -471,6 +452,19 @@ export class SqliteRegistry implements RegistryService {
     for (const [key, value] of Object.entries(labels)) insert.run(id, key, value);
   }
 
+  /** Keeps a resource's label rows (what selectors query) equal to its labels after an update. */
+  private replaceLabels(
+    remove: Statement<[number]>,
+    insert: Statement<[number | bigint, string, string]>,
+    id: number,
+    current: StoredResource,
+    labels: Record<string, string>,
+  ): void {
+    if (jsonEqual(current.metadata.labels ?? {}, labels)) return;
+    remove.run(id);
+    this.insertLabels(insert, id, labels);
+  }
+
   /** A cached, plucked statement for a listing query (its text depends on the selector's shape). */
   private listStatement(sql: string): Statement<unknown[], string> {
     let stmt = this.listStatements.get(sql);
@@ -504,18 +498,21 @@ function appStatus(input: ResourceInput): Record<string, unknown> {
 /** `current` with the client-writable content of `input`, a new resourceVersion, generation bumped on spec change. */
 function updated(current: StoredResource, input: ResourceInput, status: Record<string, unknown>): StoredResource {
   const specChanged = !jsonEqual(current.spec ?? {}, input.spec);
-  return {
-    metadata: {
-      ...current.metadata,
-      generation: current.metadata.generation + (specChanged ? 1 : 0),
-      resourceVersion: randomUUID(),
-      finalizers: input.finalizers,
-      labels: input.labels,
-      annotations: input.annotations,
-    },
-    spec: input.spec,
+  return withInput(
+    { ...current.metadata, generation: current.metadata.generation + (specChanged ? 1 : 0) },
+    input,
     status,
-  };
+  );
+}
+
+/** Server-managed `metadata` with the client-writable content of `input` and a new resourceVersion. */
+function withInput(
+  metadata: Omit<StoredResource['metadata'], 'resourceVersion'>,
+  input: ResourceInput,
+  status: Record<string, unknown>,
+): StoredResource {
+  const { finalizers, labels, annotations, spec } = input;
+  return { metadata: { ...metadata, resourceVersion: randomUUID(), finalizers, labels, annotations }, spec, status };
 }
 
 function checkLock(current: StoredResource, input: ResourceInput): void {
