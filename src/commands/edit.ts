@@ -3,22 +3,14 @@ import type { GlobalOptions } from '../cli.js';
 import type { RegistryClient } from '../client/registry.js';
 import { openSession, resolveApp } from '../client/session.js';
 import { isJsonObject } from '../model/json.js';
-import { type Resource, sameContent } from '../model/resource.js';
+import type { Resource } from '../model/resource.js';
 import { CliError, UsageError } from '../output/errors.js';
 import type { OutputFormat } from '../output/format.js';
 import { EDIT_CANCELLED } from '../output/messages.js';
 import { planApply, updateBody } from '../resources/apply.js';
 import { createEditFile, editText, parseEdited, readEditFile, removeEditFile, runEditor } from '../resources/editor.js';
 import { parseManifest, readManifestSources } from '../resources/manifests.js';
-import {
-  appTarget,
-  asConflict,
-  deviceTarget,
-  readTarget,
-  type Target,
-  targetSubject,
-  writeTarget,
-} from '../resources/target.js';
+import { appTarget, deviceTarget, readTarget, type Target, writeChange, writeTarget } from '../resources/target.js';
 import type { ResourceKind } from '../resources/validate.js';
 import { outputFormat, parseSpec, reportResource, reportSuccess } from './common.js';
 import { readStdin } from './stdin.js';
@@ -80,18 +72,8 @@ async function update(
   next: Resource,
   format: OutputFormat,
 ): Promise<void> {
-  if (sameContent(current, next)) {
-    reportResource(format, target.kind, target.name, 'unchanged');
-    return;
-  }
-  try {
-    await writeTarget(registry, target, next);
-  } catch (err) {
-    throw asConflict(err, `${targetSubject(target)} was changed by someone else since it was read`, {
-      hint: 'nothing was changed: run the command again',
-    });
-  }
-  reportResource(format, target.kind, target.name, 'updated');
+  const outcome = await writeChange(registry, target, current, next, 'since it was read');
+  reportResource(format, target.kind, target.name, outcome);
 }
 
 async function editInEditor(registry: RegistryClient, target: Target, format: OutputFormat): Promise<void> {

@@ -51,12 +51,25 @@ export async function readModifyWrite(
   modify: (current: Resource) => Resource,
 ): Promise<ChangeOutcome> {
   const current = await readTarget(registry, t);
-  const next = modify(current);
+  return writeChange(registry, t, current, modify(current), 'while drg was updating it');
+}
+
+/**
+ * Writes `next` unless its content is `current`'s; a 409 (someone else changed it since `current` was read)
+ * becomes "<subject> was changed by someone else <since>".
+ */
+export async function writeChange(
+  registry: RegistryClient,
+  t: Target,
+  current: Resource,
+  next: Resource,
+  since: string,
+): Promise<ChangeOutcome> {
   if (sameContent(current, next)) return 'unchanged';
   try {
     await writeTarget(registry, t, next);
   } catch (err) {
-    throw asConflict(err, `${targetSubject(t)} was changed by someone else while drg was updating it`, {
+    throw asConflict(err, `${targetSubject(t)} was changed by someone else ${since}`, {
       hint: 'nothing was changed: run the command again',
     });
   }
