@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parse } from 'yaml';
 
-export const DRG = resolve(import.meta.dirname, '../bin/drg.js');
+export const DRG = resolve(import.meta.dirname, '../bin/drg.cjs');
 
 /** The environment every timed child runs in: no extra CA bundle (it adds ~45 ms per Node start). */
 export function benchEnv(extra = {}) {

@@ -400,4 +400,4 @@ function reportError(err: unknown, { verbose, json }: { verbose: boolean; json: 
   process.exitCode = known ? err.exitCode : 1;
 }
 
-await main(process.argv);
+void main(process.argv);

@@ -1,9 +1,9 @@
 // The ways `drg login` gets tokens from the issuer: the authorization code flow with PKCE and `state` through a
 // browser and the loopback listener, the device authorization grant, and a refresh token the user already has.
-import * as client from 'openid-client';
+import type { DeviceAuthorizationResponse } from 'openid-client';
 import { CliError } from '../output/errors.js';
 import { startLoopback } from './loopback.js';
-import { failureReason, type OidcClient, oauthErrorCode, SCOPE } from './oidc.js';
+import { failureReason, type OidcClient, oauthErrorCode, openidClient, SCOPE } from './oidc.js';
 import type { TokenResponse } from './token-store.js';
 
 /** How long the browser login waits for the browser to come back. */
@@ -18,6 +18,7 @@ export interface BrowserLoginOptions {
 }
 
 export async function browserLogin(config: OidcClient, opts: BrowserLoginOptions): Promise<TokenResponse> {
+  const client = await openidClient();
   const pkceCodeVerifier = client.randomPKCECodeVerifier();
   const state = client.randomState();
   const loopback = await startLoopback();
@@ -68,7 +69,8 @@ export async function deviceLogin(config: OidcClient, tell: (line: string) => vo
   if (!config.serverMetadata().device_authorization_endpoint) {
     throw new CliError('the issuer does not offer the device authorization grant: log in with a browser instead');
   }
-  let device: client.DeviceAuthorizationResponse;
+  const client = await openidClient();
+  let device: DeviceAuthorizationResponse;
   try {
     device = await client.initiateDeviceAuthorization(config, { scope: SCOPE });
   } catch (err) {
@@ -94,6 +96,7 @@ export async function deviceLogin(config: OidcClient, tell: (line: string) => vo
 
 /** `drg login -t REFRESH_TOKEN`: exchanges the token (which rotates) for a fresh set. */
 export async function refreshTokenLogin(config: OidcClient, refreshToken: string): Promise<TokenResponse> {
+  const client = await openidClient();
   try {
     return await client.refreshTokenGrant(config, refreshToken);
   } catch (err) {

@@ -1,6 +1,6 @@
 // The OIDC client side of drg (openid-client 6): the public client `drogue` at the cluster's issuer, token grants,
 // revocation, and failures as one-line CliErrors without any token in them. Loaded only to log in, refresh or log out.
-import * as client from 'openid-client';
+import type * as OpenIdClient from 'openid-client';
 import { EndpointsClient } from '../client/endpoints.js';
 import { ApiClient } from '../client/http.js';
 import type { Context } from '../config/config.js';
@@ -12,11 +12,20 @@ export const SCOPE = 'openid offline_access';
 /** Per request to the issuer, in seconds. */
 const TIMEOUT_S = 15;
 
-export type OidcClient = client.Configuration;
+export type OidcClient = OpenIdClient.Configuration;
+
+let loaded: typeof OpenIdClient | undefined;
+
+/** openid-client, imported on first use: it is ESM-only, and only login, refresh and logout need it. */
+export async function openidClient(): Promise<typeof OpenIdClient> {
+  loaded ??= await import('openid-client');
+  return loaded;
+}
 
 /** The issuer's configuration through OIDC discovery (plain HTTP only for an `http:` issuer, e.g. drg serve). */
 export async function discoverIssuer(issuerUrl: string): Promise<OidcClient> {
   const url = new URL(issuerUrl);
+  const client = await openidClient();
   try {
     const config = await client.discovery(url, CLIENT_ID, undefined, client.None(), {
       execute: url.protocol === 'http:' ? [client.allowInsecureRequests] : [],
@@ -48,6 +57,7 @@ export async function clientForContext(context: Context): Promise<OidcClient> {
   const issuer = context.issuer_url;
   const tokenEndpoint = context.token_url;
   if (typeof issuer === 'string' && typeof tokenEndpoint === 'string') {
+    const client = await openidClient();
     const config = new client.Configuration(
       { issuer, token_endpoint: tokenEndpoint },
       CLIENT_ID,
@@ -75,6 +85,7 @@ export function rememberIssuer(context: Context, config: OidcClient): void {
 
 /** The refresh token grant; a dead refresh token is a SessionEnded error. */
 export async function refreshGrant(config: OidcClient, refreshToken: string, context: Context): Promise<TokenResponse> {
+  const client = await openidClient();
   try {
     return await client.refreshTokenGrant(config, refreshToken);
   } catch (err) {
@@ -86,6 +97,7 @@ export async function refreshGrant(config: OidcClient, refreshToken: string, con
 /** RFC 7009 revocation of a refresh token; false when the issuer offers no revocation endpoint. */
 export async function revokeRefreshToken(config: OidcClient, refreshToken: string): Promise<boolean> {
   if (!config.serverMetadata().revocation_endpoint) return false;
+  const client = await openidClient();
   try {
     await client.tokenRevocation(config, refreshToken, { token_type_hint: 'refresh_token' });
     return true;
@@ -105,12 +117,12 @@ export function sessionEnded(context: Context): CliError {
 
 /** The OAuth `error` code of an issuer's error response. */
 export function oauthErrorCode(err: unknown): string | undefined {
-  return err instanceof client.ResponseBodyError ? err.error : undefined;
+  return loaded && err instanceof loaded.ResponseBodyError ? err.error : undefined;
 }
 
 /** Why a call to the issuer failed, in a few words: the OAuth error, the HTTP status, or the network problem. */
 export function failureReason(err: unknown): string {
-  if (err instanceof client.ResponseBodyError) {
+  if (loaded && err instanceof loaded.ResponseBodyError) {
     return err.error_description ? `${err.error} (${err.error_description})` : err.error;
   }
   const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string; name?: string } };

@@ -165,7 +165,7 @@ const RECORD_LOADS = new URL('./record-loads.mjs', import.meta.url).href;
 
 /**
  * Runs drg and lists the npm packages whose code it loaded: those imported from node_modules, and those bundled into
- * the dist chunks it loaded (from the chunks' source maps).
+ * dist/cli.cjs (from its source map).
  */
 export async function packagesLoadedBy(
   configPath: string,

@@ -1,11 +1,14 @@
 // Starts a real `drg serve` (the built binary) on ephemeral ports in a temp dir, for e2e tests.
+import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { after, before } from 'node:test';
+import { parse } from 'yaml';
 
-export const DRG_BIN = resolve(import.meta.dirname, '../../bin/drg.js');
+export const DRG_BIN = resolve(import.meta.dirname, '../../bin/drg.cjs');
 
 export interface ServeHandle {
   url: string;
@@ -37,6 +40,19 @@ export const ADMIN_PASSWORD_LINE = /^admin password \(shown once[^)]*\): (\S+)$/
 
 export function tempDir(prefix = 'drg-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** A path for a new drg config file, in a new temp dir. */
+export function newConfigPath(): string {
+  return join(tempDir(), 'drg_config.yaml');
+}
+
+/** The access token of the `local` context (user admin) that `drg serve` wrote into the config at `configPath`. */
+export function localToken(configPath: string): string {
+  const cfg = parse(readFileSync(configPath, 'utf8'));
+  const token = cfg.contexts.find((c: { name: string }) => c.name === 'local')?.token?.token;
+  if (typeof token !== 'string') throw new Error(`no "local" context with an access token in ${configPath}`);
+  return token;
 }
 
 /** Environment for child drg processes: no inherited config, no extra CA (start-up cost), no colour. */
@@ -106,10 +122,71 @@ export async function startServe(opts: ServeOptions = {}): Promise<ServeHandle> 
   };
 }
 
+export interface SharedServe extends ServeHandle {
+  /** The `local` context's access token (user admin), from the config `drg serve` wrote. */
+  readonly token: string;
+}
+
+/**
+ * One `drg serve` for all the tests of a file: a `before` hook starts it (with `start`), an `after` hook stops it.
+ * Use it in tests and in hooks registered after this call; before it has started, its properties throw.
+ */
+export function serveDuringTests(start: () => Promise<ServeHandle> = () => startServe()): SharedServe {
+  let started: ServeHandle | undefined;
+  let token: string | undefined;
+  before(async () => {
+    started = await start();
+  });
+  after(async () => {
+    await started?.stop();
+  });
+  const current = (): ServeHandle => {
+    if (!started) throw new Error('drg serve has not started yet: use it inside tests and hooks');
+    return started;
+  };
+  return {
+    get url() {
+      return current().url;
+    },
+    get dataDir() {
+      return current().dataDir;
+    },
+    get configPath() {
+      return current().configPath;
+    },
+    get process() {
+      return current().process;
+    },
+    get adminPassword() {
+      return current().adminPassword;
+    },
+    get token() {
+      token ??= localToken(current().configPath);
+      return token;
+    },
+    logs: () => current().logs(),
+    stop: () => current().stop(),
+    kill9: () => current().kill9(),
+  };
+}
+
 export interface RunResult {
   code: number | null;
   stdout: string;
   stderr: string;
+}
+
+/** Asserts that drg exited with 0 (showing its output when not); returns the result. */
+export function ok(r: RunResult): RunResult {
+  assert.equal(r.code, 0, `exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  return r;
+}
+
+/** Asserts that drg failed with `stderr` matching; returns the result. */
+export function fails(r: RunResult, stderr: RegExp): RunResult {
+  assert.notEqual(r.code, 0, r.stdout);
+  assert.match(r.stderr, stderr);
+  return r;
 }
 
 /** Runs the built drg binary with the given config file; `input` goes to stdin; `cwd` defaults to this process's. */
