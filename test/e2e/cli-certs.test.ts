@@ -8,22 +8,14 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { parse, stringify } from 'yaml';
 import type { Resource } from '../../src/model/resource.js';
-import { type ContextApi, contextApi } from '../helpers/context-api.js';
-import { drg, type RunResult, type ServeHandle, startServe, tempDir } from '../helpers/serve.js';
+import { contextApi } from '../helpers/context-api.js';
+import { drg, type RunResult, serveDuringTests, tempDir } from '../helpers/serve.js';
 
-let serve: ServeHandle;
-let api: ContextApi;
-
-before(async () => {
-  serve = await startServe();
-  api = contextApi(serve.configPath);
-});
-after(async () => {
-  await serve.stop();
-});
+const serve = serveDuringTests();
+const api = contextApi(serve);
 
 /** Runs drg in `cwd` (where default file names land) with the config drg serve wrote, or `config`. */
 const run = (cwd: string, args: string[], config = serve.configPath) => drg(config, args, { cwd });

@@ -1,28 +1,17 @@
 // Several drg processes (and drg serve) writing one config file at the same time: nothing is lost or corrupted.
 import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { parse } from 'yaml';
-import { drg, type ServeHandle, startServe, tempDir } from '../helpers/serve.js';
+import { drg, newConfigPath, serveDuringTests, startServe } from '../helpers/serve.js';
 
-let serve: ServeHandle;
-let token: string;
-
-before(async () => {
-  serve = await startServe();
-  const cfg = parse(readFileSync(serve.configPath, 'utf8'));
-  token = cfg.contexts.find((c: { name: string }) => c.name === 'local').token.token;
-});
-after(async () => {
-  await serve?.stop();
-});
+const serve = serveDuringTests();
 
 test('concurrent logins and default-app changes from separate drg processes all land', async () => {
-  const config = join(tempDir(), 'drg_config.yaml');
+  const config = newConfigPath();
   const names = Array.from({ length: 6 }, (_, i) => `ctx-${i}`);
   const logins = await Promise.all(
-    names.map((name) => drg(config, ['login', serve.url, '--access-token', `admin:${token}`, '-c', name, '-k'])),
+    names.map((name) => drg(config, ['login', serve.url, '--access-token', `admin:${serve.token}`, '-c', name, '-k'])),
   );
   for (const r of logins) assert.equal(r.code, 0, r.stderr);
 
@@ -37,16 +26,16 @@ test('concurrent logins and default-app changes from separate drg processes all 
   for (const name of names) {
     const ctx = byName.get(name) as { default_app?: string; token: { id: string; token: string } };
     assert.equal(ctx.default_app, `app-of-${name}`);
-    assert.deepEqual(ctx.token, { id: 'admin', token });
+    assert.deepEqual(ctx.token, { id: 'admin', token: serve.token });
   }
   assert.equal(statSync(config).mode & 0o777, 0o600);
 });
 
 test('drg serve and drg login writing the same config at once keep both contexts', async () => {
-  const config = join(tempDir(), 'drg_config.yaml');
+  const config = newConfigPath();
   const [second, login] = await Promise.all([
     startServe({ configPath: config, args: ['-c', 'second'] }),
-    drg(config, ['login', serve.url, '--access-token', `admin:${token}`, '-c', 'remote', '-k']),
+    drg(config, ['login', serve.url, '--access-token', `admin:${serve.token}`, '-c', 'remote', '-k']),
   ]);
   try {
     assert.equal(login.code, 0, login.stderr);

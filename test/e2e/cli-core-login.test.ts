@@ -2,33 +2,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { parse } from 'yaml';
-import { drg, type RunResult, type ServeHandle, startServe, tempDir } from '../helpers/serve.js';
+import { drg, newConfigPath, ok, serveDuringTests } from '../helpers/serve.js';
 
-let serve: ServeHandle;
-let token: string;
-
-before(async () => {
-  serve = await startServe();
-  const cfg = parse(readFileSync(serve.configPath, 'utf8'));
-  token = cfg.contexts.find((c: { name: string }) => c.name === 'local').token.token;
-});
-after(async () => {
-  await serve?.stop();
-});
+const serve = serveDuringTests();
 
 const VERSION = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
-
-function ok(r: RunResult): RunResult {
-  assert.equal(r.code, 0, `exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  return r;
-}
-
-function newConfigPath(): string {
-  return join(tempDir(), 'drg_config.yaml');
-}
 
 function readConfig(path: string) {
   return parse(readFileSync(path, 'utf8'));
@@ -37,7 +17,7 @@ function readConfig(path: string) {
 /** A fresh config file logged in to the test server as context `default`. */
 async function loggedIn(): Promise<string> {
   const config = newConfigPath();
-  ok(await drg(config, ['login', serve.url, '--access-token', `admin:${token}`]));
+  ok(await drg(config, ['login', serve.url, '--access-token', `admin:${serve.token}`]));
   return config;
 }
 
@@ -63,9 +43,9 @@ test('version: the client alone without a context (exit 0); with one also the se
 
 test('login --access-token writes the context "default" (0600), makes it active, and whoami works', async () => {
   const config = newConfigPath();
-  const r = ok(await drg(config, ['login', serve.url, '--access-token', `admin:${token}`]));
+  const r = ok(await drg(config, ['login', serve.url, '--access-token', `admin:${serve.token}`]));
   assert.equal(r.stdout, `Logged in to ${serve.url} as admin (context default, active)\n`);
-  assert.ok(!r.stdout.includes(token) && !r.stderr.includes(token));
+  assert.ok(!r.stdout.includes(serve.token) && !r.stderr.includes(serve.token));
   assert.equal(statSync(config).mode & 0o777, 0o600);
   const cfg = readConfig(config);
   assert.equal(cfg.active_context, 'default');
@@ -76,7 +56,7 @@ test('login --access-token writes the context "default" (0600), makes it active,
       registry_url: serve.url,
       auth_url: `${serve.url}/oidc/auth`,
       token_url: `${serve.url}/oidc/token`,
-      token: { id: 'admin', token },
+      token: { id: 'admin', token: serve.token },
     },
   ]);
 
@@ -89,9 +69,11 @@ test('login --access-token writes the context "default" (0600), makes it active,
     user: 'admin',
     drogue_cloud_url: serve.url,
   });
-  assert.equal(ok(await drg(config, ['whoami', '--token'])).stdout, `${token}\n`);
-  assert.equal(ok(await drg(config, ['whoami', '-t'])).stdout, `${token}\n`);
-  assert.deepEqual(JSON.parse(ok(await drg(config, ['whoami', '--token', '-o', 'json'])).stdout), { token });
+  assert.equal(ok(await drg(config, ['whoami', '--token'])).stdout, `${serve.token}\n`);
+  assert.equal(ok(await drg(config, ['whoami', '-t'])).stdout, `${serve.token}\n`);
+  assert.deepEqual(JSON.parse(ok(await drg(config, ['whoami', '--token', '-o', 'json'])).stdout), {
+    token: serve.token,
+  });
 });
 
 test('login -c NAME -k keeps the active context; --config and a trailing slash on the URL', async () => {
@@ -103,7 +85,7 @@ test('login -c NAME -k keeps the active context; --config and a trailing slash o
       'login',
       `${serve.url}/`,
       '--access-token',
-      `admin:${token}`,
+      `admin:${serve.token}`,
       '-c',
       'second',
       '-k',
@@ -119,7 +101,7 @@ test('login -c NAME -k keeps the active context; --config and a trailing slash o
       ['second', serve.url],
     ],
   );
-  ok(await drg(config, ['login', serve.url, '--access-token', `admin:${token}`, '--context', 'second']));
+  ok(await drg(config, ['login', serve.url, '--access-token', `admin:${serve.token}`, '--context', 'second']));
   assert.equal(readConfig(config).active_context, 'second');
 });
 
@@ -149,7 +131,7 @@ test('login failures: a rejected token, a rejected refresh token, a malformed to
   await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
   const { port } = probe.address() as { port: number };
   await new Promise<void>((r) => probe.close(() => r()));
-  const down = await drg(config, ['login', `http://127.0.0.1:${port}`, '--access-token', `admin:${token}`]);
+  const down = await drg(config, ['login', `http://127.0.0.1:${port}`, '--access-token', `admin:${serve.token}`]);
   assert.equal(down.code, 1);
   assert.match(
     down.stderr,
@@ -175,7 +157,7 @@ test('whoami endpoints: a table, one endpoint, JSON; -e spelling', async () => {
 
 test('config list / show: the active context marked, token secrets redacted, snake_case keys', async () => {
   const config = await loggedIn();
-  ok(await drg(config, ['login', serve.url, '--access-token', `admin:${token}`, '-c', 'second', '-k']));
+  ok(await drg(config, ['login', serve.url, '--access-token', `admin:${serve.token}`, '-c', 'second', '-k']));
 
   const list = ok(await drg(config, ['config', 'list']))
     .stdout.trimEnd()
@@ -192,7 +174,7 @@ test('config list / show: the active context marked, token secrets redacted, sna
   );
 
   const show = ok(await drg(config, ['config', 'show']));
-  assert.ok(!show.stdout.includes(token), 'no secret in config show');
+  assert.ok(!show.stdout.includes(serve.token), 'no secret in config show');
   const shown = parse(show.stdout);
   assert.equal(shown.active_context, 'default');
   assert.deepEqual(shown.contexts[0].token, { id: 'admin', token: '<redacted>' });
@@ -230,7 +212,7 @@ test('an OAuth token is redacted too (access, refresh and id tokens)', async () 
 
 test('default-app: used when --app is absent, shown as default_app; -c and DRG_CONTEXT choose the context', async () => {
   const config = await loggedIn();
-  ok(await drg(config, ['login', serve.url, '--access-token', `admin:${token}`, '-c', 'second', '-k']));
+  ok(await drg(config, ['login', serve.url, '--access-token', `admin:${serve.token}`, '-c', 'second', '-k']));
   ok(await drg(config, ['create', 'app', 'home-app']));
   ok(await drg(config, ['create', 'device', 'dev-1', '--app', 'home-app']));
 
@@ -267,7 +249,7 @@ test('default-app: used when --app is absent, shown as default_app; -c and DRG_C
 
 test('default-context, rename, delete; clear errors for unknown contexts', async () => {
   const config = await loggedIn();
-  ok(await drg(config, ['login', serve.url, '--access-token', `admin:${token}`, '-c', 'second', '-k']));
+  ok(await drg(config, ['login', serve.url, '--access-token', `admin:${serve.token}`, '-c', 'second', '-k']));
 
   assert.equal(
     ok(await drg(config, ['config', 'default-context', 'second'])).stdout,

@@ -3,29 +3,16 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { Resource } from '../../src/model/resource.js';
-import { type ContextApi, contextApi } from '../helpers/context-api.js';
-import { drg, type RunResult, type ServeHandle, startServe, tempDir } from '../helpers/serve.js';
+import { contextApi } from '../helpers/context-api.js';
+import { drg, ok, type RunResult, serveDuringTests, tempDir } from '../helpers/serve.js';
 
-let serve: ServeHandle;
-let api: ContextApi;
-
-before(async () => {
-  serve = await startServe();
-  api = contextApi(serve.configPath);
-});
-after(async () => {
-  await serve?.stop();
-});
+const serve = serveDuringTests();
+const api = contextApi(serve);
 
 const run = (args: string[], opts: { input?: string; env?: Record<string, string> } = {}) =>
   drg(serve.configPath, args, opts);
-
-function ok(r: RunResult): RunResult {
-  assert.equal(r.code, 0, `exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  return r;
-}
 
 type Doc = Resource & { status?: string; message?: string; http_status?: number };
 

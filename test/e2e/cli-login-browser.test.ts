@@ -2,7 +2,6 @@
 // PKCE and state through drg's loopback listener, the stored context, and API calls with it.
 import assert from 'node:assert/strict';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { parse, stringify } from 'yaml';
@@ -10,32 +9,27 @@ import {
   ALICE,
   activeContextName,
   launchChromium,
-  ok,
   readContext,
   SecretsWatch,
   spawnDrg,
   startServeWithAlice,
   submitLoginForm,
 } from '../helpers/login.js';
-import { drg, type ServeHandle, startServe, tempDir } from '../helpers/serve.js';
+import { drg, newConfigPath, ok, serveDuringTests, startServe } from '../helpers/serve.js';
 
-let serve: ServeHandle;
+const serve = serveDuringTests(startServeWithAlice);
 let browser: Browser;
 const watch = new SecretsWatch();
 watch.secret(ALICE.password);
 
 before(async () => {
-  [serve, browser] = await Promise.all([startServeWithAlice(), launchChromium()]);
+  browser = await launchChromium();
 });
 after(async () => {
-  await Promise.all([browser?.close(), serve?.stop()]);
+  await browser?.close();
 });
 
 const LOGIN_URL = /^ {2}(http\S+)$/m;
-
-function newConfigPath(): string {
-  return join(tempDir(), 'drg_config.yaml');
-}
 
 test('browser login: drg prints the URL, the user logs in on the form, drg stores an OAuth context that works', async () => {
   const config = newConfigPath();

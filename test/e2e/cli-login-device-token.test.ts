@@ -3,14 +3,12 @@
 // error is not; nothing drg prints and nothing the server logs contains a token.
 import assert from 'node:assert/strict';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { parse, stringify } from 'yaml';
 import {
   ALICE,
   launchChromium,
-  ok,
   packagesLoadedBy,
   readContext,
   SecretsWatch,
@@ -19,23 +17,19 @@ import {
   submitLoginForm,
 } from '../helpers/login.js';
 import { drogueClient, logInWithCode } from '../helpers/oidc.js';
-import { drg, type ServeHandle, tempDir } from '../helpers/serve.js';
+import { drg, newConfigPath, ok, serveDuringTests } from '../helpers/serve.js';
 
-let serve: ServeHandle;
+const serve = serveDuringTests(startServeWithAlice);
 let browser: Browser;
 const watch = new SecretsWatch();
 watch.secret(ALICE.password);
 
 before(async () => {
-  [serve, browser] = await Promise.all([startServeWithAlice(), launchChromium()]);
+  browser = await launchChromium();
 });
 after(async () => {
-  await Promise.all([browser?.close(), serve?.stop()]);
+  await browser?.close();
 });
-
-function newConfigPath(): string {
-  return join(tempDir(), 'drg_config.yaml');
-}
 
 /** A refresh token of alice's, got outside drg (as from another tool or machine). */
 async function refreshTokenOfAlice(): Promise<string> {

@@ -2,28 +2,24 @@
 // refreshes first and the rotation is observable without waiting. Concurrent refreshes, a revoked session, logout,
 // and no token in any output or log.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { decodeJwt } from 'jose';
 import * as client from 'openid-client';
-import { ALICE, ok, readContext, SecretsWatch, startServeWithAlice } from '../helpers/login.js';
+import { ALICE, readContext, SecretsWatch, startServeWithAlice } from '../helpers/login.js';
 import { drogueClient, logInWithCode } from '../helpers/oidc.js';
-import { drg, type ServeHandle, tempDir } from '../helpers/serve.js';
+import { drg, newConfigPath, ok, serveDuringTests } from '../helpers/serve.js';
 
 const TOKEN_TTL = 2;
 
-let serve: ServeHandle;
+const serve = serveDuringTests(() => startServeWithAlice(['--token-ttl', String(TOKEN_TTL)]));
 let issuer: client.Configuration;
 const watch = new SecretsWatch();
 watch.secret(ALICE.password);
 
 before(async () => {
-  serve = await startServeWithAlice(['--token-ttl', String(TOKEN_TTL)]);
+  await serve.ready();
   issuer = await drogueClient(`${serve.url}/oidc`);
-});
-after(async () => {
-  await serve?.stop();
 });
 
 /** drg, its output and the context's tokens recorded for the final scan. */
@@ -35,7 +31,7 @@ async function run(config: string, args: string[]) {
 async function loggedIn(): Promise<string> {
   const tokens = await logInWithCode({ oidc: async () => issuer }, ALICE);
   watch.secret(tokens.access_token, tokens.refresh_token, tokens.id_token);
-  const config = join(tempDir(), 'drg_config.yaml');
+  const config = newConfigPath();
   ok(await run(config, ['login', serve.url, '-t', tokens.refresh_token ?? '']));
   return config;
 }

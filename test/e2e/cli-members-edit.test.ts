@@ -5,11 +5,11 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
-import { after, before, test } from 'node:test';
-import { DRG_BIN, drg, type ServeHandle, startServe, tempDir } from '../helpers/serve.js';
+import { before, test } from 'node:test';
+import { DRG_BIN, drg, serveDuringTests, tempDir } from '../helpers/serve.js';
 import { loginAs } from '../helpers/users.js';
 
-let serve: ServeHandle;
+const serve = serveDuringTests();
 let editor: string;
 
 /**
@@ -31,13 +31,10 @@ if (result !== undefined) writeFileSync(file, YAML.stringify(result));
 `;
 
 before(async () => {
-  serve = await startServe();
+  await serve.ready();
   await Promise.all([loginAs(serve, 'bob'), loginAs(serve, 'carol')]);
   editor = join(tempDir('drg-editor-'), 'editor.mjs');
   writeFileSync(editor, EDITOR_SCRIPT);
-});
-after(async () => {
-  await serve?.stop();
 });
 
 const owner = (...args: string[]) => drg(serve.configPath, args);

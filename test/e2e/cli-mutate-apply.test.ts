@@ -3,20 +3,12 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { type ContextApi, contextApi } from '../helpers/context-api.js';
-import { drg, type ServeHandle, startServe, tempDir } from '../helpers/serve.js';
+import { test } from 'node:test';
+import { contextApi } from '../helpers/context-api.js';
+import { drg, serveDuringTests, tempDir } from '../helpers/serve.js';
 
-let serve: ServeHandle;
-let api: ContextApi;
-
-before(async () => {
-  serve = await startServe();
-  api = contextApi(serve.configPath);
-});
-after(async () => {
-  await serve?.stop();
-});
+const serve = serveDuringTests();
+const api = contextApi(serve);
 
 const run = (args: string[], opts: { input?: string } = {}) => drg(serve.configPath, args, opts);
 

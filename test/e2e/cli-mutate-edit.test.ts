@@ -2,12 +2,12 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { after, before, test } from 'node:test';
-import { type ContextApi, contextApi } from '../helpers/context-api.js';
-import { DRG_BIN, drg, type ServeHandle, startServe, tempDir } from '../helpers/serve.js';
+import { before, test } from 'node:test';
+import { contextApi } from '../helpers/context-api.js';
+import { DRG_BIN, drg, serveDuringTests, tempDir } from '../helpers/serve.js';
 
-let serve: ServeHandle;
-let api: ContextApi;
+const serve = serveDuringTests();
+const api = contextApi(serve);
 let editor: string;
 
 /**
@@ -30,15 +30,10 @@ if (result !== undefined) writeFileSync(file, typeof result === 'string' ? resul
 if (process.env.EDIT_EXIT) process.exit(Number(process.env.EDIT_EXIT));
 `;
 
-before(async () => {
-  serve = await startServe();
-  api = contextApi(serve.configPath);
+before(() => {
   const dir = tempDir('drg-editor-');
   editor = join(dir, 'editor.mjs');
   writeFileSync(editor, EDITOR_SCRIPT);
-});
-after(async () => {
-  await serve?.stop();
 });
 
 interface EditorLog {

@@ -1,21 +1,17 @@
 // `drg set` and `drg label` against a real drg serve.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import { verify } from 'unixcrypt';
 import type { Resource } from '../../src/model/resource.js';
-import { type ContextApi, contextApi } from '../helpers/context-api.js';
-import { drg, type ServeHandle, startServe } from '../helpers/serve.js';
+import { contextApi } from '../helpers/context-api.js';
+import { drg, serveDuringTests } from '../helpers/serve.js';
 
-let serve: ServeHandle;
-let api: ContextApi;
+const serve = serveDuringTests();
+const api = contextApi(serve);
 
 before(async () => {
-  serve = await startServe();
-  api = contextApi(serve.configPath);
+  await serve.ready();
   await api.createApp({ metadata: { name: 'set-app', labels: { a: '1', b: '2' } } });
-});
-after(async () => {
-  await serve?.stop();
 });
 
 const run = (args: string[], opts: { input?: string } = {}) => drg(serve.configPath, args, opts);

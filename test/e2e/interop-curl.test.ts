@@ -1,24 +1,12 @@
 // drg serve's API spoken by curl, an HTTP client nobody here wrote, and read back by drg.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { parse } from 'yaml';
-import { drg, type ServeHandle, startServe } from '../helpers/serve.js';
+import { drg, serveDuringTests } from '../helpers/serve.js';
 
 const run = promisify(execFile);
-let serve: ServeHandle;
-let token: string;
-
-before(async () => {
-  serve = await startServe();
-  const cfg = parse(readFileSync(serve.configPath, 'utf8'));
-  token = cfg.contexts.find((c: { name: string }) => c.name === 'local').token.token;
-});
-after(async () => {
-  await serve?.stop();
-});
+const serve = serveDuringTests();
 
 /** curl's status code and body, with `-w` appending the status on its own last line. */
 async function curl(args: string[]): Promise<{ status: number; headers: string; body: string }> {
@@ -32,7 +20,7 @@ async function curl(args: string[]): Promise<{ status: number; headers: string; 
 test('curl creates an application with Basic auth; drg lists it', async () => {
   const created = await curl([
     '-u',
-    `admin:${token}`,
+    `admin:${serve.token}`,
     '-H',
     'content-type: application/json',
     '-d',
@@ -54,7 +42,7 @@ test('curl reads a device drg created, with ?username=&api_key= credentials', as
   assert.equal((await drg(serve.configPath, ['create', 'app', 'curl-read'])).code, 0);
   assert.equal((await drg(serve.configPath, ['create', 'device', 'dev 1', '--app', 'curl-read'])).code, 0);
   const got = await curl([
-    `${serve.url}/api/registry/v1alpha1/apps/curl-read/devices/dev%201?username=admin&api_key=${token}`,
+    `${serve.url}/api/registry/v1alpha1/apps/curl-read/devices/dev%201?username=admin&api_key=${serve.token}`,
   ]);
   assert.equal(got.status, 200, got.body);
   const device = JSON.parse(got.body);
@@ -73,7 +61,7 @@ test('curl gets the API error bodies: 401 without credentials, 403 with a wrong 
 
   const bad = await curl([
     '-u',
-    `admin:${token}`,
+    `admin:${serve.token}`,
     '-H',
     'content-type: application/json',
     '-d',

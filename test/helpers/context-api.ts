@@ -15,12 +15,20 @@ export interface ContextApi {
 
 const REGISTRY = '/api/registry/v1alpha1';
 
-export function contextApi(configPath: string): ContextApi {
-  const cfg = parse(readFileSync(configPath, 'utf8'));
-  const ctx = cfg.contexts.find((c: { name: string }) => c.name === cfg.active_context);
-  const authorization = `Basic ${Buffer.from(`${ctx.token.id}:${ctx.token.token}`).toString('base64')}`;
-  const url: string = ctx.drogue_cloud_url;
+/** Calls with the active context of the config at `config.configPath`, read on first use (after drg serve wrote it). */
+export function contextApi(config: { readonly configPath: string }): ContextApi {
+  let context: { url: string; authorization: string } | undefined;
+  const active = () => {
+    if (!context) {
+      const cfg = parse(readFileSync(config.configPath, 'utf8'));
+      const ctx = cfg.contexts.find((c: { name: string }) => c.name === cfg.active_context);
+      const authorization = `Basic ${Buffer.from(`${ctx.token.id}:${ctx.token.token}`).toString('base64')}`;
+      context = { url: ctx.drogue_cloud_url, authorization };
+    }
+    return context;
+  };
   const request = async (method: string, path: string, body?: unknown) => {
+    const { url, authorization } = active();
     const res = await fetch(url + path, {
       method,
       headers: { authorization, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
@@ -41,7 +49,9 @@ export function contextApi(configPath: string): ContextApi {
   };
   const app = (name: string) => `${REGISTRY}/apps/${encodeURIComponent(name)}`;
   return {
-    url,
+    get url() {
+      return active().url;
+    },
     request,
     getApp: (name) => get(app(name)),
     getDevice: (a, d) => get(`${app(a)}/devices/${encodeURIComponent(d)}`),

@@ -16,11 +16,6 @@ export function startServeWithAlice(args: string[] = []): Promise<ServeHandle> {
   return startServe({ args: ['-v', '--user', `${ALICE.user}:${ALICE.password}`, ...args] });
 }
 
-export function ok(r: RunResult): RunResult {
-  assert.equal(r.code, 0, `exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  return r;
-}
-
 export interface RunningDrg {
   /** Resolves with the first match of `pattern` in stderr (where drg talks to the user). */
   waitForStderr(pattern: RegExp): Promise<RegExpExecArray>;

@@ -125,26 +125,33 @@ export async function startServe(opts: ServeOptions = {}): Promise<ServeHandle> 
 export interface SharedServe extends ServeHandle {
   /** The `local` context's access token (user admin), from the config `drg serve` wrote. */
   readonly token: string;
+  /** Starts drg serve unless it is already starting; resolves once it runs. */
+  ready(): Promise<void>;
 }
 
 /**
  * One `drg serve` for all the tests of a file: a `before` hook starts it (with `start`), an `after` hook stops it.
- * Use it in tests and in hooks registered after this call; before it has started, its properties throw.
+ * Node 20 runs a file's top-level `before` hooks concurrently: one that uses the server awaits `ready()` first.
+ * Until it has started, its properties throw.
  */
 export function serveDuringTests(start: () => Promise<ServeHandle> = () => startServe()): SharedServe {
+  let starting: Promise<ServeHandle> | undefined;
   let started: ServeHandle | undefined;
   let token: string | undefined;
-  before(async () => {
-    started = await start();
-  });
+  const ready = async () => {
+    starting ??= start();
+    started = await starting;
+  };
+  before(ready);
   after(async () => {
     await started?.stop();
   });
   const current = (): ServeHandle => {
-    if (!started) throw new Error('drg serve has not started yet: use it inside tests and hooks');
+    if (!started) throw new Error('drg serve has not started yet: use it inside tests, and in hooks after ready()');
     return started;
   };
   return {
+    ready,
     get url() {
       return current().url;
     },

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { AccessTokens } from '../../src/server-lite/identity/access-tokens.js';
 import { Users } from '../../src/server-lite/identity/users.js';
 import { openStore } from '../../src/server-lite/store/db.js';
-import { drg, type ServeHandle, tempDir } from './serve.js';
+import { drg, type RunResult, type ServeHandle, tempDir } from './serve.js';
 
 /** Creates `user` (unless it exists) in the data directory's store; returns a new access token of theirs. */
 export function addUser(dataDir: string, user: string): string {
@@ -22,6 +22,11 @@ export interface TestUser {
   token: string;
   /** A drg config of their own, logged in to the server with their token. */
   configPath: string;
+}
+
+/** Runs drg as `u`, with their config. */
+export function asUser(u: TestUser, ...args: string[]): Promise<RunResult> {
+  return drg(u.configPath, args);
 }
 
 /** A new user of `serve` with a drg config logged in as them (through `drg login --access-token`). */
