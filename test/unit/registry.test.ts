@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import type { Resource } from '../../src/model/resource.js';
 import { ApiError } from '../../src/server-lite/errors.js';
 import { SqliteRegistry } from '../../src/server-lite/registry/service.js';
 import type { Caller, RegistryChange } from '../../src/server-lite/registry/types.js';
 import { type Db, openStore } from '../../src/server-lite/store/db.js';
+import { opensslCa } from '../helpers/certs.js';
 import { tempDir } from '../helpers/serve.js';
 
 const alice: Caller = { user: 'alice' }; // the owner
@@ -697,29 +696,16 @@ describe('SqliteRegistry', () => {
 
   describe('trust anchors', () => {
     const anchor = (): string => {
-      const out = join(dir, 'ca.crt');
-      execFileSync(
-        'openssl',
+      const ca = opensslCa(
+        dir,
+        'ca',
         [
-          'req',
-          '-x509',
-          '-newkey',
-          'ec',
-          '-pkeyopt',
-          'ec_paramgen_curve:prime256v1',
-          '-nodes',
-          '-subj',
-          '/O=Drogue IoT/CN=Registry Test',
-          '-days',
-          '10',
-          '-keyout',
-          join(dir, 'ca.key'),
-          '-out',
-          out,
+          ['O', 'Drogue IoT'],
+          ['CN', 'Registry Test'],
         ],
-        { stdio: 'pipe' },
+        10,
       );
-      return Buffer.from(readFileSync(out)).toString('base64');
+      return Buffer.from(ca.pem).toString('base64');
     };
 
     test('the status is computed on every write and cannot be written by clients', () => {

@@ -1,71 +1,12 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { ApiError } from '../../src/server-lite/errors.js';
 import { trustAnchorsStatus, validateAnchor } from '../../src/server-lite/registry/trust-anchors.js';
+import { opensslCa, type TestCert } from '../helpers/certs.js';
 import { tempDir } from '../helpers/serve.js';
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
-
-interface TestCert {
-  pem: string;
-  key: string;
-  subject: string;
-  notBefore: string;
-  notAfter: string;
-}
-
-/** A self-signed CA made by openssl; the expected fields come from the -subj given and openssl's own dates. */
-function makeCert(dir: string, name: string, rdns: [string, string][], days: number): TestCert {
-  const certFile = join(dir, `${name}.crt`);
-  const keyFile = join(dir, `${name}.key`);
-  const subj = rdns.map(([k, v]) => `/${k}=${v}`).join('');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-subj',
-      subj,
-      '-days',
-      String(days),
-      '-keyout',
-      keyFile,
-      '-out',
-      certFile,
-    ],
-    { stdio: 'pipe' },
-  );
-  const dates = execFileSync('openssl', [
-    'x509',
-    '-in',
-    certFile,
-    '-noout',
-    '-startdate',
-    '-enddate',
-    '-dateopt',
-    'iso_8601',
-  ]).toString();
-  const date = (field: string) =>
-    dates
-      .match(new RegExp(`${field}=(\\S+) (\\S+)`))!
-      .slice(1)
-      .join('T');
-  return {
-    pem: readFileSync(certFile, 'utf8'),
-    key: readFileSync(keyFile, 'utf8'),
-    subject: rdns.map(([k, v]) => `${k}=${v}`).join(', '),
-    notBefore: date('notBefore'),
-    notAfter: date('notAfter'),
-  };
-}
 
 describe('trust anchors', () => {
   let dir: string;
@@ -74,7 +15,7 @@ describe('trust anchors', () => {
 
   before(() => {
     dir = tempDir('drg-anchors-');
-    app1 = makeCert(
+    app1 = opensslCa(
       dir,
       'app1',
       [
@@ -84,7 +25,7 @@ describe('trust anchors', () => {
       ],
       3650,
     );
-    app2 = makeCert(
+    app2 = opensslCa(
       dir,
       'app2',
       [

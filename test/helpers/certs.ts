@@ -1,0 +1,62 @@
+// Certificates made by openssl (a peer nobody here wrote), for tests of what drg and drg serve make of them.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface TestCert {
+  pem: string;
+  key: string;
+  subject: string;
+  notBefore: string;
+  notAfter: string;
+}
+
+/** A self-signed CA made by openssl; the expected fields come from the -subj given and openssl's own dates. */
+export function opensslCa(dir: string, name: string, rdns: [string, string][], days: number): TestCert {
+  const certFile = join(dir, `${name}.crt`);
+  const keyFile = join(dir, `${name}.key`);
+  const subj = rdns.map(([k, v]) => `/${k}=${v}`).join('');
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-subj',
+      subj,
+      '-days',
+      String(days),
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+    ],
+    { stdio: 'pipe' },
+  );
+  const dates = execFileSync('openssl', [
+    'x509',
+    '-in',
+    certFile,
+    '-noout',
+    '-startdate',
+    '-enddate',
+    '-dateopt',
+    'iso_8601',
+  ]).toString();
+  const date = (field: string) =>
+    dates
+      .match(new RegExp(`${field}=(\\S+) (\\S+)`))!
+      .slice(1)
+      .join('T');
+  return {
+    pem: readFileSync(certFile, 'utf8'),
+    key: readFileSync(keyFile, 'utf8'),
+    subject: rdns.map(([k, v]) => `${k}=${v}`).join(', '),
+    notBefore: date('notBefore'),
+    notAfter: date('notAfter'),
+  };
+}
