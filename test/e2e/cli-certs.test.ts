@@ -381,17 +381,23 @@ async function racingProxy(): Promise<{ url: string; close: () => Promise<void> 
   };
 }
 
+/** A copy of drg serve's config in `dir` whose context talks to `url` instead. */
+function configVia(dir: string, url: string): string {
+  const cfg = parse(readFileSync(serve.configPath, 'utf8'));
+  cfg.contexts[0].drogue_cloud_url = url;
+  cfg.contexts[0].registry_url = url;
+  const config = join(dir, 'proxy.yaml');
+  writeFileSync(config, stringify(cfg), { mode: 0o600 });
+  return config;
+}
+
 test('a concurrent change is a 409 conflict: the other change stays, no anchor or alias added, no file kept', async () => {
   const dir = tempDir('drg-certs-');
   await createAppWithDevice('certs-race', 'dev-7');
   const { caKey } = await appCert(dir, 'certs-race');
   const proxy = await racingProxy();
   try {
-    const cfg = parse(readFileSync(serve.configPath, 'utf8'));
-    cfg.contexts[0].drogue_cloud_url = proxy.url;
-    cfg.contexts[0].registry_url = proxy.url;
-    const config = join(dir, 'proxy.yaml');
-    writeFileSync(config, stringify(cfg), { mode: 0o600 });
+    const config = configVia(dir, proxy.url);
     const filesBefore = readdirSync(dir).sort();
 
     const res = await run(dir, ['create', 'app-cert', '-a', 'certs-race', '--key-output', 'new.key'], config);
@@ -407,11 +413,7 @@ test('a concurrent change is a 409 conflict: the other change stays, no anchor o
 
   const deviceProxy = await racingProxy();
   try {
-    const cfg = parse(readFileSync(serve.configPath, 'utf8'));
-    cfg.contexts[0].drogue_cloud_url = deviceProxy.url;
-    cfg.contexts[0].registry_url = deviceProxy.url;
-    const config = join(dir, 'proxy.yaml');
-    writeFileSync(config, stringify(cfg), { mode: 0o600 });
+    const config = configVia(dir, deviceProxy.url);
     const filesBefore = readdirSync(dir).sort();
     const res = await run(
       dir,
