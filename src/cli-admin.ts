@@ -2,6 +2,7 @@
 // Definitions only; each action imports its command module lazily.
 import { type Command, Option } from 'commander';
 import type { GlobalOptions } from './cli.js';
+import { MEMBER_ROLES } from './model/members.js';
 
 const MEMBER_NAMES = ['member', 'members'];
 const TOKEN_NAMES = ['token', 'tokens'];
@@ -37,11 +38,9 @@ function addMemberCommands(program: Command): void {
     .description("add a member to the application, or change a member's role")
     .argument('<user>', 'the user')
     .addOption(
-      new Option('--role <role>', 'reader (read), manager (read and write), admin (also members and delete)').choices([
-        'reader',
-        'manager',
-        'admin',
-      ]),
+      new Option('--role <role>', 'reader (read), manager (read and write), admin (also members and delete)').choices(
+        MEMBER_ROLES,
+      ),
     )
     .addHelpText('after', appHelp)
     .action(async (user: string, opts, cmd: Command) => {

@@ -1,16 +1,10 @@
 // The admin API (API.md "Admin and tokens"): who am I, application members, ownership transfer.
+import type { MemberRole } from '../model/members.js';
 import { CliError } from '../output/errors.js';
 import type { ApiClient } from './http.js';
 import { appSubject } from './registry.js';
 
 export const ADMIN_BASE = '/api/admin/v1alpha1';
-
-export const MEMBER_ROLES = ['reader', 'manager', 'admin'] as const;
-export type MemberRole = (typeof MEMBER_ROLES)[number];
-
-export function isMemberRole(value: unknown): value is MemberRole {
-  return (MEMBER_ROLES as readonly unknown[]).includes(value);
-}
 
 /** The members of an application; send the resourceVersion back so that a concurrent change is a 409. */
 export interface Members {

@@ -1,9 +1,10 @@
 // `drg edit member`: the members as YAML in $VISUAL/$EDITOR (the editor machinery of `drg edit`), written back
 // with the resourceVersion they were read with.
 import YAML from 'yaml';
-import { type AdminClient, isMemberRole, MEMBER_ROLES, type Members } from '../client/admin.js';
+import type { AdminClient, Members } from '../client/admin.js';
 import { appSubject } from '../client/registry.js';
 import { jsonEqual } from '../model/json.js';
+import { isMemberRole, MEMBER_ROLES } from '../model/members.js';
 import { CliError } from '../output/errors.js';
 import { createEditFile, readEditFile, removeEditFile, runEditor } from '../resources/editor.js';
 

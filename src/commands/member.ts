@@ -1,9 +1,10 @@
 // `drg get|create|edit|delete member`: the members of an application, always read-modify-write with the
 // resourceVersion, so a concurrent change is a conflict and nothing is lost.
 import type { GlobalOptions } from '../cli.js';
-import { AdminClient, isMemberRole, MEMBER_ROLES, type MemberRole, type Members } from '../client/admin.js';
+import { AdminClient, type Members } from '../client/admin.js';
 import { appSubject } from '../client/registry.js';
 import { openSession } from '../client/session.js';
+import { isMemberRole, MEMBER_ROLES, type MemberRole } from '../model/members.js';
 import { CliError, UsageError } from '../output/errors.js';
 import type { OutputFormat } from '../output/format.js';
 import { EDIT_CANCELLED, memberMessage, membersUpdatedMessage } from '../output/messages.js';

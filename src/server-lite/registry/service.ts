@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
 import { isJsonObject, jsonEqual } from '../../model/json.js';
+import { isMemberRole, type MemberRole } from '../../model/members.js';
 import { appNameProblem, deviceNameProblem } from '../../model/names.js';
 import { type ListOptions, type Preconditions, sameContent } from '../../model/resource.js';
 import { parseSelector, type Selector, SelectorError } from '../../model/selector.js';
@@ -14,11 +15,9 @@ import { type LabelsTable, selectorCondition } from './selector-sql.js';
 import { trustAnchorsStatus } from './trust-anchors.js';
 import type { Caller, RegistryChange, RegistryService } from './types.js';
 
-export type MemberRole = 'reader' | 'manager' | 'admin';
 export type Members = Record<string, { role: MemberRole }>;
 type Role = 'owner' | MemberRole;
 
-const MEMBER_ROLES: ReadonlySet<string> = new Set(['reader', 'manager', 'admin']);
 const CAN_WRITE: ReadonlySet<Role> = new Set(['owner', 'admin', 'manager']);
 const CAN_DELETE_APP: ReadonlySet<Role> = new Set(['owner', 'admin']);
 const CAN_ADMINISTER: ReadonlySet<Role> = CAN_DELETE_APP;
@@ -233,7 +232,7 @@ export class SqliteRegistry implements RegistryService {
   setMembers(caller: Caller, app: string, members: unknown, resourceVersion?: string): void {
     if (!isJsonObject(members)) throw badRequest('members must be an object');
     for (const [user, entry] of Object.entries(members)) {
-      if (user === '' || !isJsonObject(entry) || typeof entry.role !== 'string' || !MEMBER_ROLES.has(entry.role)) {
+      if (user === '' || !isJsonObject(entry) || !isMemberRole(entry.role)) {
         throw badRequest(`member "${user}" must have a role of reader, manager or admin`);
       }
     }
