@@ -95,13 +95,14 @@ function identityOptions(opts: ServeCommandOptions): IdentityOptions {
     ['--users-file', opts.usersFile],
   ] as const;
   if (opts.issuerUrl !== undefined) {
+    const issuerUrl = parseIssuerUrl(opts.issuerUrl);
     const conflicting = localOnly.filter(([, value]) => value !== undefined).map(([flag]) => flag);
     if (conflicting.length > 0) {
       throw new UsageError(
-        `--issuer-url replaces the built-in OIDC issuer, which ${conflicting.join(', ')} configure: users log in at ${opts.issuerUrl}`,
+        `--issuer-url replaces the built-in OIDC issuer, which ${conflicting.join(', ')} configure: users log in at ${issuerUrl}`,
       );
     }
-    return { issuerUrl: parseIssuerUrl(opts.issuerUrl) };
+    return { issuerUrl };
   }
   try {
     return {
@@ -124,10 +125,13 @@ function parseTokenTtl(value: string): number {
   return seconds;
 }
 
+/** The URL as given; one holding a user name or password is refused without repeating it. */
 function parseIssuerUrl(value: string): string {
   const url = URL.canParse(value) ? new URL(value) : undefined;
-  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password) {
-    throw new UsageError(`--issuer-url must be the http(s) URL of an OpenID Provider, not ${JSON.stringify(value)}`);
+  const problem = '--issuer-url must be the http(s) URL of an OpenID Provider';
+  if (url && (url.username || url.password)) throw new UsageError(`${problem}, without a user name or password`);
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+    throw new UsageError(`${problem}, not ${JSON.stringify(value)}`);
   }
   return value;
 }

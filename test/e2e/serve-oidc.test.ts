@@ -437,6 +437,10 @@ test('identity flags are checked before anything starts, each failure one line',
     [['--users-file', join(dataDir, 'missing')], /^error: cannot read the users file .*missing: no such file$/],
     [['--issuer-url', 'ftp://example.com'], /^error: --issuer-url must be the http\(s\) URL of an OpenID Provider/],
     [
+      ['--issuer-url', 'https://bob:secret-pw@example.com', '--user', 'bob:pw'],
+      /^error: --issuer-url must be the http\(s\) URL of an OpenID Provider, without a user name or password$/,
+    ],
+    [
       ['--issuer-url', 'https://example.com', '--user', 'bob:secret-pw', '--token-ttl', '60'],
       /^error: --issuer-url replaces the built-in OIDC issuer, which --token-ttl, --user configure/,
     ],
