@@ -136,11 +136,6 @@ async function writeConfigAtomically(path: string, cfg: Config): Promise<void> {
   }
 }
 
-export function findContext(cfg: Config, name?: string): Context | undefined {
-  const wanted = name ?? cfg.active_context;
-  return cfg.contexts.find((c) => c.name === wanted);
-}
-
 /** Inserts or replaces the context with the same name. */
 export function upsertContext(cfg: Config, ctx: Context): void {
   const i = cfg.contexts.findIndex((c) => c.name === ctx.name);
