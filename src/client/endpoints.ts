@@ -1,5 +1,6 @@
 // Discovery (API.md "Discovery"): the server's version and the endpoints it serves.
 import type { Endpoints } from '../model/endpoints.js';
+import { isJsonObject } from '../model/json.js';
 import { CliError } from '../output/errors.js';
 import { ApiClient } from './http.js';
 
@@ -44,14 +45,14 @@ export async function oidcMetadata(issuerUrl: string, timeoutMs = 10_000): Promi
     const { body } = await new ApiClient({ baseUrl: issuerUrl, timeoutMs }).get<OidcMetadata>(
       '/.well-known/openid-configuration',
     );
-    return typeof body === 'object' && body !== null && !Array.isArray(body) ? body : undefined;
+    return isJsonObject(body) ? body : undefined;
   } catch {
     return undefined;
   }
 }
 
 function asObject<T>(body: T | undefined, what: string): T {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+  if (!isJsonObject(body)) {
     throw new CliError(`the server's ${what} answer is not a JSON object`);
   }
   return body;

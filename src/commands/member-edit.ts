@@ -3,7 +3,7 @@
 import YAML from 'yaml';
 import type { AdminClient, Members } from '../client/admin.js';
 import { appSubject } from '../client/registry.js';
-import { jsonEqual } from '../model/json.js';
+import { isJsonObject, jsonEqual } from '../model/json.js';
 import { isMemberRole, MEMBER_ROLES } from '../model/members.js';
 import { CliError } from '../output/errors.js';
 import { createEditFile, readEditFile, removeEditFile, runEditor } from '../resources/editor.js';
@@ -29,15 +29,14 @@ export function parseEditedMembers(text: string, original: Members): Members {
   const value: unknown = doc.toJS();
   if (value === null || value === undefined)
     throw new CliError('the file is empty: to remove every member, write "members: {}"');
-  if (typeof value !== 'object' || Array.isArray(value))
-    throw new CliError('the file must hold an object with "members"');
-  const { members } = value as { members?: unknown };
+  if (!isJsonObject(value)) throw new CliError('the file must hold an object with "members"');
+  const { members } = value;
   if (members === null) return { resourceVersion: original.resourceVersion, members: {} };
-  if (typeof members !== 'object' || Array.isArray(members)) {
+  if (!isJsonObject(members)) {
     throw new CliError('"members" must map users to {role: ROLE}');
   }
   const checked: Members['members'] = {};
-  for (const [user, entry] of Object.entries(members as Record<string, unknown>)) {
+  for (const [user, entry] of Object.entries(members)) {
     const role = (entry as { role?: unknown } | null)?.role;
     if (!isMemberRole(role)) throw new CliError(`member ${user}: role must be one of ${MEMBER_ROLES.join(', ')}`);
     checked[user] = { role };

@@ -1,5 +1,6 @@
 // The admin API (API.md "Admin and tokens"): who am I, application members, ownership transfer.
 import type { FastifyPluginCallback } from 'fastify';
+import { isJsonObject } from '../../model/json.js';
 import { badRequest } from '../errors.js';
 import type { SqliteRegistry } from '../registry/service.js';
 
@@ -7,10 +8,10 @@ const APPS = '/api/admin/v1alpha1/apps/:app';
 type AppParams = { Params: { app: string } };
 
 function objectBody(body: unknown, shape: string): Record<string, unknown> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+  if (!isJsonObject(body)) {
     throw badRequest(`the request body must be a JSON object: ${shape}`);
   }
-  return body as Record<string, unknown>;
+  return body;
 }
 
 export const adminRoutes: FastifyPluginCallback<{ registry: SqliteRegistry }> = (app, { registry }, done) => {

@@ -1,5 +1,6 @@
 // The registry API (API.md "Registry"): applications and their devices, over a RegistryService.
 import type { FastifyPluginCallback, FastifyReply } from 'fastify';
+import { isJsonObject } from '../../model/json.js';
 import type { ListOptions, Preconditions } from '../../model/resource.js';
 import { badRequest } from '../errors.js';
 import type { RegistryService } from '../registry/types.js';
@@ -27,7 +28,7 @@ function created(reply: FastifyReply, location: string): void {
 }
 
 function resourceBody(body: unknown): object {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+  if (!isJsonObject(body)) {
     throw badRequest('the request body must be a JSON object (the resource)');
   }
   return body;
@@ -57,13 +58,13 @@ function listOptions(query: Record<string, unknown>): ListOptions {
 /** The optional DELETE body `{"preconditions": {"uid": .., "resourceVersion": ..}}`. */
 function preconditionsOf(body: unknown): Preconditions | undefined {
   if (body === undefined || body === null) return undefined;
-  if (typeof body !== 'object' || Array.isArray(body)) throw badRequest('the DELETE body must be a JSON object');
-  const { preconditions } = body as { preconditions?: unknown };
+  if (!isJsonObject(body)) throw badRequest('the DELETE body must be a JSON object');
+  const { preconditions } = body;
   if (preconditions === undefined || preconditions === null) return undefined;
-  if (typeof preconditions !== 'object' || Array.isArray(preconditions)) {
+  if (!isJsonObject(preconditions)) {
     throw badRequest('"preconditions" must be an object with "uid" and/or "resourceVersion"');
   }
-  const { uid, resourceVersion } = preconditions as Record<string, unknown>;
+  const { uid, resourceVersion } = preconditions;
   for (const [name, value] of [
     ['uid', uid],
     ['resourceVersion', resourceVersion],
