@@ -278,8 +278,7 @@ export class SqliteRegistry implements RegistryService {
   /** The offered user takes ownership; members stay as they are. */
   acceptOwnership(caller: Caller, app: string): void {
     this.write(() => {
-      const row = this.sql.app.get(caller.user ?? '', app);
-      if (!row) throw notFound(`application "${app}" not found`);
+      const row = this.appRow(caller, app);
       if (!caller.user || row.transfer_to !== caller.user) {
         throw forbidden(`no transfer of application "${app}" to you is pending`);
       }
@@ -296,7 +295,7 @@ export class SqliteRegistry implements RegistryService {
     const doc = serialize(this.newResource(input, input.status, app));
     this.write((changes) => {
       const row = this.appForDevices(caller, app, CAN_WRITE);
-      if (row.deleting) throw notFound(`application "${app}" not found`);
+      if (row.deleting) throw appNotFound(app);
       const result = this.sql.insertDevice.run(row.id, input.name, input.finalizers.length, doc);
       if (result.changes === 0) throw conflict(`device "${input.name}" already exists in application "${app}"`);
       this.insertLabels(this.sql.insertDeviceLabel, result.lastInsertRowid, input.labels);
@@ -379,11 +378,13 @@ export class SqliteRegistry implements RegistryService {
 
   /** The application for an application call: 404 if missing, 403 unless the caller has one of `roles` (default: any). */
   private appFor(caller: Caller, app: string, roles?: ReadonlySet<Role>): AppRow {
+    return checkRole(this.appRow(caller, app), caller, app, roles);
+  }
+
+  /** The application's row with the caller's member role; 404 if missing. */
+  private appRow(caller: Caller, app: string): AppRow {
     const row = this.sql.app.get(caller.user ?? '', app);
-    if (!row) throw notFound(`application "${app}" not found`);
-    const role = roleOf(row, caller);
-    if (!role) throw forbidden(`no access to application "${app}"`);
-    if (roles && !roles.has(role)) throw forbidden(`the ${role} of application "${app}" may not do this`);
+    if (!row) throw appNotFound(app);
     return row;
   }
 
@@ -396,17 +397,16 @@ export class SqliteRegistry implements RegistryService {
 
   /** The application for a transfer call: its owner or the user a pending transfer is offered to, else 403. */
   private appForTransfer(caller: Caller, app: string): AppRow {
-    const row = this.sql.app.get(caller.user ?? '', app);
-    if (!row) throw notFound(`application "${app}" not found`);
+    const row = this.appRow(caller, app);
     if (caller.user && row.transfer_to === caller.user) return row;
-    return this.appFor(caller, app, OWNER);
+    return checkRole(row, caller, app, OWNER);
   }
 
   /** The application for a device call: 404 unless readable, 403 unless the caller has one of `roles` (default: any). */
   private appForDevices(caller: Caller, app: string, roles?: ReadonlySet<Role>): AppRow {
     const row = this.sql.app.get(caller.user ?? '', app);
     const role = row && roleOf(row, caller);
-    if (!row || !role) throw notFound(`application "${app}" not found`);
+    if (!row || !role) throw appNotFound(app);
     if (roles && !roles.has(role)) throw forbidden(`a ${role} of application "${app}" may not change its devices`);
     return row;
   }
@@ -482,6 +482,14 @@ export class SqliteRegistry implements RegistryService {
   }
 }
 
+/** `row` when the caller has one of `roles` (default: any) in it, else 403. */
+function checkRole(row: AppRow, caller: Caller, app: string, roles?: ReadonlySet<Role>): AppRow {
+  const role = roleOf(row, caller);
+  if (!role) throw forbidden(`no access to application "${app}"`);
+  if (roles && !roles.has(role)) throw forbidden(`the ${role} of application "${app}" may not do this`);
+  return row;
+}
+
 function roleOf(row: AppRow, caller: Caller): Role | undefined {
   if (!caller.user) return undefined;
   return row.owner === caller.user ? 'owner' : (row.role ?? undefined);
@@ -536,6 +544,10 @@ function checkApplication(input: ResourceInput, app: string): void {
 
 function rejectName(problem: string | undefined): void {
   if (problem) throw badRequest(problem);
+}
+
+function appNotFound(app: string): ApiError {
+  return notFound(`application "${app}" not found`);
 }
 
 function deviceNotFound(app: string, device: string): ApiError {
