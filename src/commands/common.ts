@@ -1,11 +1,12 @@
 // Small helpers shared by the command modules: output format, flag values validated before any request.
 import type { GlobalOptions } from '../cli.js';
 import { appNameProblem, deviceNameProblem } from '../model/names.js';
+import type { ResourceKind } from '../model/resource.js';
 import { labelKeyProblem, labelValueProblem, parseSelector, SelectorError } from '../model/selector.js';
 import { UsageError } from '../output/errors.js';
 import { type OutputFormat, parseOutputFormat } from '../output/format.js';
 import { type ResourceOutcome, resourceMessage } from '../output/messages.js';
-import { printMessage, type ResourceKind, resourceRef } from '../output/render.js';
+import { printMessage, resourceRef } from '../output/render.js';
 
 export function outputFormat(globals: GlobalOptions): OutputFormat {
   return parseOutputFormat(globals.output);

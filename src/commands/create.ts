@@ -2,9 +2,8 @@
 import type { GlobalOptions } from '../cli.js';
 import { explicitApp, openSession } from '../client/session.js';
 import { isJsonObject } from '../model/json.js';
-import type { Application, Device, Resource } from '../model/resource.js';
+import type { Application, Device, Resource, ResourceKind } from '../model/resource.js';
 import { UsageError } from '../output/errors.js';
-import type { ResourceKind } from '../output/render.js';
 import {
   checkAppName,
   checkDeviceName,

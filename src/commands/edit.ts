@@ -3,7 +3,7 @@ import type { GlobalOptions } from '../cli.js';
 import type { RegistryClient } from '../client/registry.js';
 import { openSession, resolveApp } from '../client/session.js';
 import { isJsonObject } from '../model/json.js';
-import type { Resource } from '../model/resource.js';
+import type { Resource, ResourceKind } from '../model/resource.js';
 import { CliError, UsageError } from '../output/errors.js';
 import type { OutputFormat } from '../output/format.js';
 import { EDIT_CANCELLED } from '../output/messages.js';
@@ -11,7 +11,6 @@ import { planApply, updateBody } from '../resources/apply.js';
 import { createEditFile, editText, parseEdited, readEditFile, removeEditFile, runEditor } from '../resources/editor.js';
 import { parseManifest, readManifestSources } from '../resources/manifests.js';
 import { appTarget, deviceTarget, readTarget, type Target, writeChange, writeTarget } from '../resources/target.js';
-import type { ResourceKind } from '../resources/validate.js';
 import { outputFormat, parseSpec, reportResource, reportSuccess } from './common.js';
 import { readStdin } from './stdin.js';
 

@@ -1,9 +1,9 @@
 // `drg label app|device NAME k=v ... k-`: merges into the existing labels (read-modify-write, 409 on a race).
 import type { GlobalOptions } from '../cli.js';
 import { openSession } from '../client/session.js';
+import type { ResourceKind } from '../model/resource.js';
 import { applyLabelChanges, parseLabelArgs } from '../resources/labels.js';
 import { appTarget, deviceTarget, readModifyWrite } from '../resources/target.js';
-import type { ResourceKind } from '../resources/validate.js';
 import { outputFormat, reportResource } from './common.js';
 
 export async function run(kind: ResourceKind, name: string, args: string[], globals: GlobalOptions): Promise<void> {

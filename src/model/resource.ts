@@ -20,6 +20,9 @@ export interface Resource {
   status?: Record<string, unknown>;
 }
 
+/** What the registry holds; also how commands, messages and errors name it. */
+export type ResourceKind = 'application' | 'device';
+
 export type Application = Resource;
 export type Device = Resource & { metadata: Metadata & { application: string } };
 

@@ -1,6 +1,6 @@
 // The wording of every success message, in one place. drg 0.11's sentence style: what it is about, its name
 // (unquoted), then what happened: `Application a1 created`, `Device d1 deleted`, `Member bob added to ...`.
-import type { ResourceKind } from './render.js';
+import type { ResourceKind } from '../model/resource.js';
 
 /** `missing`: `delete --ignore-missing` found nothing to delete. */
 export type ResourceOutcome = 'created' | 'updated' | 'unchanged' | 'deleted' | 'missing';

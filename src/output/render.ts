@@ -1,8 +1,6 @@
 // Printing resources and outcome messages in the `-o` formats (drg 0.11 compatible).
-import type { Resource } from '../model/resource.js';
+import type { Resource, ResourceKind } from '../model/resource.js';
 import type { OutputFormat } from './format.js';
-
-export type ResourceKind = 'application' | 'device';
 
 export interface Message {
   status: 'success' | 'failure';

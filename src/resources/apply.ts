@@ -1,9 +1,9 @@
 // `drg apply`: turning manifest documents into creates and updates. Pure; the command does the requests.
 import { isJsonObject } from '../model/json.js';
-import type { Metadata, Resource } from '../model/resource.js';
+import type { Metadata, Resource, ResourceKind } from '../model/resource.js';
 import { UsageError } from '../output/errors.js';
 import type { ManifestDocument } from './manifests.js';
-import { declaredKind, type ResourceKind, resourceProblems, toResource } from './validate.js';
+import { declaredKind, resourceProblems, toResource } from './validate.js';
 
 export interface ApplyItem {
   kind: ResourceKind;

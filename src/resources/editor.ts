@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import YAML from 'yaml';
 import { jsonEqual } from '../model/json.js';
-import type { Resource } from '../model/resource.js';
+import type { Resource, ResourceKind } from '../model/resource.js';
 import { CliError } from '../output/errors.js';
-import { type ResourceKind, resourceProblems, toResource } from './validate.js';
+import { resourceProblems, toResource } from './validate.js';
 
 /** `$VISUAL`, else `$EDITOR`, else `vi`. May carry arguments (`code --wait`): it runs through the shell. */
 export function editorCommand(env: NodeJS.ProcessEnv = process.env): string {

@@ -1,9 +1,8 @@
 // One application or device addressed by a command, and the read-modify-write every in-place change uses.
 import { appSubject, deviceSubject, type RegistryClient } from '../client/registry.js';
 import { appNameProblem, deviceNameProblem } from '../model/names.js';
-import { type Device, type Resource, sameContent } from '../model/resource.js';
+import { type Device, type Resource, type ResourceKind, sameContent } from '../model/resource.js';
 import { CliError, UsageError } from '../output/errors.js';
-import type { ResourceKind } from './validate.js';
 
 export interface Target {
   kind: ResourceKind;

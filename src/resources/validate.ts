@@ -2,10 +2,8 @@
 // reported before any request is sent.
 import { isJsonObject } from '../model/json.js';
 import { appNameProblem, deviceNameProblem } from '../model/names.js';
-import { METADATA_FIELDS, type Resource } from '../model/resource.js';
+import { METADATA_FIELDS, type Resource, type ResourceKind } from '../model/resource.js';
 import { labelKeyProblem, labelValueProblem } from '../model/selector.js';
-
-export type ResourceKind = 'application' | 'device';
 
 const TOP_LEVEL = new Set(['apiVersion', 'kind', 'metadata', 'spec', 'status']);
 const STRING_FIELDS = ['uid', 'creationTimestamp', 'resourceVersion', 'deletionTimestamp'] as const;

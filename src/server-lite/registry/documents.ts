@@ -1,9 +1,7 @@
 // Registry documents: validating request bodies, the stored shape and serialisation.
 import { isJsonObject } from '../../model/json.js';
-import { METADATA_FIELDS, type Metadata, type Resource } from '../../model/resource.js';
+import { METADATA_FIELDS, type Metadata, type Resource, type ResourceKind } from '../../model/resource.js';
 import { badRequest } from '../errors.js';
-
-export type Kind = 'application' | 'device';
 
 /** What a create or update body may set, with absent optional fields as empty values. */
 export interface ResourceInput {
@@ -26,7 +24,7 @@ export interface StoredResource extends Resource {
 
 const STRING_FIELDS = ['name', 'application', 'uid', 'creationTimestamp', 'resourceVersion', 'deletionTimestamp'];
 
-export function parseResourceBody(body: unknown, kind: Kind): ResourceInput {
+export function parseResourceBody(body: unknown, kind: ResourceKind): ResourceInput {
   if (!isJsonObject(body)) throw badRequest(`the ${kind} must be a JSON object`);
   const metadata = body.metadata;
   if (!isJsonObject(metadata)) throw badRequest(`the ${kind} must have a "metadata" object`);
