@@ -15,6 +15,7 @@ import {
 } from '../config/config.js';
 import type { Endpoints } from '../model/endpoints.js';
 import { CliError, UsageError } from '../output/errors.js';
+import { loggedInMessage } from '../output/messages.js';
 import { outputFormat, reportSuccess } from './common.js';
 
 export interface LoginOptions {
@@ -51,10 +52,7 @@ export async function login(globals: GlobalOptions, url: string, opts: LoginOpti
     if (!opts.keepCurrent || !cfg.contexts.some((c) => c.name === cfg.active_context)) cfg.active_context = name;
     active = cfg.active_context === name;
   });
-  reportSuccess(
-    outputFormat(globals),
-    `Logged in to ${baseUrl} as ${login.user} (context ${name}${active ? ', active' : ''})`,
-  );
+  reportSuccess(outputFormat(globals), loggedInMessage(baseUrl, login.user, name, active));
 }
 
 /** A verified login, to be written as a context under the config lock. */

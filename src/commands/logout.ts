@@ -7,6 +7,7 @@ import { readConfig, resolveContext } from '../client/session.js';
 import { type Context, configPath, updateConfig } from '../config/config.js';
 import { colorsFor } from '../output/colors.js';
 import { CliError } from '../output/errors.js';
+import { loggedOutMessage } from '../output/messages.js';
 import { outputFormat, reportSuccess } from './common.js';
 
 export async function logout(globals: GlobalOptions): Promise<void> {
@@ -31,10 +32,7 @@ export async function logout(globals: GlobalOptions): Promise<void> {
     return result;
   });
   if (warning) process.stderr.write(`${colorsFor(process.stderr).yellow('warning:')} ${warning}\n`);
-  reportSuccess(
-    format,
-    outcome ? `Logged out of context ${name}: ${outcome}` : `Context ${name} holds no credentials: nothing to do`,
-  );
+  reportSuccess(format, loggedOutMessage(name, outcome));
 }
 
 interface LogoutResult {

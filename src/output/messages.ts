@@ -61,6 +61,18 @@ export function transferCancelledMessage(app: string): string {
   return `Transfer of application ${app} cancelled`;
 }
 
+/** `drg login`: the context it wrote, and whether that is now the active one. */
+export function loggedInMessage(url: string, user: string, context: string, active: boolean): string {
+  return `Logged in to ${url} as ${user} (context ${context}${active ? ', active' : ''})`;
+}
+
+/** `drg logout`: `outcome` says what became of the tokens; none when the context held no credentials. */
+export function loggedOutMessage(context: string, outcome: string | undefined): string {
+  return outcome
+    ? `Logged out of context ${context}: ${outcome}`
+    : `Context ${context} holds no credentials: nothing to do`;
+}
+
 export type ContextChange =
   | { outcome: 'activated' }
   | { outcome: 'deleted' }
