@@ -9,7 +9,7 @@ import { CliError, UsageError } from '../output/errors.js';
 import type { OutputFormat } from '../output/format.js';
 import { EDIT_CANCELLED, memberMessage, membersUpdatedMessage } from '../output/messages.js';
 import { printData, renderTable } from '../output/render.js';
-import { isHttpStatus } from '../resources/target.js';
+import { asConflict } from '../resources/target.js';
 import { outputFormat, reportSuccess } from './common.js';
 import { editMembersInEditor } from './member-edit.js';
 
@@ -91,9 +91,7 @@ async function writeMembers(admin: AdminClient, app: string, members: Members): 
   try {
     await admin.setMembers(app, members);
   } catch (err) {
-    if (!isHttpStatus(err, 409)) throw err;
-    throw new CliError(`the members of ${appSubject(app)} were changed by someone else meanwhile`, {
-      ...err.options,
+    throw asConflict(err, `the members of ${appSubject(app)} were changed by someone else meanwhile`, {
       hint: 'nothing was changed: run the command again',
     });
   }
