@@ -43,18 +43,20 @@ export function wantedContextName(globals: GlobalOptions, config: Config): strin
 export function resolveContext(globals: GlobalOptions, config: Config): Context {
   const name = wantedContextName(globals, config);
   if (!name) throw new CliError('no context: run `drg login URL` (or `drg serve`)');
-  const context = config.contexts.find((c) => c.name === name);
-  if (!context) {
-    const known = config.contexts.map((c) => c.name);
-    const list = known.length > 0 ? ` (known: ${known.join(', ')})` : '';
-    throw new CliError(`context ${name} not found${list}`, {
-      hint: known.length > 0 ? undefined : 'run `drg login URL` (or `drg serve`)',
-    });
-  }
+  const context = namedContext(config, name, 'run `drg login URL` (or `drg serve`)');
   if (typeof context.drogue_cloud_url !== 'string' || context.drogue_cloud_url === '') {
     throw new CliError(`context ${name} has no drogue_cloud_url: run \`drg login URL -c ${name}\``);
   }
   return context;
+}
+
+/** The context called `name`; else a CliError naming the known ones (with `hintWhenNone` when there are none). */
+export function namedContext(config: Config, name: string, hintWhenNone?: string): Context {
+  const context = config.contexts.find((c) => c.name === name);
+  if (context) return context;
+  const known = config.contexts.map((c) => c.name);
+  const list = known.length > 0 ? ` (known: ${known.join(', ')})` : '';
+  throw new CliError(`context ${name} not found${list}`, { hint: known.length > 0 ? undefined : hintWhenNone });
 }
 
 /** The application given explicitly: `-a/--app/--application`, else `$DRG_APP`. */

@@ -1,7 +1,7 @@
 // `drg config|context list|show|default-context|delete|default-app|rename`: the contexts in the drg config file.
 import { removeCredentials } from '../auth/token-store.js';
 import type { GlobalOptions } from '../cli.js';
-import { readConfig, resolveContext, wantedContextName } from '../client/session.js';
+import { namedContext, readConfig, resolveContext, wantedContextName } from '../client/session.js';
 import { type Config, ConfigError, type Context, configPath, updateConfig } from '../config/config.js';
 import { CliError, UsageError } from '../output/errors.js';
 import { contextMessage } from '../output/messages.js';
@@ -53,7 +53,7 @@ export function redactContext(context: Context): Context {
 export async function setDefaultContext(globals: GlobalOptions, name: string): Promise<void> {
   const format = outputFormat(globals);
   await edit(globals, (cfg) => {
-    requireContext(cfg, name);
+    namedContext(cfg, name);
     cfg.active_context = name;
   });
   reportSuccess(format, contextMessage(name, { outcome: 'activated' }));
@@ -62,7 +62,7 @@ export async function setDefaultContext(globals: GlobalOptions, name: string): P
 export async function deleteContext(globals: GlobalOptions, name: string): Promise<void> {
   const format = outputFormat(globals);
   await edit(globals, async (cfg) => {
-    const context = requireContext(cfg, name);
+    const context = namedContext(cfg, name);
     // A refresh token in the OS keyring goes with the context.
     if (context.token_keyring) await removeCredentials(context);
     cfg.contexts = cfg.contexts.filter((c) => c.name !== name);
@@ -88,22 +88,13 @@ export async function renameContext(globals: GlobalOptions, from: string, to: st
   const format = outputFormat(globals);
   if (to.trim() === '') throw new UsageError('the new context name must not be empty');
   await edit(globals, (cfg) => {
-    const context = requireContext(cfg, from);
+    const context = namedContext(cfg, from);
     if (from === to) return;
     if (cfg.contexts.some((c) => c.name === to)) throw new CliError(`context ${to} already exists`);
     context.name = to;
     if (cfg.active_context === from) cfg.active_context = to;
   });
   reportSuccess(format, contextMessage(from, { outcome: 'renamed', to }));
-}
-
-function requireContext(cfg: Config, name: string): Context {
-  const context = cfg.contexts.find((c) => c.name === name);
-  if (!context) {
-    const known = cfg.contexts.map((c) => c.name);
-    throw new CliError(`context ${name} not found${known.length > 0 ? ` (known: ${known.join(', ')})` : ''}`);
-  }
-  return context;
 }
 
 async function edit(globals: GlobalOptions, mutate: (cfg: Config) => void | Promise<void>): Promise<void> {
