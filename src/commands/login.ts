@@ -158,7 +158,8 @@ export function parseClusterUrl(text: string): string {
   try {
     url = new URL(withScheme);
   } catch {
-    throw new UsageError(`"${text}" is not a URL`, 'example: drg login https://api.drogue.example.com');
+    // Not repeated: unparsable text may still hold a password.
+    throw new UsageError('the cluster address is not a URL', 'example: drg login https://api.drogue.example.com');
   }
   if (url.username || url.password) throw new UsageError('the URL must not contain credentials: use --access-token');
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`"${text}" is not an http(s) URL`);

@@ -25,3 +25,13 @@ test('a URL with credentials is refused without repeating them, whatever its sch
 test('a scheme other than http(s) is refused', () => {
   assert.throws(() => parseClusterUrl('ftp://example.com'), /"ftp:\/\/example\.com" is not an http\(s\) URL/);
 });
+
+test('text that is no URL is refused without repeating it (it may hold a password)', () => {
+  assert.throws(
+    () => parseClusterUrl('https://bob:secret pw@exa mple'),
+    (err: unknown) =>
+      err instanceof UsageError &&
+      err.message === 'the cluster address is not a URL' &&
+      !err.message.includes('secret'),
+  );
+});
