@@ -10,7 +10,15 @@ import { EDIT_CANCELLED } from '../output/messages.js';
 import { planApply, updateBody } from '../resources/apply.js';
 import { createEditFile, editText, parseEdited, readEditFile, removeEditFile, runEditor } from '../resources/editor.js';
 import { parseManifest, readManifestSources } from '../resources/manifests.js';
-import { appTarget, deviceTarget, readTarget, type Target, writeChange, writeTarget } from '../resources/target.js';
+import {
+  appTarget,
+  deviceTarget,
+  readTarget,
+  type Target,
+  targetSubject,
+  writeChange,
+  writeTarget,
+} from '../resources/target.js';
 import { outputFormat, parseSpec, reportResource, reportSuccess } from './common.js';
 import { readStdin } from './stdin.js';
 
@@ -104,7 +112,7 @@ async function editInEditor(registry: RegistryClient, target: Target, format: Ou
     if (!(err instanceof CliError)) throw err;
     if (err.httpStatus === 409) {
       throw new CliError(
-        `${target.kind} ${target.name} was changed by someone else since you started editing; your version is saved in ${path}; re-run \`drg edit ${editArgs(target)}\` and re-apply your change`,
+        `${targetSubject(target)} was changed by someone else since you started editing; your version is saved in ${path}; re-run \`drg edit ${editArgs(target)}\` and re-apply your change`,
         { ...err.options },
       );
     }

@@ -122,7 +122,7 @@ test('a change made by someone else while the editor is open is a conflict; the 
   assert.equal(res.code, 1);
   assert.match(
     res.stderr,
-    /application edit-race was changed by someone else since you started editing; your version is saved in .*; re-run `drg edit app edit-race` and re-apply your change/,
+    /application 'edit-race' was changed by someone else since you started editing; your version is saved in .*; re-run `drg edit app edit-race` and re-apply your change/,
   );
   assert.ok(res.stderr.includes(res.seen!.file));
   assert.match(readFileSync(res.seen!.file, 'utf8'), /mine: true/);
