@@ -1,10 +1,9 @@
 // The admin API (API.md "Admin and tokens"): who am I, application members, ownership transfer.
+import { ADMIN_BASE } from '../model/api-paths.js';
 import type { MemberRole } from '../model/members.js';
 import { CliError } from '../output/errors.js';
 import type { ApiClient } from './http.js';
 import { appSubject } from './registry.js';
-
-export const ADMIN_BASE = '/api/admin/v1alpha1';
 
 /** The members of an application; send the resourceVersion back so that a concurrent change is a 409. */
 export interface Members {

@@ -1,4 +1,5 @@
 // Discovery (API.md "Discovery"): the server's version and the endpoints it serves.
+import { CONSOLE_INFO } from '../model/api-paths.js';
 import type { Endpoints } from '../model/endpoints.js';
 import { isJsonObject } from '../model/json.js';
 import { CliError } from '../output/errors.js';
@@ -26,7 +27,7 @@ export class EndpointsClient {
 
   /** Authenticated: the endpoints plus `demos`; fails with 401/403 when the credentials are not accepted. */
   async info(): Promise<DiscoveredEndpoints & { demos?: unknown }> {
-    const { body } = await this.api.get<DiscoveredEndpoints>('/api/console/v1alpha1/info');
+    const { body } = await this.api.get<DiscoveredEndpoints>(CONSOLE_INFO);
     return asObject(body, 'console info');
   }
 

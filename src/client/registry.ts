@@ -1,8 +1,7 @@
 // The registry API (API.md "Registry"): applications and their devices.
+import { REGISTRY_BASE } from '../model/api-paths.js';
 import type { Application, Device, ListOptions, Preconditions } from '../model/resource.js';
 import type { ApiClient } from './http.js';
-
-export const REGISTRY_BASE = '/api/registry/v1alpha1';
 
 export interface DeleteOptions {
   /** Delete only if the stored object still has this uid/resourceVersion (else 409). */

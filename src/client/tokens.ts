@@ -1,7 +1,6 @@
 // Access tokens of the logged-in user (API.md "Admin and tokens").
+import { TOKENS_BASE } from '../model/api-paths.js';
 import type { ApiClient } from './http.js';
-
-export const TOKENS_BASE = '/api/tokens/v1alpha1';
 
 export interface AccessToken {
   prefix: string;

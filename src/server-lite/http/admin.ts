@@ -1,10 +1,12 @@
 // The admin API (API.md "Admin and tokens"): who am I, application members, ownership transfer.
+
 import type { FastifyPluginCallback } from 'fastify';
+import { ADMIN_BASE } from '../../model/api-paths.js';
 import { isJsonObject } from '../../model/json.js';
 import { badRequest } from '../errors.js';
 import type { SqliteRegistry } from '../registry/service.js';
 
-const APPS = '/api/admin/v1alpha1/apps/:app';
+const APPS = `${ADMIN_BASE}/apps/:app`;
 type AppParams = { Params: { app: string } };
 
 function objectBody(body: unknown, shape: string): Record<string, unknown> {
@@ -15,7 +17,7 @@ function objectBody(body: unknown, shape: string): Record<string, unknown> {
 }
 
 export const adminRoutes: FastifyPluginCallback<{ registry: SqliteRegistry }> = (app, { registry }, done) => {
-  app.get('/api/admin/v1alpha1/user/whoami', (request, reply) => {
+  app.get(`${ADMIN_BASE}/user/whoami`, (request, reply) => {
     reply.send({ id: request.caller.user });
   });
 

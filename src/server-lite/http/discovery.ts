@@ -1,5 +1,7 @@
 // Discovery (API.md): the version and the endpoints this instance really serves.
+
 import type { FastifyPluginCallback } from 'fastify';
+import { CONSOLE_INFO } from '../../model/api-paths.js';
 import type { Endpoints } from '../../model/endpoints.js';
 import { JSON_TYPE } from './errors.js';
 
@@ -19,7 +21,7 @@ export const wellKnownRoutes: FastifyPluginCallback<{ endpoints: () => Endpoints
 
 /** Authenticated: `/api/console/v1alpha1/info`, the endpoints plus `demos`. */
 export const consoleInfoRoutes: FastifyPluginCallback<{ endpoints: () => Endpoints }> = (app, { endpoints }, done) => {
-  app.get('/api/console/v1alpha1/info', (_request, reply) => {
+  app.get(CONSOLE_INFO, (_request, reply) => {
     reply.type(JSON_TYPE).send(JSON.stringify({ ...endpoints(), demos: [] }));
   });
   done();

@@ -1,18 +1,19 @@
 // The registry API (API.md "Registry"): applications and their devices, over a RegistryService.
+
 import type { FastifyPluginCallback, FastifyReply } from 'fastify';
+import { REGISTRY_BASE } from '../../model/api-paths.js';
 import { isJsonObject } from '../../model/json.js';
 import type { ListOptions, Preconditions } from '../../model/resource.js';
 import { badRequest } from '../errors.js';
 import type { RegistryService } from '../registry/types.js';
 import { JSON_TYPE } from './errors.js';
 
-const BASE = '/api/registry/v1alpha1';
 type AppParams = { Params: { app: string } };
 type DeviceParams = { Params: { app: string; device: string } };
 type ListQuery = { Querystring: Record<string, unknown> };
 
 function appLocation(app: string): string {
-  return `${BASE}/apps/${encodeURIComponent(app)}`;
+  return `${REGISTRY_BASE}/apps/${encodeURIComponent(app)}`;
 }
 
 function deviceLocation(app: string, device: string): string {
@@ -80,42 +81,42 @@ function preconditionsOf(body: unknown): Preconditions | undefined {
 }
 
 export const registryRoutes: FastifyPluginCallback<{ registry: RegistryService }> = (app, { registry }, done) => {
-  app.post(`${BASE}/apps`, (request, reply) => {
+  app.post(`${REGISTRY_BASE}/apps`, (request, reply) => {
     const { name } = registry.createApp(request.caller, resourceBody(request.body));
     created(reply, appLocation(name));
   });
-  app.get<ListQuery>(`${BASE}/apps`, (request, reply) => {
+  app.get<ListQuery>(`${REGISTRY_BASE}/apps`, (request, reply) => {
     sendJsonText(reply, registry.listApps(request.caller, listOptions(request.query)));
   });
-  app.get<AppParams>(`${BASE}/apps/:app`, (request, reply) => {
+  app.get<AppParams>(`${REGISTRY_BASE}/apps/:app`, (request, reply) => {
     sendJsonText(reply, registry.getApp(request.caller, request.params.app));
   });
-  app.put<AppParams>(`${BASE}/apps/:app`, (request, reply) => {
+  app.put<AppParams>(`${REGISTRY_BASE}/apps/:app`, (request, reply) => {
     registry.updateApp(request.caller, request.params.app, resourceBody(request.body));
     reply.code(204).send();
   });
-  app.delete<AppParams>(`${BASE}/apps/:app`, (request, reply) => {
+  app.delete<AppParams>(`${REGISTRY_BASE}/apps/:app`, (request, reply) => {
     registry.deleteApp(request.caller, request.params.app, preconditionsOf(request.body));
     reply.code(204).send();
   });
 
-  app.post<AppParams>(`${BASE}/apps/:app/devices`, (request, reply) => {
+  app.post<AppParams>(`${REGISTRY_BASE}/apps/:app/devices`, (request, reply) => {
     const { app: application } = request.params;
     const { name } = registry.createDevice(request.caller, application, resourceBody(request.body));
     created(reply, deviceLocation(application, name));
   });
-  app.get<AppParams & ListQuery>(`${BASE}/apps/:app/devices`, (request, reply) => {
+  app.get<AppParams & ListQuery>(`${REGISTRY_BASE}/apps/:app/devices`, (request, reply) => {
     sendJsonText(reply, registry.listDevices(request.caller, request.params.app, listOptions(request.query)));
   });
-  app.get<DeviceParams>(`${BASE}/apps/:app/devices/:device`, (request, reply) => {
+  app.get<DeviceParams>(`${REGISTRY_BASE}/apps/:app/devices/:device`, (request, reply) => {
     sendJsonText(reply, registry.getDevice(request.caller, request.params.app, request.params.device));
   });
-  app.put<DeviceParams>(`${BASE}/apps/:app/devices/:device`, (request, reply) => {
+  app.put<DeviceParams>(`${REGISTRY_BASE}/apps/:app/devices/:device`, (request, reply) => {
     const { app: application, device } = request.params;
     registry.updateDevice(request.caller, application, device, resourceBody(request.body));
     reply.code(204).send();
   });
-  app.delete<DeviceParams>(`${BASE}/apps/:app/devices/:device`, (request, reply) => {
+  app.delete<DeviceParams>(`${REGISTRY_BASE}/apps/:app/devices/:device`, (request, reply) => {
     const { app: application, device } = request.params;
     registry.deleteDevice(request.caller, application, device, preconditionsOf(request.body));
     reply.code(204).send();

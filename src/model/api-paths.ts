@@ -1,0 +1,5 @@
+// Where each Drogue Cloud API lives (API.md), for the client and drg serve alike.
+export const REGISTRY_BASE = '/api/registry/v1alpha1';
+export const ADMIN_BASE = '/api/admin/v1alpha1';
+export const TOKENS_BASE = '/api/tokens/v1alpha1';
+export const CONSOLE_INFO = '/api/console/v1alpha1/info';
