@@ -1,5 +1,5 @@
 // The embedded SQL store: SQLite (better-sqlite3) in WAL mode, schema migrated on open.
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { migrations } from './migrations.js';
@@ -8,7 +8,12 @@ export type Db = Database.Database;
 
 export function openStore(dataDir: string): Db {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const db = new Database(join(dataDir, 'drg.sqlite'));
+  // It holds password hashes, signing keys and live grants: owner-only, whatever the directory's mode.
+  // SQLite gives the -wal and -shm files the database file's permissions.
+  const file = join(dataDir, 'drg.sqlite');
+  closeSync(openSync(file, 'a', 0o600));
+  chmodSync(file, 0o600);
+  const db = new Database(file);
   db.pragma('journal_mode = WAL');
   // WAL + NORMAL: a committed transaction survives a process crash (kill -9); fsync at checkpoints.
   db.pragma('synchronous = NORMAL');
