@@ -217,6 +217,8 @@ export function drg(
       stderr += d;
     });
     child.on('close', (code) => res({ code, stdout, stderr }));
+    // A drg that exits before reading its input (a usage error, say) closes the pipe: that EPIPE is no failure.
+    child.stdin.on('error', () => {});
     child.stdin.end(opts.input ?? '');
   });
 }
