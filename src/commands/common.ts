@@ -1,5 +1,6 @@
 // Small helpers shared by the command modules: output format, flag values validated before any request.
 import type { GlobalOptions } from '../cli.js';
+import { isJsonObject } from '../model/json.js';
 import { appNameProblem, deviceNameProblem } from '../model/names.js';
 import type { ResourceKind } from '../model/resource.js';
 import { labelKeyProblem, labelValueProblem, parseSelector, SelectorError } from '../model/selector.js';
@@ -36,10 +37,8 @@ export function parseSpec(text: string | undefined): Record<string, unknown> | u
       `example: --spec '{"core":{"disabled":false}}'`,
     );
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new UsageError('--spec must be a JSON object');
-  }
-  return value as Record<string, unknown>;
+  if (!isJsonObject(value)) throw new UsageError('--spec must be a JSON object');
+  return value;
 }
 
 /** `-l/--labels` on `get`: one or more selectors (each may hold several, comma separated), ANDed. */
