@@ -16,7 +16,7 @@ const sometimes = ['yaml', 'proper-lockfile', '@peculiar/x509', 'reflect-metadat
 const staging = `dist.${process.pid}.tmp`;
 
 await build({
-  entryPoints: ['src/cli.ts'],
+  entryPoints: ['src/main.ts'],
   outfile: `${staging}/cli.cjs`,
   bundle: true,
   format: 'cjs',

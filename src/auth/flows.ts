@@ -1,9 +1,10 @@
 // The ways `drg login` gets tokens from the issuer: the authorization code flow with PKCE and `state` through a
 // browser and the loopback listener, the device authorization grant, and a refresh token the user already has.
 import type { DeviceAuthorizationResponse } from 'openid-client';
-import { CliError } from '../output/errors.js';
+import { AuthError, DrgError } from '../errors.js';
+import { DROGUE_CLI_SCOPE } from '../model/oidc.js';
 import { startLoopback } from './loopback.js';
-import { failureReason, type OidcClient, oauthErrorCode, openidClient, SCOPE } from './oidc.js';
+import { failureReason, type OidcClient, oauthErrorCode, openidClient } from './oidc.js';
 import type { TokenResponse } from './token-store.js';
 
 /** How long the browser login waits for the browser to come back. */
@@ -25,7 +26,7 @@ export async function browserLogin(config: OidcClient, opts: BrowserLoginOptions
   try {
     const url = client.buildAuthorizationUrl(config, {
       redirect_uri: loopback.redirectUri,
-      scope: SCOPE,
+      scope: DROGUE_CLI_SCOPE,
       code_challenge: await client.calculatePKCECodeChallenge(pkceCodeVerifier),
       code_challenge_method: 'S256',
       state,
@@ -46,7 +47,7 @@ export async function browserLogin(config: OidcClient, opts: BrowserLoginOptions
       return tokens;
     } catch (err) {
       callback.finish(false, 'drg could not complete the login. Details are shown by drg.');
-      throw new CliError(`the issuer did not complete the login: ${failureReason(err)}`);
+      throw new DrgError(`the issuer did not complete the login: ${failureReason(err)}`);
     }
   } finally {
     await loopback.close();
@@ -67,14 +68,14 @@ async function openInBrowser(url: string): Promise<void> {
 /** RFC 8628: the user confirms a code on another device; drg polls the issuer meanwhile. */
 export async function deviceLogin(config: OidcClient, tell: (line: string) => void): Promise<TokenResponse> {
   if (!config.serverMetadata().device_authorization_endpoint) {
-    throw new CliError('the issuer does not offer the device authorization grant: log in with a browser instead');
+    throw new DrgError('the issuer does not offer the device authorization grant: log in with a browser instead');
   }
   const client = await openidClient();
   let device: DeviceAuthorizationResponse;
   try {
-    device = await client.initiateDeviceAuthorization(config, { scope: SCOPE });
+    device = await client.initiateDeviceAuthorization(config, { scope: DROGUE_CLI_SCOPE });
   } catch (err) {
-    throw new CliError(`the issuer did not start the device login: ${failureReason(err)}`);
+    throw new DrgError(`the issuer did not start the device login: ${failureReason(err)}`);
   }
   const complete = device.verification_uri_complete;
   tell(`To log in, open ${device.verification_uri} on any device and enter the code:\n\n  ${device.user_code}\n`);
@@ -85,11 +86,11 @@ export async function deviceLogin(config: OidcClient, tell: (line: string) => vo
   } catch (err) {
     switch (oauthErrorCode(err)) {
       case 'expired_token':
-        throw new CliError('the code expired before the login was completed: run `drg login --device` again');
+        throw new DrgError('the code expired before the login was completed: run `drg login --device` again');
       case 'access_denied':
-        throw new CliError('the login was denied on the verification page');
+        throw new DrgError('the login was denied on the verification page');
       default:
-        throw new CliError(`the device login failed: ${failureReason(err)}`);
+        throw new DrgError(`the device login failed: ${failureReason(err)}`);
     }
   }
 }
@@ -101,8 +102,8 @@ export async function refreshTokenLogin(config: OidcClient, refreshToken: string
     return await client.refreshTokenGrant(config, refreshToken);
   } catch (err) {
     if (oauthErrorCode(err) === 'invalid_grant') {
-      throw new CliError('the issuer rejected the refresh token: it has expired, was revoked, or was already used');
+      throw new AuthError('the issuer rejected the refresh token: it has expired, was revoked, or was already used');
     }
-    throw new CliError(`cannot log in with the refresh token: ${failureReason(err)}`);
+    throw new DrgError(`cannot log in with the refresh token: ${failureReason(err)}`);
   }
 }

@@ -4,7 +4,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CliError } from '../output/errors.js';
+import { DrgError } from '../errors.js';
 
 /** The browser's redirect back to drg, with the page to show it still to be sent. */
 export interface LoopbackCallback {
@@ -53,7 +53,7 @@ export async function startLoopback(): Promise<LoopbackListener> {
         const timer = setTimeout(() => {
           deliver = undefined;
           reject(
-            new CliError(`no login within ${Math.round(timeoutMs / 1000)}s: the browser did not come back to drg`, {
+            new DrgError(`no login within ${Math.round(timeoutMs / 1000)}s: the browser did not come back to drg`, {
               hint: 'run `drg login` again, or use `drg login URL --device` on a machine without a browser',
             }),
           );
@@ -71,7 +71,7 @@ export async function startLoopback(): Promise<LoopbackListener> {
           if (error) {
             const description = params.get('error_description');
             sendPage(res, 400, 'Login failed', 'The login failed. Details are shown by drg.');
-            reject(new CliError(`the issuer refused the login: ${error}${description ? ` (${description})` : ''}`));
+            reject(new DrgError(`the issuer refused the login: ${error}${description ? ` (${description})` : ''}`));
             return;
           }
           resolve({

@@ -1,14 +1,13 @@
 // The OIDC client side of drg (openid-client 6): the public client `drogue` at the cluster's issuer, token grants,
-// revocation, and failures as one-line CliErrors without any token in them. Loaded only to log in, refresh or log out.
+// revocation, and failures as one-line DrgErrors without any token in them. Loaded only to log in, refresh or log out.
 import type * as OpenIdClient from 'openid-client';
 import { EndpointsClient } from '../client/endpoints.js';
 import { ApiClient } from '../client/http.js';
 import type { Context } from '../config/config.js';
-import { CliError } from '../output/errors.js';
+import { AuthError, DrgError } from '../errors.js';
+import { DROGUE_CLIENT_ID } from '../model/oidc.js';
 import type { TokenResponse } from './token-store.js';
 
-export const CLIENT_ID = 'drogue';
-export const SCOPE = 'openid offline_access';
 /** Per request to the issuer, in seconds. */
 const TIMEOUT_S = 15;
 
@@ -27,22 +26,22 @@ export async function discoverIssuer(issuerUrl: string): Promise<OidcClient> {
   const url = new URL(issuerUrl);
   const client = await openidClient();
   try {
-    const config = await client.discovery(url, CLIENT_ID, undefined, client.None(), {
+    const config = await client.discovery(url, DROGUE_CLIENT_ID, undefined, client.None(), {
       execute: url.protocol === 'http:' ? [client.allowInsecureRequests] : [],
       timeout: TIMEOUT_S,
     });
     config.timeout = TIMEOUT_S;
     return config;
   } catch (err) {
-    throw new CliError(`cannot read the OpenID configuration of ${issuerUrl}: ${failureReason(err)}`);
+    throw new DrgError(`cannot read the OpenID configuration of ${issuerUrl}: ${failureReason(err)}`);
   }
 }
 
-/** The issuer a cluster names in its discovery (`issuer_url`); a CliError when it names none. */
+/** The issuer a cluster names in its discovery (`issuer_url`); a DrgError when it names none. */
 export async function issuerOfCluster(baseUrl: string): Promise<string> {
   const endpoints = await new EndpointsClient(new ApiClient({ baseUrl })).endpoints();
   if (typeof endpoints.issuer_url !== 'string' || endpoints.issuer_url === '') {
-    throw new CliError(`${baseUrl} names no OpenID issuer (issuer_url) in its discovery`, {
+    throw new DrgError(`${baseUrl} names no OpenID issuer (issuer_url) in its discovery`, {
       hint: 'log in with an access token instead: drg login URL --access-token USER:TOKEN',
     });
   }
@@ -60,7 +59,7 @@ export async function clientForContext(context: Context): Promise<OidcClient> {
     const client = await openidClient();
     const config = new client.Configuration(
       { issuer, token_endpoint: tokenEndpoint },
-      CLIENT_ID,
+      DROGUE_CLIENT_ID,
       undefined,
       client.None(),
     );
@@ -90,7 +89,7 @@ export async function refreshGrant(config: OidcClient, refreshToken: string, con
     return await client.refreshTokenGrant(config, refreshToken);
   } catch (err) {
     if (oauthErrorCode(err) === 'invalid_grant') throw sessionEnded(context);
-    throw new CliError(`cannot refresh the access token at ${config.serverMetadata().issuer}: ${failureReason(err)}`);
+    throw new DrgError(`cannot refresh the access token at ${config.serverMetadata().issuer}: ${failureReason(err)}`);
   }
 }
 
@@ -102,13 +101,13 @@ export async function revokeRefreshToken(config: OidcClient, refreshToken: strin
     await client.tokenRevocation(config, refreshToken, { token_type_hint: 'refresh_token' });
     return true;
   } catch (err) {
-    throw new CliError(`the issuer did not revoke the session: ${failureReason(err)}`);
+    throw new DrgError(`the issuer did not revoke the session: ${failureReason(err)}`);
   }
 }
 
 /** The refresh token no longer works (expired, revoked, or reused after rotation). */
-export function sessionEnded(context: Context): CliError {
-  return new CliError(
+export function sessionEnded(context: Context): AuthError {
+  return new AuthError(
     `your session for context ${context.name} has expired or was revoked; run \`drg login ${context.drogue_cloud_url}${
       context.name === 'default' ? '' : ` -c ${context.name}`
     }\` again`,

@@ -3,7 +3,7 @@
 // same one: the refresh happens under the config file's lock, with the refresh token read inside the lock, and a
 // process that finds a token another one just got (compare-and-swap on the access token) uses it instead.
 import { updateConfig } from '../config/config.js';
-import { CliError } from '../output/errors.js';
+import { AuthError } from '../errors.js';
 import {
   expiresAt,
   type FreshToken,
@@ -28,7 +28,7 @@ export async function refreshContextToken(
   return updateConfig(configPath, async (cfg) => {
     const context = cfg.contexts.find((c) => c.name === name);
     if (!context || !isOAuthContext(context)) {
-      throw new CliError(`context ${name} was logged out meanwhile; run \`drg login URL -c ${name}\``);
+      throw new AuthError(`context ${name} was logged out meanwhile; run \`drg login URL -c ${name}\``);
     }
     if (context.token.access_token !== sentToken && stillUsable(context, reason)) return freshToken(context);
 

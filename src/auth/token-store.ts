@@ -4,7 +4,7 @@
 // The short-lived access token stays in the file, so a command with a fresh token never loads the keyring.
 import { randomUUID } from 'node:crypto';
 import type { Context, OAuthToken } from '../config/config.js';
-import { CliError } from '../output/errors.js';
+import { DrgError } from '../errors.js';
 
 /** A place for secrets, by account name. */
 export interface SecretStore {
@@ -92,7 +92,7 @@ export async function loadRefreshToken(
     try {
       secret = await secrets.get(context.token_keyring);
     } catch (err) {
-      throw new CliError(
+      throw new DrgError(
         `cannot read the refresh token of context ${context.name} from the OS keyring: ${reason(err)}`,
         {
           hint: `log in again: drg login ${context.drogue_cloud_url} -c ${context.name}`,

@@ -2,7 +2,7 @@
 // sign certificates. Algorithms as drg 0.11 named them: ECDSA (P-256, the default), EdDSA (Ed25519), RSA (2048).
 import { createPrivateKey, createPublicKey, KeyObject, webcrypto } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { CliError, UsageError } from '../output/errors.js';
+import { DrgError, UsageError } from '../errors.js';
 
 export const KEY_ALGORITHMS = ['ECDSA', 'EdDSA', 'RSA'] as const;
 export type KeyAlgorithm = (typeof KEY_ALGORITHMS)[number];
@@ -58,7 +58,7 @@ export async function readPrivateKey(path: string, flag: string): Promise<KeyObj
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code;
-    throw new CliError(`cannot read ${flag} ${path}: ${reason ?? (err as Error).message}`);
+    throw new DrgError(`cannot read ${flag} ${path}: ${reason ?? (err as Error).message}`);
   }
   try {
     return data.includes('-----BEGIN')
@@ -66,7 +66,7 @@ export async function readPrivateKey(path: string, flag: string): Promise<KeyObj
       : createPrivateKey({ key: data, format: 'der', type: 'pkcs8' });
   } catch (err) {
     const encrypted = /passphrase/i.test((err as Error).message);
-    throw new CliError(
+    throw new DrgError(
       encrypted
         ? `${flag} ${path} is an encrypted key: give an unencrypted one`
         : `${flag} ${path} is not a private key (PEM, or DER PKCS#8)`,
@@ -97,13 +97,13 @@ function webCryptoAlgorithm(key: KeyObject, describe: string) {
     if (curve === 'secp384r1') {
       return { importParams: { name: 'ECDSA', namedCurve: 'P-384' }, signature: { name: 'ECDSA', hash: 'SHA-384' } };
     }
-    throw new CliError(`${describe} uses the curve ${curve}: only P-256 and P-384 are supported`);
+    throw new DrgError(`${describe} uses the curve ${curve}: only P-256 and P-384 are supported`);
   }
   if (type === 'ed25519') return { importParams: { name: 'Ed25519' }, signature: { name: 'Ed25519' } };
   if (type === 'rsa') {
     return { importParams: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, signature: { name: 'RSASSA-PKCS1-v1_5' } };
   }
-  throw new CliError(`${describe} is a ${type} key: only ECDSA, Ed25519 and RSA keys are supported`);
+  throw new DrgError(`${describe} is a ${type} key: only ECDSA, Ed25519 and RSA keys are supported`);
 }
 
 /** PKCS#8 PEM of a private key. */

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { link, rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { CliError, UsageError } from '../output/errors.js';
+import { DrgError, UsageError } from '../errors.js';
 
 export interface OutputFile {
   path: string;
@@ -54,7 +54,7 @@ export async function stageOutputs(files: OutputFile[], force: boolean): Promise
   } catch (err) {
     await discard();
     const failed = files[staged.length];
-    throw new CliError(`cannot write ${failed.path}: ${reason(err)}`);
+    throw new DrgError(`cannot write ${failed.path}: ${reason(err)}`);
   }
   return {
     discard,
@@ -69,7 +69,7 @@ export async function stageOutputs(files: OutputFile[], force: boolean): Promise
           }
         } catch (err) {
           const kept = staged.slice(i).map((s) => `${s.file.what} is in ${s.temp}`);
-          throw new CliError(`cannot write ${file.path}: ${reason(err)}; ${kept.join(', ')}`);
+          throw new DrgError(`cannot write ${file.path}: ${reason(err)}; ${kept.join(', ')}`);
         }
       }
     },

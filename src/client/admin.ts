@@ -1,8 +1,9 @@
 // The admin API (API.md "Admin and tokens"): who am I, application members, ownership transfer.
+
+import { ProtocolError } from '../errors.js';
 import { ADMIN_BASE } from '../model/api-paths.js';
 import type { MemberRole } from '../model/members.js';
-import { CliError } from '../output/errors.js';
-import type { ApiClient } from './http.js';
+import { type ApiClient, pathSegment } from './http.js';
 import { appSubject } from './registry.js';
 
 /** The members of an application; send the resourceVersion back so that a concurrent change is a 409. */
@@ -12,7 +13,7 @@ export interface Members {
 }
 
 function appAdminPath(app: string): string {
-  return `${ADMIN_BASE}/apps/${encodeURIComponent(app)}`;
+  return `${ADMIN_BASE}/apps/${pathSegment(app)}`;
 }
 
 export class AdminClient {
@@ -21,7 +22,7 @@ export class AdminClient {
   /** The user id the server sees behind the current credentials. */
   async whoami(): Promise<string> {
     const { body } = await this.api.get<{ id?: unknown }>(`${ADMIN_BASE}/user/whoami`);
-    if (typeof body?.id !== 'string') throw new CliError('the server did not say who you are');
+    if (typeof body?.id !== 'string') throw new ProtocolError('the server did not say who you are');
     return body.id;
   }
 
@@ -37,7 +38,7 @@ export class AdminClient {
   async setMembers(app: string, members: Members): Promise<void> {
     await this.api.put(`${appAdminPath(app)}/members`, {
       body: members,
-      subject: `the members of ${appSubject(app)}`,
+      subject: { kind: 'members', app },
       action: 'update',
     });
   }

@@ -1,8 +1,9 @@
 // Discovery (API.md "Discovery"): the server's version and the endpoints it serves.
-import { CONSOLE_INFO } from '../model/api-paths.js';
+
+import { ProtocolError } from '../errors.js';
+import { CONSOLE_INFO, DISCOVERY_ENDPOINTS, DISCOVERY_VERSION } from '../model/api-paths.js';
 import type { Endpoints } from '../model/endpoints.js';
 import { isJsonObject } from '../model/json.js';
-import { CliError } from '../output/errors.js';
 import { ApiClient } from './http.js';
 
 /** What a server lists: the known endpoints, and any others a newer server adds. */
@@ -21,21 +22,22 @@ export class EndpointsClient {
 
   /** Anonymous. */
   async endpoints(): Promise<DiscoveredEndpoints> {
-    const { body } = await this.api.get<DiscoveredEndpoints>('/.well-known/drogue-endpoints');
-    return asObject(body, 'endpoints');
+    const { body } = await this.api.get<DiscoveredEndpoints>(DISCOVERY_ENDPOINTS);
+    return asObject(body, this.api.baseUrl, DISCOVERY_ENDPOINTS);
   }
 
   /** Authenticated: the endpoints plus `demos`; fails with 401/403 when the credentials are not accepted. */
   async info(): Promise<DiscoveredEndpoints & { demos?: unknown }> {
     const { body } = await this.api.get<DiscoveredEndpoints>(CONSOLE_INFO);
-    return asObject(body, 'console info');
+    return asObject(body, this.api.baseUrl, CONSOLE_INFO);
   }
 
   /** Anonymous: the server's version, e.g. `0.11.0`. */
   async version(): Promise<string> {
-    const { body } = await this.api.get<{ version?: unknown }>('/.well-known/drogue-version');
-    const version = asObject(body, 'version').version;
-    if (typeof version !== 'string') throw new CliError('the server sent no version');
+    const { body } = await this.api.get<{ version?: unknown }>(DISCOVERY_VERSION);
+    const version = asObject(body, this.api.baseUrl, DISCOVERY_VERSION).version;
+    if (typeof version !== 'string')
+      throw new ProtocolError(`${this.api.baseUrl}${DISCOVERY_VERSION} names no version`);
     return version;
   }
 }
@@ -52,9 +54,9 @@ export async function oidcMetadata(issuerUrl: string, timeoutMs = 10_000): Promi
   }
 }
 
-function asObject<T>(body: T | undefined, what: string): T {
+function asObject<T>(body: T | undefined, baseUrl: string, path: string): T {
   if (!isJsonObject(body)) {
-    throw new CliError(`the server's ${what} answer is not a JSON object`);
+    throw new ProtocolError(`${baseUrl}${path} answered no JSON object: it is not a Drogue Cloud API endpoint`);
   }
   return body;
 }

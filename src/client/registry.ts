@@ -1,7 +1,9 @@
 // The registry API (API.md "Registry"): applications and their devices.
+
+import type { ApiSubject } from '../errors.js';
 import { REGISTRY_BASE } from '../model/api-paths.js';
 import type { Application, Device, ListOptions, Preconditions } from '../model/resource.js';
-import type { ApiClient } from './http.js';
+import { type ApiClient, pathSegment } from './http.js';
 
 export interface DeleteOptions {
   /** Delete only if the stored object still has this uid/resourceVersion (else 409). */
@@ -11,22 +13,24 @@ export interface DeleteOptions {
 }
 
 export function appPath(app: string): string {
-  return `${REGISTRY_BASE}/apps/${encodeURIComponent(app)}`;
+  return `${REGISTRY_BASE}/apps/${pathSegment(app)}`;
 }
 
 export function devicePath(app: string, device: string): string {
-  return `${appPath(app)}/devices/${encodeURIComponent(device)}`;
+  return `${appPath(app)}/devices/${pathSegment(device)}`;
 }
 
-export const appSubject = (app: string) => `application '${app}'`;
-export const deviceSubject = (app: string, device: string) => `device '${device}' in application '${app}'`;
+export const appSubject = (app: string): ApiSubject => ({ kind: 'application', app });
+export const deviceSubject = (app: string, device: string): ApiSubject => ({ kind: 'device', app, name: device });
+
+/** Listings are read in pages of this many: each answer stays small, however large the registry. */
+export const LIST_PAGE_SIZE = 500;
 
 export class RegistryClient {
   constructor(readonly api: ApiClient) {}
 
-  async listApps(options: ListOptions = {}): Promise<Application[]> {
-    const { body } = await this.api.get<Application[]>(`${REGISTRY_BASE}/apps`, { query: { ...options } });
-    return body ?? [];
+  listApps(options: ListOptions = {}): Promise<Application[]> {
+    return this.list<Application>(`${REGISTRY_BASE}/apps`, options);
   }
 
   async getApp(name: string): Promise<Application> {
@@ -53,13 +57,8 @@ export class RegistryClient {
     return this.remove(appPath(name), appSubject(name), options);
   }
 
-  async listDevices(app: string, options: ListOptions = {}): Promise<Device[]> {
-    const { body } = await this.api.get<Device[]>(`${appPath(app)}/devices`, {
-      query: { ...options },
-      subject: appSubject(app),
-      action: 'read',
-    });
-    return body ?? [];
+  listDevices(app: string, options: ListOptions = {}): Promise<Device[]> {
+    return this.list<Device>(`${appPath(app)}/devices`, options, appSubject(app));
   }
 
   async getDevice(app: string, name: string): Promise<Device> {
@@ -88,7 +87,30 @@ export class RegistryClient {
     return this.remove(devicePath(app, name), deviceSubject(app, name), options);
   }
 
-  private async remove(path: string, subject: string, options: DeleteOptions): Promise<boolean> {
+  /**
+   * The whole listing (or `limit` items from `offset`), read page by page. A server that ignores `limit` (and
+   * sends more than a page) has sent everything at once.
+   */
+  private async list<T>(path: string, options: ListOptions, subject?: ApiSubject): Promise<T[]> {
+    const items: T[] = [];
+    let offset = options.offset ?? 0;
+    for (;;) {
+      const wanted =
+        options.limit === undefined ? LIST_PAGE_SIZE : Math.min(LIST_PAGE_SIZE, options.limit - items.length);
+      const { body } = await this.api.get<T[]>(path, {
+        query: { labels: options.labels, limit: wanted, offset: offset || undefined },
+        subject,
+        action: 'read',
+      });
+      const page = Array.isArray(body) ? body : [];
+      items.push(...page);
+      offset += page.length;
+      const done = options.limit !== undefined && items.length >= options.limit;
+      if (page.length < wanted || page.length > wanted || done) return items;
+    }
+  }
+
+  private async remove(path: string, subject: ApiSubject, options: DeleteOptions): Promise<boolean> {
     const { status } = await this.api.delete(path, {
       body: options.preconditions ? { preconditions: options.preconditions } : undefined,
       subject,

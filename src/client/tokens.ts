@@ -1,6 +1,6 @@
 // Access tokens of the logged-in user (API.md "Admin and tokens").
 import { TOKENS_BASE } from '../model/api-paths.js';
-import type { ApiClient } from './http.js';
+import { type ApiClient, pathSegment } from './http.js';
 
 export interface AccessToken {
   prefix: string;
@@ -28,8 +28,8 @@ export class TokensClient {
   }
 
   async delete(prefix: string): Promise<void> {
-    await this.api.delete(`${TOKENS_BASE}/${encodeURIComponent(prefix)}`, {
-      subject: `access token '${prefix}'`,
+    await this.api.delete(`${TOKENS_BASE}/${pathSegment(prefix)}`, {
+      subject: { kind: 'token', name: prefix },
       action: 'delete',
     });
   }

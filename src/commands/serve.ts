@@ -4,14 +4,13 @@ import { join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import {
   type Config,
-  ConfigError,
   type Context,
   configPath,
   isAccessTokenCredentials,
   updateConfig,
   upsertContext,
 } from '../config/config.js';
-import { CliError, UsageError } from '../output/errors.js';
+import { DrgError as CliError, ConfigError, UsageError } from '../errors.js';
 import { parseUserSpec, readUsersFile, UserError } from '../server-lite/identity/oidc/passwords.js';
 import { ADMIN_USER } from '../server-lite/identity/users.js';
 import { type RunningServer, type ServerOptions, ServerStartError, startServer } from '../server-lite/server.js';
@@ -59,7 +58,7 @@ export async function run(opts: ServeCommandOptions): Promise<void> {
   let context: string | undefined;
   if (opts.login) {
     context = opts.contextName ?? 'local';
-    const path = configPath(opts.config);
+    const path = configPath(opts.config, process.env);
     try {
       await logIn(server, context, path);
     } catch (err) {

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { chmod, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { ConfigError } from '../errors.js';
 
 export interface OAuthToken {
   access_token: string;
@@ -40,13 +41,11 @@ export interface Config {
   [key: string]: unknown;
 }
 
-export class ConfigError extends Error {}
-
 /** `--config FILE`, else `$DRGCFG`, else `$XDG_CONFIG_HOME/drg_config.yaml` (default `~/.config`). */
-export function configPath(explicit?: string): string {
+export function configPath(explicit: string | undefined, env: Readonly<Record<string, string | undefined>>): string {
   if (explicit) return explicit;
-  if (process.env.DRGCFG) return process.env.DRGCFG;
-  const base = process.env.XDG_CONFIG_HOME || join(homedir(), '.config');
+  if (env.DRGCFG) return env.DRGCFG;
+  const base = env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config');
   return join(base, 'drg_config.yaml');
 }
 

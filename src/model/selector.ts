@@ -1,7 +1,8 @@
 // Label selectors (API.md, "Label selectors"), shared by the CLI (validation) and the server (filtering).
 // Grammar: requirements separated by commas (AND); each one of
 //   k=v | k==v | k!=v | k in (a,b) | k notin (a,b) | k | !k
-// Keys and values follow the Kubernetes label syntax. Whitespace around tokens is allowed.
+// Keys and values follow the Kubernetes label syntax (./labels.ts). Whitespace around tokens is allowed.
+import { labelKeyProblem, labelValueProblem } from './labels.js';
 
 export type Requirement =
   | { op: 'eq' | 'neq'; key: string; value: string }
@@ -13,33 +14,8 @@ export type Selector = Requirement[];
 
 export class SelectorError extends Error {}
 
-const NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 /** Characters that end a key or value token. */
 const DELIMITER = /[\s!=,()]/;
-
-/** Returns why `key` is not a valid label key, or undefined when it is. */
-export function labelKeyProblem(key: string): string | undefined {
-  const slash = key.indexOf('/');
-  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
-  const name = slash >= 0 ? key.slice(slash + 1) : key;
-  if (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix))) {
-    return `invalid label key "${key}": the prefix must be a lowercase DNS subdomain of at most 253 characters`;
-  }
-  if (name.length === 0 || name.length > 63 || !NAME.test(name)) {
-    return `invalid label key "${key}": the name must be 1-63 characters of letters, digits, '-', '_' and '.', starting and ending with a letter or digit`;
-  }
-  return undefined;
-}
-
-/** Returns why `value` is not a valid label value, or undefined when it is (the empty value is valid). */
-export function labelValueProblem(value: string): string | undefined {
-  if (value === '') return undefined;
-  if (value.length > 63 || !NAME.test(value)) {
-    return `invalid label value "${value}": use at most 63 characters of letters, digits, '-', '_' and '.', starting and ending with a letter or digit`;
-  }
-  return undefined;
-}
 
 export function parseSelector(text: string): Selector {
   return new Parser(text).parse();

@@ -4,7 +4,11 @@ import { isMachineFormat, type OutputFormat } from './format.js';
 
 export type Colors = ReturnType<typeof pc.createColors>;
 
-export function colorsFor(stream: NodeJS.WriteStream, format: OutputFormat = 'table'): Colors {
-  const enabled = !!stream.isTTY && !process.env.NO_COLOR && !isMachineFormat(format);
+export function colorsFor(
+  stream: { readonly isTTY?: boolean },
+  env: Readonly<Record<string, string | undefined>>,
+  format: OutputFormat = 'table',
+): Colors {
+  const enabled = !!stream.isTTY && !env.NO_COLOR && !isMachineFormat(format);
   return pc.createColors(enabled);
 }

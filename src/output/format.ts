@@ -1,5 +1,5 @@
 // The `-o/--output` formats, validated before any request.
-import { UsageError } from './errors.js';
+import { UsageError } from '../errors.js';
 
 export type OutputFormat = 'table' | 'wide' | 'json' | 'yaml' | 'name';
 
@@ -18,15 +18,22 @@ export function isMachineFormat(format: OutputFormat): boolean {
 }
 
 /**
- * Whether `-o json` was asked for, read from raw argv: used to report failures that happen before or while
- * commander parses (so even a usage error becomes a JSON document).
+ * The document format (`json` or `yaml`) asked for with `-o`, read from raw argv: failures that happen before
+ * or while commander parses are reported in it too (so even a usage error becomes a document).
  */
-export function argvWantsJson(argv: readonly string[]): boolean {
+export function argvDocumentFormat(argv: readonly string[]): 'json' | 'yaml' | undefined {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === '--') return false;
-    if ((arg === '-o' || arg === '--output') && argv[i + 1] === 'json') return true;
-    if (arg === '-ojson' || arg === '--output=json') return true;
+    if (arg === '--') return undefined;
+    const value =
+      arg === '-o' || arg === '--output'
+        ? argv[i + 1]
+        : arg.startsWith('--output=')
+          ? arg.slice('--output='.length)
+          : arg.startsWith('-o') && arg.length > 2
+            ? arg.slice(2).replace(/^=/, '')
+            : undefined;
+    if (value === 'json' || value === 'yaml') return value;
   }
-  return false;
+  return undefined;
 }

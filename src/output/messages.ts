@@ -1,6 +1,7 @@
 // The wording of every success message, in one place. drg 0.11's sentence style: what it is about, its name
 // (unquoted), then what happened: `Application a1 created`, `Device d1 deleted`, `Member bob added to ...`.
 import type { ResourceKind } from '../model/resource.js';
+import type { Outcome } from './printer.js';
 
 /** `missing`: `delete --ignore-missing` found nothing to delete. */
 export type ResourceOutcome = 'created' | 'updated' | 'unchanged' | 'deleted' | 'missing';
@@ -8,6 +9,11 @@ export type ResourceOutcome = 'created' | 'updated' | 'unchanged' | 'deleted' | 
 export function resourceMessage(kind: ResourceKind, name: string, outcome: ResourceOutcome): string {
   const subject = resourceSubject(kind, name);
   return outcome === 'missing' ? `${subject} does not exist, ignoring` : `${subject} ${outcome}`;
+}
+
+/** What happened to one application or device, as an outcome (`-o name` prints `kind/NAME`). */
+export function resourceOutcome(kind: ResourceKind, name: string, outcome: ResourceOutcome): Outcome {
+  return { message: resourceMessage(kind, name, outcome), resources: [{ kind, name }] };
 }
 
 /** `Application NAME`, `Device NAME`: how the messages start (also `drg apply`'s per-resource failures). */

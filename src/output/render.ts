@@ -1,24 +1,23 @@
-// Printing resources and outcome messages in the `-o` formats (drg 0.11 compatible).
+// Rendering resources and data in the `-o` formats (drg 0.11 compatible). Pure: text goes to `write`.
+import { deviceAliases, deviceCredentials, deviceDisabled, deviceGateways, listAt } from '../model/device-spec.js';
 import type { Resource, ResourceKind } from '../model/resource.js';
+import { escapeInline } from './escape.js';
 import type { OutputFormat } from './format.js';
 
-export interface Message {
-  status: 'success' | 'failure';
-  message: string;
-  httpStatus?: number;
-}
-
 type Write = (text: string) => void;
-const stdout: Write = (text) => {
-  process.stdout.write(text);
-};
+
+export interface TableOptions {
+  /** Leave out the header row (`--no-headers`, as kubectl). */
+  noHeaders?: boolean;
+}
 
 /** A list prints as a list (JSON array), a single resource as one object. */
 export async function printResources(
   data: Resource | Resource[],
   format: OutputFormat,
   kind: ResourceKind,
-  write: Write = stdout,
+  write: Write,
+  options: TableOptions & { now?: number } = {},
 ): Promise<void> {
   const list = Array.isArray(data) ? data : [data];
   switch (format) {
@@ -29,11 +28,11 @@ export async function printResources(
       write(await toYaml(data));
       return;
     case 'name':
-      write(list.map((r) => `${resourceRef(kind, r.metadata.name)}\n`).join(''));
+      write(list.map((r) => `${escapeInline(resourceRef(kind, r.metadata.name))}\n`).join(''));
       return;
     case 'table':
     case 'wide':
-      write(renderTable(tableRows(list, kind, format === 'wide')));
+      write(renderTable(resourceRows(list, kind, format === 'wide', options.now ?? Date.now()), options));
   }
 }
 
@@ -43,24 +42,8 @@ export function resourceRef(kind: ResourceKind, name: string): string {
 }
 
 /** Plain data (context, endpoints, ...): JSON for `-o json`, else YAML. */
-export async function printData(data: unknown, format: OutputFormat, write: Write = stdout): Promise<void> {
+export async function printData(data: unknown, format: OutputFormat, write: Write): Promise<void> {
   write(format === 'json' ? `${JSON.stringify(data, null, 2)}\n` : await toYaml(data));
-}
-
-/**
- * An outcome: with `-o json` exactly one document `{"status","message","http_status"?}` on stdout; else the
- * message as one line (on stdout for success, stderr for failure).
- */
-export function printMessage(format: OutputFormat, message: Message, write: Write = stdout): void {
-  if (format === 'json') {
-    const doc: Record<string, unknown> = { status: message.status, message: message.message };
-    if (message.httpStatus !== undefined) doc.http_status = message.httpStatus;
-    write(`${JSON.stringify(doc, null, 2)}\n`);
-  } else if (message.status === 'success') {
-    write(`${message.message}\n`);
-  } else {
-    process.stderr.write(`error: ${message.message}\n`);
-  }
 }
 
 export async function toYaml(data: unknown): Promise<string> {
@@ -68,8 +51,8 @@ export async function toYaml(data: unknown): Promise<string> {
   return stringify(data);
 }
 
-function tableRows(list: Resource[], kind: ResourceKind, wide: boolean): string[][] {
-  const now = Date.now();
+/** The header row and one row per resource. */
+export function resourceRows(list: Resource[], kind: ResourceKind, wide: boolean, now: number): string[][] {
   const columns = kind === 'application' ? APP_COLUMNS : DEVICE_COLUMNS;
   const shown = wide ? columns : columns.slice(0, 2);
   return [shown.map((c) => c.header), ...list.map((r) => shown.map((c) => c.value(r, now)))];
@@ -98,16 +81,21 @@ const DEVICE_COLUMNS: Column[] = [
   AGE,
   STATUS,
   { header: 'CREDENTIALS', value: (r) => formatCredentials(deviceCredentials(r)) },
-  { header: 'ALIASES', value: (r) => joinOrNone(stringsAt(r.spec, 'alias')) },
-  { header: 'GATEWAYS', value: (r) => joinOrNone(stringsAt(r.spec, 'gatewaySelector', 'matchNames')) },
-  { header: 'DISABLED', value: (r) => String(objectAt(r.spec, 'core')?.disabled === true) },
+  { header: 'ALIASES', value: (r) => joinOrNone(deviceAliases(r)) },
+  { header: 'GATEWAYS', value: (r) => joinOrNone(deviceGateways(r)) },
+  { header: 'DISABLED', value: (r) => String(deviceDisabled(r)) },
   LABELS,
 ];
 
-/** Columns padded to the widest cell, three spaces apart, like kubectl. */
-export function renderTable(rows: string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => displayWidth(row[i]))));
-  return rows
+/**
+ * Columns padded to the widest cell, three spaces apart, like kubectl. The first row is the header (left out
+ * with `noHeaders`). Every cell is escaped: what a server or another user named cannot reach the terminal raw.
+ */
+export function renderTable(rows: string[][], options: TableOptions = {}): string {
+  const shown = (options.noHeaders ? rows.slice(1) : rows).map((row) => row.map(escapeInline));
+  if (shown.length === 0) return '';
+  const widths = shown[0].map((_, i) => Math.max(...shown.map((row) => displayWidth(row[i]))));
+  return shown
     .map((row) =>
       row
         .map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat(widths[i] - displayWidth(cell) + 3)))
@@ -147,36 +135,9 @@ function joinOrNone(values: string[]): string {
   return values.length === 0 ? '<none>' : values.join(',');
 }
 
-/** Credentials from `authentication.credentials`, else the older `credentials.credentials`. */
-export function deviceCredentials(device: Resource): unknown[] {
-  const current = listAt(device.spec, 'authentication', 'credentials');
-  return current.length > 0 ? current : listAt(device.spec, 'credentials', 'credentials');
-}
-
 /** e.g. `2 (pass,user)`; `<none>`. */
 function formatCredentials(credentials: unknown[]): string {
   if (credentials.length === 0) return '<none>';
   const types = credentials.map((c) => (c && typeof c === 'object' ? (Object.keys(c)[0] ?? '?') : '?'));
   return `${credentials.length} (${[...new Set(types)].join(',')})`;
-}
-
-function objectAt(value: unknown, ...path: string[]): Record<string, unknown> | undefined {
-  let current = value;
-  for (const key of path) {
-    if (!current || typeof current !== 'object' || Array.isArray(current)) return undefined;
-    current = (current as Record<string, unknown>)[key];
-  }
-  return current && typeof current === 'object' && !Array.isArray(current)
-    ? (current as Record<string, unknown>)
-    : undefined;
-}
-
-function listAt(value: unknown, ...path: string[]): unknown[] {
-  const parent = objectAt(value, ...path.slice(0, -1));
-  const list = parent?.[path[path.length - 1]];
-  return Array.isArray(list) ? list : [];
-}
-
-function stringsAt(value: unknown, ...path: string[]): string[] {
-  return listAt(value, ...path).filter((v): v is string => typeof v === 'string');
 }

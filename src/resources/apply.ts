@@ -1,7 +1,8 @@
 // `drg apply`: turning manifest documents into creates and updates. Pure; the command does the requests.
+
+import { UsageError } from '../errors.js';
 import { isJsonObject } from '../model/json.js';
 import type { Metadata, Resource, ResourceKind } from '../model/resource.js';
-import { UsageError } from '../output/errors.js';
 import type { ManifestDocument } from './manifests.js';
 import { declaredKind, resourceProblems, toResource } from './validate.js';
 

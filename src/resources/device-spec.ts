@@ -1,13 +1,11 @@
 // Changes `drg set` makes to a device's spec (API.md, "Device spec sections"). Pure: each returns a new device.
 import { encrypt } from 'unixcrypt';
+import { DrgError, UsageError } from '../errors.js';
+import { CREDENTIAL_SECTIONS } from '../model/device-spec.js';
 import { isJsonObject } from '../model/json.js';
 import type { Resource } from '../model/resource.js';
-import { CliError, UsageError } from '../output/errors.js';
 
 export type Credential = Record<string, unknown>;
-
-/** Both sections the cloud reads credentials from: current clusters, then older ones. Both are written. */
-export const CREDENTIAL_SECTIONS = ['authentication', 'credentials'] as const;
 
 /** sha512-crypt (`$6$`, random salt): the plain password never leaves this machine. */
 export function hashPassword(plain: string): string {
@@ -83,6 +81,20 @@ export function withGateway<R extends Resource>(device: R, gateway: string): R {
   return next;
 }
 
+/** Removes the gateway from `spec.gatewaySelector.matchNames` (nothing changes when it is not there). */
+export function withoutGateway<R extends Resource>(device: R, gateway: string): R {
+  const next = structuredClone(device);
+  const spec = specOf(next);
+  const selector = spec.gatewaySelector;
+  if (selector === undefined) return next;
+  if (!isJsonObject(selector)) throw malformed(device, 'spec.gatewaySelector', 'an object');
+  spec.gatewaySelector = {
+    ...selector,
+    matchNames: removeItem(device, selector.matchNames, gateway, 'spec.gatewaySelector.matchNames'),
+  };
+  return next;
+}
+
 /** Adds the alias to `spec.alias` unless it is there already. */
 export function withAlias<R extends Resource>(device: R, alias: string): R {
   const next = structuredClone(device);
@@ -91,10 +103,28 @@ export function withAlias<R extends Resource>(device: R, alias: string): R {
   return next;
 }
 
-function addUnique(device: Resource, list: unknown, item: string, path: string): unknown[] {
+/** Removes the alias from `spec.alias` (nothing changes when it is not there). */
+export function withoutAlias<R extends Resource>(device: R, alias: string): R {
+  const next = structuredClone(device);
+  const spec = specOf(next);
+  if (spec.alias !== undefined) spec.alias = removeItem(device, spec.alias, alias, 'spec.alias');
+  return next;
+}
+
+function listOf(device: Resource, list: unknown, path: string): unknown[] {
   const items = list ?? [];
   if (!Array.isArray(items)) throw malformed(device, path, 'a list');
+  return items;
+}
+
+function addUnique(device: Resource, list: unknown, item: string, path: string): unknown[] {
+  const items = listOf(device, list, path);
   return items.includes(item) ? items : [...items, item];
+}
+
+function removeItem(device: Resource, list: unknown, item: string, path: string): unknown[] {
+  const items = listOf(device, list, path);
+  return items.includes(item) ? items.filter((i) => i !== item) : items;
 }
 
 function specOf(device: Resource): Record<string, unknown> {
@@ -103,8 +133,8 @@ function specOf(device: Resource): Record<string, unknown> {
   return device.spec;
 }
 
-function malformed(device: Resource, path: string, expected: string): CliError {
-  return new CliError(`device ${device.metadata.name}: ${path} is not ${expected}`, {
+function malformed(device: Resource, path: string, expected: string): DrgError {
+  return new DrgError(`device ${device.metadata.name}: ${path} is not ${expected}`, {
     hint: `fix it with \`drg edit device ${device.metadata.name}\``,
   });
 }

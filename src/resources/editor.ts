@@ -1,27 +1,16 @@
-// `drg edit`: the resource as YAML in a private temp file, the user's editor, and reading the result back.
+// Editing in $VISUAL/$EDITOR: a private temp file, the user's editor, and the result checked and saved. The
+// one loop `drg edit app|device` and `drg edit member` share: a problem or a conflict never loses the edit.
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import YAML from 'yaml';
-import { jsonEqual } from '../model/json.js';
-import type { Resource, ResourceKind } from '../model/resource.js';
-import { CliError } from '../output/errors.js';
-import { resourceProblems, toResource } from './validate.js';
+import { DrgError, isApiStatus } from '../errors.js';
+import { errorWords } from '../output/error-words.js';
 
 /** `$VISUAL`, else `$EDITOR`, else `vi`. May carry arguments (`code --wait`): it runs through the shell. */
-export function editorCommand(env: NodeJS.ProcessEnv = process.env): string {
+export function editorCommand(env: Readonly<Record<string, string | undefined>>): string {
   return env.VISUAL?.trim() || env.EDITOR?.trim() || 'vi';
-}
-
-/** The text the user edits: a short explanation in comments, then the resource as YAML. */
-export function editText(resource: Resource, kind: ResourceKind): string {
-  const header = [
-    `# Edit the ${kind} below, then save and close the file to apply the change.`,
-    "# Lines starting with '#' are ignored. Leave the file unchanged to cancel.",
-    '# metadata.name cannot change; metadata.uid and resourceVersion detect concurrent changes.',
-  ];
-  return `${header.join('\n')}\n${YAML.stringify(resource, { lineWidth: 0 })}`;
 }
 
 /** Writes `text` to a new file in a new private directory (0700, file 0600); returns its path. */
@@ -36,66 +25,111 @@ export async function removeEditFile(path: string): Promise<void> {
   await rm(dirname(path), { recursive: true, force: true });
 }
 
+export interface EditorEnvironment {
+  env: Readonly<Record<string, string | undefined>>;
+  /** When stdout is not a terminal (`-o json` piped), the editor's stdout goes to stderr: stdout stays one document. */
+  stdoutIsTTY: boolean;
+}
+
 /**
  * Runs the editor on `path` and waits for it. The path goes to the shell as a positional parameter, never
- * spliced into the command text. When stdout is not a terminal (`-o json` piped), the editor's stdout goes
- * to stderr so stdout stays one document.
+ * spliced into the command text.
  */
-export function runEditor(path: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export function runEditor(path: string, { env, stdoutIsTTY }: EditorEnvironment): Promise<void> {
   const editor = editorCommand(env);
-  const out = process.stdout.isTTY ? 'inherit' : process.stderr;
+  const out = stdoutIsTTY ? 'inherit' : process.stderr;
   const child =
     process.platform === 'win32'
-      ? spawn(`${editor} "${path}"`, { shell: true, stdio: ['inherit', out, 'inherit'], env })
-      : spawn('/bin/sh', ['-c', `${editor} "$1"`, 'drg-edit', path], { stdio: ['inherit', out, 'inherit'], env });
+      ? spawn(`${editor} "${path}"`, { shell: true, stdio: ['inherit', out, 'inherit'], env: { ...env } })
+      : spawn('/bin/sh', ['-c', `${editor} "$1"`, 'drg-edit', path], {
+          stdio: ['inherit', out, 'inherit'],
+          env: { ...env },
+        });
   return new Promise((resolve, reject) => {
-    child.once('error', (err) => reject(new CliError(`cannot run the editor "${editor}": ${err.message}`)));
+    child.once('error', (err) => reject(new DrgError(`cannot run the editor "${editor}": ${err.message}`)));
     child.once('exit', (code, signal) => {
       if (code === 0) resolve();
       else {
         const how = signal ? `was killed by ${signal}` : `exited with status ${code}`;
-        reject(new CliError(`the editor "${editor}" ${how}; edit cancelled, no changes made`));
+        reject(new DrgError(`the editor "${editor}" ${how}; edit cancelled, no changes made`));
       }
     });
   });
 }
 
-export async function readEditFile(path: string): Promise<string> {
-  return readFile(path, 'utf8');
-}
-
-export type EditResult = { changed: false } | { changed: true; resource: Resource };
-
-/**
- * The edited resource, checked: valid YAML, a valid resource, same name (and application). A uid or
- * resourceVersion the user removed is put back, so the update still detects concurrent changes.
- * Throws a CliError describing the problem (the caller adds where the file is).
- */
-export function parseEdited(text: string, original: Resource, kind: ResourceKind): EditResult {
-  const lineCounter = new YAML.LineCounter();
-  const doc = YAML.parseDocument(text, { lineCounter });
+/** The YAML of an edit file, or a DrgError saying where it is broken. */
+export function parseEditYaml(text: string): unknown {
+  const doc = YAML.parseDocument(text);
   const error = doc.errors[0];
   if (error) {
     const pos = error.linePos?.[0];
     const where = pos ? ` at line ${pos.line}, column ${pos.col}` : '';
-    throw new CliError(
+    throw new DrgError(
       `invalid YAML${where}: ${error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`,
     );
   }
-  const value: unknown = doc.toJS();
-  if (value === null || value === undefined)
-    throw new CliError(`the file is empty: to delete the ${kind}, use drg delete`);
-  const problems = resourceProblems(value, kind);
-  if (problems.length > 0) throw new CliError(`invalid ${kind}: ${problems.join('; ')}`);
-  const edited = toResource(value as Record<string, unknown>);
-  for (const field of ['name', 'application'] as const) {
-    if (edited.metadata[field] !== original.metadata[field]) {
-      throw new CliError(`metadata.${field} cannot be changed (it is "${original.metadata[field]}")`);
+  return doc.toJS();
+}
+
+export type Edited<T> = { changed: false } | { changed: true; value: T };
+
+export interface Edit<T> {
+  /** Names the temp file. */
+  name: string;
+  /** What the user starts from. */
+  text: string;
+  /** The edited text, checked (a DrgError names the problem); `changed: false` when it is as it was. */
+  parse(text: string): Edited<T>;
+  save(value: T): Promise<void>;
+  /** The command that edits again, e.g. `drg edit app a`. */
+  again: string;
+  /** What a 409 on saving means, e.g. "application 'a' was changed by someone else since you started editing". */
+  conflict: string;
+  /** A way to keep the edit after a conflict, if there is one. */
+  conflictHint?: (path: string) => string;
+  /** A way to use the file after fixing a problem in it, if there is one. */
+  fixHint?: (path: string) => string;
+}
+
+/**
+ * Lets the user edit, then saves. When the file is broken or saving fails, the file is kept and the error says
+ * where it is; when nothing changed, nothing is saved.
+ */
+export async function editInEditor<T>(edit: Edit<T>, environment: EditorEnvironment): Promise<'updated' | 'unchanged'> {
+  const path = await createEditFile(edit.name, edit.text);
+  try {
+    await runEditor(path, environment);
+  } catch (err) {
+    await removeEditFile(path);
+    throw err;
+  }
+  let result: Edited<T>;
+  try {
+    result = edit.parse(await readFile(path, 'utf8'));
+  } catch (err) {
+    if (!(err instanceof DrgError)) throw err;
+    const again = `run \`${edit.again}\` again`;
+    throw new DrgError(`${err.message}; your version is saved in ${path}`, {
+      hint: edit.fixHint ? `fix it and ${edit.fixHint(path)}, or ${again}` : again,
+    });
+  }
+  if (!result.changed) {
+    await removeEditFile(path);
+    return 'unchanged';
+  }
+  try {
+    await edit.save(result.value);
+  } catch (err) {
+    if (!(err instanceof DrgError)) throw err;
+    const saved = `your version is saved in ${path}`;
+    if (isApiStatus(err, 409)) {
+      throw new DrgError(`${edit.conflict}; ${saved}; re-run \`${edit.again}\` and re-apply your change`, {
+        hint: edit.conflictHint?.(path),
+        cause: err,
+      });
     }
+    throw new DrgError(`${errorWords(err).message}; ${saved}`, { hint: errorWords(err).hint, cause: err });
   }
-  if (jsonEqual(edited, original)) return { changed: false };
-  for (const field of ['uid', 'resourceVersion'] as const) {
-    if (!edited.metadata[field] && original.metadata[field]) edited.metadata[field] = original.metadata[field];
-  }
-  return { changed: true, resource: edited };
+  await removeEditFile(path);
+  return 'updated';
 }

@@ -3,8 +3,8 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import YAML from 'yaml';
+import { UsageError } from '../errors.js';
 import { isJsonObject } from '../model/json.js';
-import { UsageError } from '../output/errors.js';
 
 /** One resource document and where it came from (`file:line`, for messages). */
 export interface ManifestDocument {

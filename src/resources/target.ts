@@ -1,8 +1,9 @@
 // One application or device addressed by a command, and the read-modify-write every in-place change uses.
 import { appSubject, deviceSubject, type RegistryClient } from '../client/registry.js';
-import { appNameProblem, deviceNameProblem } from '../model/names.js';
+import { type ApiSubject, DrgError, isApiStatus } from '../errors.js';
 import { type Device, type Resource, type ResourceKind, sameContent } from '../model/resource.js';
-import { CliError, UsageError } from '../output/errors.js';
+import { subjectText } from '../output/error-words.js';
+import { checkAppName, checkDeviceName } from './names.js';
 
 export interface Target {
   kind: ResourceKind;
@@ -13,19 +14,23 @@ export interface Target {
 
 /** A target named on the command line: an invalid name is a UsageError before any request. */
 export function appTarget(name: string): Target {
-  const problem = appNameProblem(name);
-  if (problem) throw new UsageError(problem);
+  checkAppName(name);
   return { kind: 'application', app: name, name };
 }
 
 export function deviceTarget(app: string, name: string): Target {
-  const problem = appNameProblem(app) ?? deviceNameProblem(name);
-  if (problem) throw new UsageError(problem);
+  checkAppName(app);
+  checkDeviceName(name);
   return { kind: 'device', app, name };
 }
 
-export function targetSubject(t: Target): string {
+export function targetSubject(t: Target): ApiSubject {
   return t.kind === 'application' ? appSubject(t.name) : deviceSubject(t.app, t.name);
+}
+
+/** `application 'a'`, `device 'd' in application 'a'`. */
+export function targetText(t: Target): string {
+  return subjectText(targetSubject(t));
 }
 
 export function readTarget(registry: RegistryClient, t: Target): Promise<Resource> {
@@ -47,10 +52,10 @@ export type ChangeOutcome = 'updated' | 'unchanged';
 export async function readModifyWrite(
   registry: RegistryClient,
   t: Target,
-  modify: (current: Resource) => Resource,
+  modify: (current: Resource) => Resource | Promise<Resource>,
 ): Promise<ChangeOutcome> {
   const current = await readTarget(registry, t);
-  return writeChange(registry, t, current, modify(current), 'while drg was updating it');
+  return writeChange(registry, t, current, await modify(current), 'while drg was updating it');
 }
 
 /**
@@ -68,19 +73,15 @@ export async function writeChange(
   try {
     await writeTarget(registry, t, next);
   } catch (err) {
-    throw asConflict(err, `${targetSubject(t)} was changed by someone else ${since}`, {
+    throw asConflict(err, `${targetText(t)} was changed by someone else ${since}`, {
       hint: 'nothing was changed: run the command again',
     });
   }
   return 'updated';
 }
 
-export function isHttpStatus(err: unknown, status: number): err is CliError {
-  return err instanceof CliError && err.httpStatus === status;
-}
-
-/** A 409 from `err` as a CliError with `message` (keeping its status for `-o json`); other errors as they are. */
+/** A 409 from `err` as an error with `message` (keeping its status for `-o json`); other errors as they are. */
 export function asConflict(err: unknown, message: string, options: { hint?: string } = {}): unknown {
-  if (!isHttpStatus(err, 409)) return err;
-  return new CliError(message, { ...err.options, ...options });
+  if (!isApiStatus(err, 409)) return err;
+  return new DrgError(message, { ...options, cause: err });
 }

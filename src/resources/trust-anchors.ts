@@ -1,8 +1,9 @@
 // An application's trust anchors as the client reads and writes them (API.md, "Application spec sections"):
 // `spec.trustAnchors.anchors[{"certificate": "<base64 of the PEM text>"}]`. Pure: each returns new values.
+
+import { DrgError } from '../errors.js';
 import { isJsonObject } from '../model/json.js';
 import type { Application } from '../model/resource.js';
-import { CliError } from '../output/errors.js';
 
 /** The PEM text of each anchor, in order. Entries without a certificate string are left out. */
 export function trustAnchorPems(app: Application): string[] {
@@ -28,8 +29,8 @@ export function withTrustAnchor(app: Application, certificatePem: string): Appli
   return next;
 }
 
-function malformed(app: Application, path: string, expected: string): CliError {
-  return new CliError(`application ${app.metadata.name}: ${path} is not ${expected}`, {
+function malformed(app: Application, path: string, expected: string): DrgError {
+  return new DrgError(`application ${app.metadata.name}: ${path} is not ${expected}`, {
     hint: `fix it with \`drg edit app ${app.metadata.name}\``,
   });
 }

@@ -1,9 +1,9 @@
 // Client-side checks of a resource document (API.md, "Resource shape"), so a malformed manifest or edit is
 // reported before any request is sent.
 import { isJsonObject } from '../model/json.js';
+import { labelKeyProblem, labelValueProblem } from '../model/labels.js';
 import { appNameProblem, deviceNameProblem } from '../model/names.js';
 import { METADATA_FIELDS, type Resource, type ResourceKind } from '../model/resource.js';
-import { labelKeyProblem, labelValueProblem } from '../model/selector.js';
 
 const TOP_LEVEL = new Set(['apiVersion', 'kind', 'metadata', 'spec', 'status']);
 const STRING_FIELDS = ['uid', 'creationTimestamp', 'resourceVersion', 'deletionTimestamp'] as const;

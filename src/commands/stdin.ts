@@ -1,7 +1,0 @@
-// Reading all of stdin (manifests from `-f -`, a password from `--password-stdin`).
-
-export async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
