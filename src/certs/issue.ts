@@ -39,6 +39,8 @@ const KEY_MODE = 0o600;
 const CERT_MODE = 0o644;
 
 export interface KeyOptions {
+  /** Where relative file names are. */
+  cwd: string;
   /** Generate the key with this algorithm (default: the context's `default_algo`, else ECDSA). */
   algo?: string;
   /** Use this existing private key instead of generating one. */
@@ -65,8 +67,8 @@ export async function createAppCert(openSession: () => Promise<Session>, opts: A
   const keyFile = opts.keyInput
     ? undefined
     : keyOutput(opts.keyOutput ?? `${target.app}-ca-key.pem`, "the application's private key");
-  checkOutputs(keyFile ? [keyFile] : [], !!opts.force);
-  const inputKey = opts.keyInput ? await readPrivateKey(opts.keyInput, '--key-input') : undefined;
+  checkOutputs(keyFile ? [keyFile] : [], !!opts.force, opts.cwd);
+  const inputKey = opts.keyInput ? await readPrivateKey(opts.keyInput, '--key-input', opts.cwd) : undefined;
 
   const current = await readTarget(session.registry, target);
   const key = await keyPair(inputKey, opts.keyInput, () => algorithmOf(flagAlgo, session));
@@ -74,7 +76,7 @@ export async function createAppCert(openSession: () => Promise<Session>, opts: A
   const cert = await createCaCertificate(target.app, key, days);
   const files = keyFile ? [{ ...keyFile, content: privateKeyPem(key.keys.privateKey) }] : [];
 
-  await updateWithFiles(session, target, current, withTrustAnchor(current, cert.pem), files, !!opts.force);
+  await updateWithFiles(session, target, current, withTrustAnchor(current, cert.pem), files, opts);
   const issued = { subject: cert.subject, validUntil: timestamp(cert.notAfter) };
   return trustAnchorAddedMessage(target.app, issued, keyFile?.path);
 }
@@ -95,9 +97,9 @@ export async function createDeviceCert(
   const keyFile = opts.keyInput
     ? undefined
     : keyOutput(opts.keyOutput ?? defaultDeviceFile(device, 'key', '--key-output'), "the device's private key");
-  checkOutputs(keyFile ? [certFile, keyFile] : [certFile], !!opts.force);
-  const caPrivateKey = await readPrivateKey(opts.caKey, '--ca-key');
-  const inputKey = opts.keyInput ? await readPrivateKey(opts.keyInput, '--key-input') : undefined;
+  checkOutputs(keyFile ? [certFile, keyFile] : [certFile], !!opts.force, opts.cwd);
+  const caPrivateKey = await readPrivateKey(opts.caKey, '--ca-key', opts.cwd);
+  const inputKey = opts.keyInput ? await readPrivateKey(opts.keyInput, '--key-input', opts.cwd) : undefined;
 
   const session = await openSession();
   const app = session.requireApp();
@@ -119,7 +121,7 @@ export async function createDeviceCert(
   const files: OutputFile[] = [{ ...certFile, content: cert.pem }];
   if (keyFile) files.push({ ...keyFile, content: privateKeyPem(key.keys.privateKey) });
 
-  await updateWithFiles(session, target, current, withAlias(current, alias), files, !!opts.force);
+  await updateWithFiles(session, target, current, withAlias(current, alias), files, opts);
   const issued = { subject: cert.subject, validUntil: timestamp(cert.notAfter), file: certFile.path, alias };
   return deviceCertificateMessage(app, device, issued, keyFile?.path);
 }
@@ -222,9 +224,9 @@ async function updateWithFiles(
   current: Resource,
   next: Resource,
   files: OutputFile[],
-  force: boolean,
+  { force, cwd }: Pick<KeyOptions, 'force' | 'cwd'>,
 ): Promise<void> {
-  const staged = await stageOutputs(files, force);
+  const staged = await stageOutputs(files, !!force, cwd);
   try {
     if (!sameContent(current, next)) await writeTarget(session.registry, target, next);
   } catch (err) {

@@ -2,6 +2,7 @@
 // sign certificates. Algorithms as drg 0.11 named them: ECDSA (P-256, the default), EdDSA (Ed25519), RSA (2048).
 import { createPrivateKey, createPublicKey, KeyObject, webcrypto } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { DrgError, UsageError } from '../errors.js';
 
 export const KEY_ALGORITHMS = ['ECDSA', 'EdDSA', 'RSA'] as const;
@@ -51,10 +52,10 @@ export async function generateKeyPair(algorithm: KeyAlgorithm): Promise<SigningK
  * A private key file (`flag` names it in errors): PEM (PKCS#8, SEC1 or PKCS#1) or DER PKCS#8 (what drg 0.11's
  * --key-input took). Encrypted keys are refused.
  */
-export async function readPrivateKey(path: string, flag: string): Promise<KeyObject> {
+export async function readPrivateKey(path: string, flag: string, cwd: string): Promise<KeyObject> {
   let data: Buffer;
   try {
-    data = await readFile(path);
+    data = await readFile(resolve(cwd, path));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code;

@@ -17,14 +17,17 @@ export interface OutputFile {
   flag: string;
 }
 
-/** Before anything is generated or sent: distinct paths, and none that exists unless `force`. */
-export function checkOutputs(files: Pick<OutputFile, 'path' | 'what' | 'flag'>[], force: boolean): void {
+/**
+ * Before anything is generated or sent: distinct paths, and none that exists unless `force`. Relative paths are
+ * relative to `cwd`; messages name them as given.
+ */
+export function checkOutputs(files: Pick<OutputFile, 'path' | 'what' | 'flag'>[], force: boolean, cwd: string): void {
   const seen = new Set<string>();
   for (const file of files) {
-    const full = resolve(file.path);
+    const full = resolve(cwd, file.path);
     if (seen.has(full)) throw new UsageError(`${file.path} is given for two outputs: choose distinct files`);
     seen.add(full);
-    if (!force && existsSync(file.path)) {
+    if (!force && existsSync(full)) {
       throw new UsageError(
         `${file.path} already exists: not overwriting it`,
         `choose another file with ${file.flag}, or pass --force to replace it`,
@@ -40,16 +43,17 @@ export interface StagedFiles {
   discard(): Promise<void>;
 }
 
-export async function stageOutputs(files: OutputFile[], force: boolean): Promise<StagedFiles> {
-  const staged: { file: OutputFile; temp: string }[] = [];
+export async function stageOutputs(files: OutputFile[], force: boolean, cwd: string): Promise<StagedFiles> {
+  const staged: { file: OutputFile; target: string; temp: string }[] = [];
   const discard = async () => {
-    await Promise.all(staged.map(({ temp }) => unlink(temp).catch(() => undefined)));
+    await Promise.all(staged.map(({ temp }) => unlink(resolve(cwd, temp)).catch(() => undefined)));
   };
   try {
     for (const file of files) {
+      const target = resolve(cwd, file.path);
       const temp = join(dirname(file.path), `.${basename(file.path)}.${randomBytes(6).toString('hex')}.tmp`);
-      await writeFile(temp, file.content, { mode: file.mode, flag: 'wx' });
-      staged.push({ file, temp });
+      await writeFile(resolve(cwd, temp), file.content, { mode: file.mode, flag: 'wx' });
+      staged.push({ file, target, temp });
     }
   } catch (err) {
     await discard();
@@ -59,13 +63,13 @@ export async function stageOutputs(files: OutputFile[], force: boolean): Promise
   return {
     discard,
     commit: async () => {
-      for (const [i, { file, temp }] of staged.entries()) {
+      for (const [i, { file, target, temp }] of staged.entries()) {
         try {
           if (force) {
-            await rename(temp, file.path);
+            await rename(resolve(cwd, temp), target);
           } else {
-            await link(temp, file.path);
-            await unlink(temp);
+            await link(resolve(cwd, temp), target);
+            await unlink(resolve(cwd, temp));
           }
         } catch (err) {
           const kept = staged.slice(i).map((s) => `${s.file.what} is in ${s.temp}`);

@@ -76,7 +76,7 @@ export function resolveApp(selection: Selection, context: Context | undefined): 
 export function requireApp(selection: Selection, context: Context | undefined): string {
   const app = resolveApp(selection, context);
   if (!app) {
-    throw new UsageError('no application: pass --app NAME, set DRG_APP, or `drg config default-app NAME`');
+    throw new UsageError('no application: pass --app NAME, set DRG_APP, or `drg context default-app NAME`');
   }
   return app;
 }

@@ -35,7 +35,7 @@ export async function editResource(
       kind,
       name,
       file: opts.filename,
-      readStdin: ctx.io.readStdin,
+      files: ctx.io,
       defaultApp: resolveApp(ctx.selection, session.context),
     });
     warnUnknownSpecFields(ctx.out, kind, resource);

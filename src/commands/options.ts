@@ -71,7 +71,7 @@ function labelChanges(args: readonly string[], allowRemove: boolean): LabelChang
   try {
     return parseLabelChanges(args, { allowRemove });
   } catch (err) {
-    if (err instanceof LabelSyntaxError) throw new UsageError(err.message, err.hint);
+    if (err instanceof LabelSyntaxError) throw new UsageError(err.message, allowRemove ? err.hint : undefined);
     throw err;
   }
 }

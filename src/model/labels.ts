@@ -63,7 +63,7 @@ export function parseLabelChanges(args: readonly string[], { allowRemove }: { al
     if (eq < 0) {
       throw new LabelSyntaxError(
         allowRemove ? `invalid label "${item}"` : `label "${item}" must be key=value`,
-        allowRemove ? LABEL_ARGS_HINT : 'e.g. --labels env=prod,tier=web',
+        LABEL_ARGS_HINT,
       );
     }
     const key = item.slice(0, eq).trim();

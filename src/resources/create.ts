@@ -4,7 +4,7 @@ import { UsageError } from '../errors.js';
 import { isJsonObject } from '../model/json.js';
 import type { Resource, ResourceKind } from '../model/resource.js';
 import { createBody } from './apply.js';
-import { parseManifest, readManifestSources } from './manifests.js';
+import { type LocalFiles, parseManifest, readManifestSources } from './manifests.js';
 import { checkAppName, checkDeviceName } from './names.js';
 import { resourceProblems, toResource } from './validate.js';
 
@@ -24,7 +24,7 @@ export function resourceFromFlags(kind: ResourceKind, name: string | undefined, 
 export interface FileInput {
   file: string;
   labels?: Record<string, string>;
-  readStdin: () => Promise<string>;
+  files: LocalFiles;
   /** The application of a device whose file names none. */
   defaultApp: () => string | undefined;
 }
@@ -34,7 +34,7 @@ export interface FileInput {
  * timestamps) of a file saved with `drg get -o json` is dropped; --labels are added to the file's.
  */
 export async function resourceFromFile(kind: ResourceKind, input: FileInput): Promise<Resource> {
-  const docs = (await readManifestSources([input.file], input.readStdin)).flatMap(parseManifest);
+  const docs = (await readManifestSources([input.file], input.files)).flatMap(parseManifest);
   if (docs.length !== 1) throw new UsageError(`${input.file} must hold exactly one ${kind}, not ${docs.length}`);
   const [{ value, location }] = docs;
   let doc = value;

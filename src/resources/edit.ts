@@ -7,7 +7,7 @@ import { isJsonObject, jsonEqual } from '../model/json.js';
 import type { Resource, ResourceKind } from '../model/resource.js';
 import { planApply, updateBody } from './apply.js';
 import { type Edited, type EditorEnvironment, editInEditor, parseEditYaml } from './editor.js';
-import { parseManifest, readManifestSources } from './manifests.js';
+import { type LocalFiles, parseManifest, readManifestSources } from './manifests.js';
 import { type ChangeOutcome, readTarget, type Target, targetText, writeChange, writeTarget } from './target.js';
 import { resourceProblems, toResource } from './validate.js';
 
@@ -88,7 +88,7 @@ export interface FileEdit {
   /** The name given on the command line, which must be the file's. */
   name?: string;
   file: string;
-  readStdin: () => Promise<string>;
+  files: LocalFiles;
   defaultApp: string | undefined;
 }
 
@@ -102,7 +102,7 @@ export async function editFromFile(
   edit: FileEdit,
 ): Promise<{ target: Target; resource: Resource; outcome: ChangeOutcome }> {
   const { kind, file } = edit;
-  const docs = (await readManifestSources([file], edit.readStdin)).flatMap((s) => parseManifest(s));
+  const docs = (await readManifestSources([file], edit.files)).flatMap((s) => parseManifest(s));
   const typed = docs.map((d) =>
     isJsonObject(d.value) && d.value.kind === undefined ? { ...d, value: { ...d.value, kind } } : d,
   );

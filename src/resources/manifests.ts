@@ -1,10 +1,16 @@
 // Reading resource manifests for `drg apply` and `--filename`: JSON or YAML (several documents), from files,
 // directories or stdin. Every problem is reported with the file and line, before anything is sent.
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import YAML from 'yaml';
 import { UsageError } from '../errors.js';
 import { isJsonObject } from '../model/json.js';
+
+/** Where relative file names are, and stdin (`-`). */
+export interface LocalFiles {
+  cwd: string;
+  readStdin(): Promise<string>;
+}
 
 /** One resource document and where it came from (`file:line`, for messages). */
 export interface ManifestDocument {
@@ -25,31 +31,29 @@ const MANIFEST_FILE = /\.(json|ya?ml)$/i;
  * Reads every source: `-` is stdin, a directory contributes its `.json`, `.yaml` and `.yml` files (sorted by
  * name, not recursive, hidden files skipped), anything else is read as a file.
  */
-export async function readManifestSources(
-  paths: readonly string[],
-  readStdin: () => Promise<string>,
-): Promise<ManifestSource[]> {
+export async function readManifestSources(paths: readonly string[], files: LocalFiles): Promise<ManifestSource[]> {
   const sources: ManifestSource[] = [];
   for (const path of paths) {
     if (path === '-') {
-      sources.push({ name: '<stdin>', text: await readStdin(), format: 'yaml' });
+      sources.push({ name: '<stdin>', text: await files.readStdin(), format: 'yaml' });
       continue;
     }
-    const files = await filesOf(path);
-    for (const file of files) sources.push({ name: file, text: await readText(file), format: formatOf(file) });
+    for (const file of await filesOf(path, files.cwd)) {
+      sources.push({ name: file, text: await readText(file, files.cwd), format: formatOf(file) });
+    }
   }
   return sources;
 }
 
-async function filesOf(path: string): Promise<string[]> {
+async function filesOf(path: string, cwd: string): Promise<string[]> {
   let isDir: boolean;
   try {
-    isDir = (await stat(path)).isDirectory();
+    isDir = (await stat(resolve(cwd, path))).isDirectory();
   } catch (err) {
     throw new UsageError(`cannot read ${path}: ${describe(err)}`);
   }
   if (!isDir) return [path];
-  const names = (await readdir(path, { withFileTypes: true }))
+  const names = (await readdir(resolve(cwd, path), { withFileTypes: true }))
     .filter((e) => !e.name.startsWith('.') && !e.isDirectory() && MANIFEST_FILE.test(e.name))
     .map((e) => e.name)
     .sort();
@@ -57,9 +61,9 @@ async function filesOf(path: string): Promise<string[]> {
   return names.map((n) => join(path, n));
 }
 
-async function readText(file: string): Promise<string> {
+async function readText(file: string, cwd: string): Promise<string> {
   try {
-    return await readFile(file, 'utf8');
+    return await readFile(resolve(cwd, file), 'utf8');
   } catch (err) {
     throw new UsageError(`cannot read ${file}: ${describe(err)}`);
   }

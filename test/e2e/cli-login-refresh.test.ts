@@ -108,7 +108,7 @@ test('a revoked session: a clear one-line error that says to log in again; the c
     ['-v', 'whoami'],
   ]) {
     const r = await run(config, args);
-    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.code, 4, r.stderr);
     assert.equal(
       r.stderr.split('\n')[0],
       `error: your session for context default has expired or was revoked; run \`drg login ${serve.url}\` again`,
@@ -116,7 +116,7 @@ test('a revoked session: a clear one-line error that says to log in again; the c
     assert.equal(r.stdout, '');
   }
   const json = await run(config, ['get', 'apps', '-o', 'json']);
-  assert.equal(json.code, 1);
+  assert.equal(json.code, 4);
   assert.equal(JSON.parse(json.stdout).status, 'failure');
   assert.deepEqual(readContext(config), context);
 });
@@ -139,7 +139,7 @@ test('logout revokes the session at the issuer and removes the tokens; the conte
   assert.equal(context.default_app, 'refreshing-app');
 
   const anonymous = await run(config, ['get', 'apps']);
-  assert.equal(anonymous.code, 1);
+  assert.equal(anonymous.code, 4);
   assert.match(anonymous.stderr, /^error: not logged in to /);
   assert.equal(ok(await run(config, ['logout'])).stdout, 'Context default holds no credentials: nothing to do\n');
 });

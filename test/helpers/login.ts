@@ -1,17 +1,23 @@
 // For `drg login` e2e tests: a drg serve with a known user, drg processes to interact with while they run, a real
 // headless browser (Debian's chromium through playwright-core; never a downloaded one), and reading the config.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { parse } from 'yaml';
-import { childEnv, DRG_BIN, drg, type RunResult, type ServeHandle, startServe, tempDir } from './serve.js';
+import type { ServerOptions } from '../../src/server-lite/server.js';
+import { type LocalServer, startDrg as startInProcess, startLocalServer } from './drg.js';
+import { drg, type RunResult, type ServeHandle, startServe, tempDir } from './serve.js';
 
 export const ALICE = { user: 'alice', password: 'alice pass: with colon' };
 
-/** drg serve with `-v` (request logs) and the user alice; `args` e.g. `--token-ttl`. */
+/** An in-process drg serve with the user alice; `options` e.g. `accessTokenTtl`. */
+export function startServerWithAlice(options: Partial<ServerOptions> = {}): Promise<LocalServer> {
+  return startLocalServer({ users: [{ name: ALICE.user, password: ALICE.password }], ...options });
+}
+
+/** The built drg serve with `-v` (request logs) and the user alice; `args` e.g. `--token-ttl`. */
 export function startServeWithAlice(args: string[] = []): Promise<ServeHandle> {
   return startServe({ args: ['-v', '--user', `${ALICE.user}:${ALICE.password}`, ...args] });
 }
@@ -20,45 +26,11 @@ export interface RunningDrg {
   /** Resolves with the first match of `pattern` in stderr (where drg talks to the user). */
   waitForStderr(pattern: RegExp): Promise<RegExpExecArray>;
   done: Promise<RunResult>;
-  kill(): void;
 }
 
-/** Starts the built drg without waiting for it to end. */
-export function spawnDrg(configPath: string, args: string[]): RunningDrg {
-  const child = spawn(process.execPath, [DRG_BIN, ...args], {
-    env: childEnv(configPath),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  const waiters: { pattern: RegExp; resolve: (m: RegExpExecArray) => void }[] = [];
-  const check = () => {
-    for (const w of [...waiters]) {
-      const match = w.pattern.exec(stderr);
-      if (match) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(match);
-      }
-    }
-  };
-  child.stdout.on('data', (d) => {
-    stdout += d;
-  });
-  child.stderr.on('data', (d) => {
-    stderr += d;
-    check();
-  });
-  const done = new Promise<RunResult>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-  return {
-    waitForStderr: (pattern) =>
-      new Promise((resolve, reject) => {
-        waiters.push({ pattern, resolve });
-        check();
-        done.then((r) => reject(new Error(`drg ended (${r.code}) before printing ${pattern}:\n${r.stderr}`)));
-      }),
-    done,
-    kill: () => child.kill(),
-  };
+/** Starts drg (in this process) without waiting for it to end. */
+export function startDrg(configPath: string, args: string[]): RunningDrg {
+  return startInProcess(configPath, args);
 }
 
 export function launchChromium(): Promise<Browser> {

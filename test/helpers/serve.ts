@@ -1,7 +1,7 @@
 // Starts a real `drg serve` (the built binary) on ephemeral ports in a temp dir, for e2e tests.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -38,8 +38,17 @@ export interface ServeOptions {
 /** The line `drg serve` shows a generated admin password on, once; the one stderr line that is not a log. */
 export const ADMIN_PASSWORD_LINE = /^admin password \(shown once[^)]*\): (\S+)$/;
 
+const created: string[] = [];
+// What a test file created goes with it (a test that needs a directory to outlive it makes its own).
+process.once('exit', () => {
+  for (const dir of created) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A new directory, removed when the test file's process ends. */
 export function tempDir(prefix = 'drg-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  created.push(dir);
+  return dir;
 }
 
 /** A path for a new drg config file, in a new temp dir. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { UsageError } from '../../src/output/errors.js';
+import { UsageError } from '../../src/errors.js';
 import { parseManifest, readManifestSources } from '../../src/resources/manifests.js';
 import { tempDir } from '../helpers/serve.js';
 
@@ -63,7 +63,7 @@ test('sources: files, directories (sorted, manifests only, not hidden) and stdin
   writeFileSync(join(dir, '.hidden.yaml'), 'no');
   writeFileSync(join(dir, 'sub', 'd.yaml'), 'no');
   const single = join(dir, 'notes.txt');
-  const sources = await readManifestSources([dir, single, '-'], async () => 'from: stdin');
+  const sources = await readManifestSources([dir, single, '-'], { cwd: dir, readStdin: async () => 'from: stdin' });
   assert.deepEqual(
     sources.map((s) => [s.name, s.format]),
     [
@@ -80,11 +80,11 @@ test('sources: files, directories (sorted, manifests only, not hidden) and stdin
 test('a missing file or an empty directory is a usage error', async () => {
   const dir = tempDir();
   await assert.rejects(
-    readManifestSources([join(dir, 'none.yaml')], async () => ''),
+    readManifestSources([join(dir, 'none.yaml')], { cwd: dir, readStdin: async () => '' }),
     /cannot read .*none\.yaml/,
   );
   await assert.rejects(
-    readManifestSources([dir], async () => ''),
+    readManifestSources([dir], { cwd: dir, readStdin: async () => '' }),
     /contains no \.json, \.yaml or \.yml files/,
   );
 });

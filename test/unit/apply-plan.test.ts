@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { UsageError } from '../../src/errors.js';
 import { type Resource, sameContent } from '../../src/model/resource.js';
-import { UsageError } from '../../src/output/errors.js';
 import { createBody, planApply, resourceId, updateBody } from '../../src/resources/apply.js';
 import type { ManifestDocument } from '../../src/resources/manifests.js';
 

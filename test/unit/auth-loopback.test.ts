@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startLoopback } from '../../src/auth/loopback.js';
-import { CliError } from '../../src/output/errors.js';
+import { DrgError } from '../../src/errors.js';
 
 test('listens on 127.0.0.1 at a random port behind http://localhost:PORT/, and delivers the matching answer', async () => {
   const loopback = await startLoopback();
@@ -49,7 +49,7 @@ test('an OAuth error with the right state ends the login with that error', async
   try {
     const failed = assert.rejects(
       loopback.waitForCallback('st', 10_000),
-      (err: unknown) => err instanceof CliError && err.message === 'the issuer refused the login: access_denied',
+      (err: unknown) => err instanceof DrgError && err.message === 'the issuer refused the login: access_denied',
     );
     const res = await fetch(`http://127.0.0.1:${new URL(loopback.redirectUri).port}/?error=access_denied&state=st`);
     assert.equal(res.status, 400);
@@ -65,9 +65,9 @@ test('no answer in time: a clear error that says what to do', async () => {
     await assert.rejects(
       loopback.waitForCallback('st', 50),
       (err: unknown) =>
-        err instanceof CliError &&
+        err instanceof DrgError &&
         /^no login within 0s: the browser did not come back to drg$/.test(err.message) &&
-        /--device/.test(err.options.hint ?? ''),
+        /--device/.test(err.hint ?? ''),
     );
   } finally {
     await loopback.close();

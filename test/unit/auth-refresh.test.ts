@@ -8,7 +8,7 @@ import { parse, stringify } from 'yaml';
 import { needsRefresh, type OAuthContext, oauthTokenProvider } from '../../src/auth/oauth-tokens.js';
 import { refreshContextToken } from '../../src/auth/refresh.js';
 import type { Config } from '../../src/config/config.js';
-import { CliError } from '../../src/output/errors.js';
+import { DrgError } from '../../src/errors.js';
 import { type IssuerHarness, logInWithCode, startIssuer } from '../helpers/oidc.js';
 import { tempDir } from '../helpers/serve.js';
 
@@ -123,7 +123,7 @@ describe('refresh under the config lock', () => {
     await assert.rejects(
       refreshContextToken(path, 'default', accessToken, 'expiring'),
       (err: unknown) =>
-        err instanceof CliError &&
+        err instanceof DrgError &&
         err.message ===
           'your session for context default has expired or was revoked; run `drg login http://127.0.0.1:1` again',
     );

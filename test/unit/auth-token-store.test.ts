@@ -10,7 +10,7 @@ import {
   type TokenResponse,
 } from '../../src/auth/token-store.js';
 import type { Context } from '../../src/config/config.js';
-import { CliError } from '../../src/output/errors.js';
+import { DrgError } from '../../src/errors.js';
 
 class MemoryKeyring implements SecretStore {
   readonly entries = new Map<string, string>();
@@ -112,7 +112,7 @@ test('a keyring entry that cannot be read is a clear error without the secret; a
   await assert.rejects(
     loadRefreshToken(ctx, brokenKeyring),
     (err: unknown) =>
-      err instanceof CliError &&
+      err instanceof DrgError &&
       err.message ===
         'cannot read the refresh token of context default from the OS keyring: Platform failure: DBus error',
   );

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { checkOutputs, type OutputFile, stageOutputs } from '../../src/certs/output-files.js';
-import { CliError, UsageError } from '../../src/output/errors.js';
+import { DrgError, UsageError } from '../../src/errors.js';
 import { tempDir } from '../helpers/serve.js';
 
 function files(dir: string): OutputFile[] {
@@ -17,7 +17,7 @@ function files(dir: string): OutputFile[] {
 
 test('staged files are hidden until commit, then in place with their modes', async () => {
   const dir = tempDir('drg-out-');
-  const staged = await stageOutputs(files(dir), false);
+  const staged = await stageOutputs(files(dir), false, dir);
   const hidden = readdirSync(dir);
   assert.equal(hidden.length, 2);
   assert.ok(hidden.every((f) => f.startsWith('.') && f.endsWith('.tmp')));
@@ -29,17 +29,17 @@ test('staged files are hidden until commit, then in place with their modes', asy
 
 test('discard leaves nothing behind', async () => {
   const dir = tempDir('drg-out-');
-  const staged = await stageOutputs(files(dir), false);
+  const staged = await stageOutputs(files(dir), false, dir);
   await staged.discard();
   assert.deepEqual(readdirSync(dir), []);
 });
 
 test('a target that appeared meanwhile is not overwritten; the error says where the content is', async () => {
   const dir = tempDir('drg-out-');
-  const staged = await stageOutputs(files(dir), false);
+  const staged = await stageOutputs(files(dir), false, dir);
   writeFileSync(join(dir, 'dev-key.pem'), 'theirs\n');
   await assert.rejects(staged.commit(), (err: unknown) => {
-    assert.ok(err instanceof CliError);
+    assert.ok(err instanceof DrgError);
     assert.match(
       err.message,
       /cannot write .*dev-key\.pem: it already exists; the key is in .*\.dev-key\.pem\.[0-9a-f]+\.tmp/,
@@ -55,8 +55,8 @@ test('a target that appeared meanwhile is not overwritten; the error says where 
 test('with force, existing files are replaced', async () => {
   const dir = tempDir('drg-out-');
   writeFileSync(join(dir, 'dev-key.pem'), 'old\n');
-  checkOutputs(files(dir), true);
-  const staged = await stageOutputs(files(dir), true);
+  checkOutputs(files(dir), true, dir);
+  const staged = await stageOutputs(files(dir), true, dir);
   await staged.commit();
   assert.equal(readFileSync(join(dir, 'dev-key.pem'), 'utf8'), 'KEY\n');
   assert.deepEqual(readdirSync(dir).sort(), ['dev-cert.pem', 'dev-key.pem']);
@@ -65,12 +65,12 @@ test('with force, existing files are replaced', async () => {
 test('checkOutputs refuses existing files without force, and one path for two outputs', () => {
   const dir = tempDir('drg-out-');
   writeFileSync(join(dir, 'dev-cert.pem'), 'x');
-  assert.throws(() => checkOutputs(files(dir), false), UsageError);
+  assert.throws(() => checkOutputs(files(dir), false, dir), UsageError);
   const [cert] = files(dir);
-  assert.throws(() => checkOutputs([cert, { ...cert, flag: '--key-output' }], true), /given for two outputs/);
+  assert.throws(() => checkOutputs([cert, { ...cert, flag: '--key-output' }], true, dir), /given for two outputs/);
 });
 
 test('a missing directory fails at staging, before anything is sent', async () => {
   const dir = join(tempDir('drg-out-'), 'missing');
-  await assert.rejects(stageOutputs(files(dir), false), /cannot write .*dev-cert\.pem: no such directory/);
+  await assert.rejects(stageOutputs(files(dir), false, dir), /cannot write .*dev-cert\.pem: no such directory/);
 });

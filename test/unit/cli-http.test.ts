@@ -7,7 +7,8 @@ import { AdminClient } from '../../src/client/admin.js';
 import { EndpointsClient } from '../../src/client/endpoints.js';
 import { ApiClient, authorizationHeader, staticTokenProvider, type TokenProvider } from '../../src/client/http.js';
 import { RegistryClient } from '../../src/client/registry.js';
-import { CliError } from '../../src/output/errors.js';
+import { DrgError } from '../../src/errors.js';
+import { errorWords } from '../../src/output/error-words.js';
 
 interface Seen {
   method: string;
@@ -53,12 +54,13 @@ function json(res: ServerResponse, status: number, body?: unknown): void {
   res.end(body === undefined ? undefined : JSON.stringify(body));
 }
 
-async function failure(promise: Promise<unknown>): Promise<CliError> {
+/** The failure of `promise`, with the words a terminal shows for it. */
+async function failure(promise: Promise<unknown>): Promise<{ message: string; hint?: string; httpStatus?: number }> {
   try {
     await promise;
   } catch (err) {
-    assert.ok(err instanceof CliError, `expected a CliError, got ${err}`);
-    return err;
+    assert.ok(err instanceof DrgError, `expected a DrgError, got ${err}`);
+    return { ...errorWords(err), httpStatus: err.httpStatus };
   }
   assert.fail('expected a failure');
 }
@@ -108,7 +110,7 @@ test('registry paths, query parameters and percent-encoded device names', async 
 test('a base URL with a path prefix keeps it', async () => {
   handler = (_req, res) => json(res, 200, []);
   await new RegistryClient(new ApiClient({ baseUrl: `${baseUrl}/prefix/` })).listApps();
-  assert.equal(seen[0].url, '/prefix/api/registry/v1alpha1/apps');
+  assert.equal(seen[0].url, '/prefix/api/registry/v1alpha1/apps?limit=500');
 });
 
 test('create sends the resource; delete sends preconditions; ignoreMissing turns 404 into false', async () => {
@@ -130,13 +132,19 @@ test('errors map to one line that says what to do, with the HTTP status kept', a
       401,
       { error: 'Unauthorized', message: 'x' },
       (c) => c.listApps(),
-      /^not logged in to http:\/\/127\.0\.0\.1:\d+: run `drg login http/,
+      /^http:\/\/127\.0\.0\.1:\d+ rejected the credentials of context ctx: the access token was deleted/,
     ],
     [
       403,
       { error: 'Forbidden' },
       (c) => c.getApp('a'),
-      /^forbidden: your credentials were rejected or you lack access$/,
+      /^http:\/\/127\.0\.0\.1:\d+ rejected the credentials of context ctx: the access token was deleted, or belongs to another user or server$/,
+    ],
+    [
+      403,
+      { error: 'Forbidden', message: 'no access to application "a"' },
+      (c) => c.getApp('a'),
+      /^forbidden: no access to application "a"$/,
     ],
     [
       404,
@@ -172,11 +180,21 @@ test('errors map to one line that says what to do, with the HTTP status kept', a
         res.end(body);
       } else json(res, status, body);
     };
-    const err = await failure(call(registry(staticTokenProvider({ id: 'u', token: 'sekrit' }))));
+    const tokens = staticTokenProvider({ id: 'u', token: 'sekrit' });
+    const err = await failure(
+      call(new RegistryClient(new ApiClient({ baseUrl, tokens, credentials: 'access-token', context: 'ctx' }))),
+    );
     assert.match(err.message, message, `status ${status}`);
     assert.equal(err.httpStatus, status);
-    assert.ok(!err.message.includes('sekrit') && !(err.options.hint ?? '').includes('sekrit'));
+    assert.ok(!err.message.includes('sekrit') && !(err.hint ?? '').includes('sekrit'));
   }
+});
+
+test('a 401 without credentials is "not logged in", with the way to log in', async () => {
+  handler = (_req, res) => json(res, 401, { error: 'Unauthorized', message: 'x' });
+  const err = await failure(registry().listApps());
+  assert.match(err.message, /^not logged in to http:\/\/127\.0\.0\.1:\d+: run `drg login http/);
+  assert.equal(err.httpStatus, 401);
 });
 
 test('a server that is not there: "cannot reach URL: reason; is the server running?"', async () => {
@@ -270,7 +288,7 @@ test('redirects: followed with credentials on the same origin, without them to a
   const otherUrl = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
   try {
     handler = (req, res) => {
-      if (req.url === '/api/registry/v1alpha1/apps') {
+      if (req.url === '/api/registry/v1alpha1/apps?limit=500') {
         res.writeHead(307, { location: '/moved/apps' }).end();
       } else if (req.url === '/moved/apps') {
         res.writeHead(302, { location: `${otherUrl}/elsewhere` }).end();
@@ -281,7 +299,7 @@ test('redirects: followed with credentials on the same origin, without them to a
     assert.deepEqual(
       seen.map((s) => [s.url, s.authorization !== undefined]),
       [
-        ['/api/registry/v1alpha1/apps', true],
+        ['/api/registry/v1alpha1/apps?limit=500', true],
         ['/moved/apps', true],
         ['other:/elsewhere', false],
       ],

@@ -1,12 +1,14 @@
 // Output rendering: formats, tables, ages, messages, and `-o` validation.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { exitCodeOf } from '../../src/cli/report.js';
+import { UsageError } from '../../src/errors.js';
 import type { Resource } from '../../src/model/resource.js';
 import { colorsFor } from '../../src/output/colors.js';
-import { UsageError } from '../../src/output/errors.js';
-import { argvWantsJson, parseOutputFormat } from '../../src/output/format.js';
-import { memberMessage, resourceMessage } from '../../src/output/messages.js';
-import { formatAge, printData, printMessage, printResources, renderTable } from '../../src/output/render.js';
+import { argvDocumentFormat, type OutputFormat, parseOutputFormat } from '../../src/output/format.js';
+import { memberMessage, resourceMessage, resourceOutcome } from '../../src/output/messages.js';
+import { Printer } from '../../src/output/printer.js';
+import { formatAge, printData, printResources, renderTable } from '../../src/output/render.js';
 
 const NOW = Date.parse('2026-01-10T12:00:00Z');
 const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
@@ -137,16 +139,75 @@ test('printData prints JSON for -o json and YAML otherwise', async () => {
   assert.equal(yaml.text(), 'a: 1\n');
 });
 
-test('printMessage: -o json is one document with http_status only when given; human is one line', () => {
-  const ok = capture();
-  printMessage('json', { status: 'success', message: 'done' }, ok.write);
-  assert.deepEqual(JSON.parse(ok.text()), { status: 'success', message: 'done' });
-  const failed = capture();
-  printMessage('json', { status: 'failure', message: 'exists', httpStatus: 409 }, failed.write);
-  assert.deepEqual(JSON.parse(failed.text()), { status: 'failure', message: 'exists', http_status: 409 });
-  const human = capture();
-  printMessage('table', { status: 'success', message: 'Application x created' }, human.write);
-  assert.equal(human.text(), 'Application x created\n');
+function printer(format: OutputFormat) {
+  const out = capture();
+  const err = capture();
+  const stream = (c: ReturnType<typeof capture>) => ({ write: c.write, isTTY: false });
+  return { out, err, printer: new Printer(stream(out), stream(err), format, { now: () => NOW, env: {} }) };
+}
+
+test('outcomes: -o json is one document (http_status only when given), yaml the same, name the resources', async () => {
+  const json = printer('json');
+  await json.printer.outcome({ message: 'done' });
+  assert.deepEqual(JSON.parse(json.out.text()), { status: 'success', message: 'done' });
+  const failed = printer('json');
+  await failed.printer.document({ status: 'failure', message: 'exists', http_status: 409 });
+  assert.deepEqual(JSON.parse(failed.out.text()), { status: 'failure', message: 'exists', http_status: 409 });
+  const yaml = printer('yaml');
+  await yaml.printer.outcome(resourceOutcome('device', 'd1', 'created'));
+  const { parse } = await import('yaml');
+  assert.deepEqual(parse(yaml.out.text()), { status: 'success', message: 'Device d1 created' });
+  const name = printer('name');
+  await name.printer.outcome(resourceOutcome('device', 'd1', 'created'));
+  assert.equal(name.out.text(), 'device/d1\n');
+  const human = printer('table');
+  await human.printer.outcome({ message: 'Application x created' });
+  assert.equal(human.out.text(), 'Application x created\n');
+  assert.equal(human.err.text(), '');
+});
+
+test('an empty list says so on stderr in table formats, and is [] with -o json', async () => {
+  const table = printer('table');
+  await table.printer.resources([], 'device');
+  assert.equal(table.out.text(), '');
+  assert.equal(table.err.text(), 'No devices found.\n');
+  const json = printer('json');
+  await json.printer.resources([], 'device');
+  assert.deepEqual(JSON.parse(json.out.text()), []);
+});
+
+test('--no-headers leaves out the header row', () => {
+  assert.equal(
+    renderTable(
+      [
+        ['NAME', 'AGE'],
+        ['a', '1s'],
+      ],
+      { noHeaders: true },
+    ),
+    'a   1s\n',
+  );
+});
+
+test('control characters in names never reach the terminal raw: tables, names and messages escape them', async () => {
+  const evil = 'd\u001b]0;owned\u0007\u001b[2J\nfake   row\u202e';
+  const table = capture();
+  await printResources([app(evil)], 'table', 'device', table.write);
+  const raw = [...table.text().replace(/\n/g, '')].filter(
+    (c) => c.charCodeAt(0) < 0x20 || c === '\u007f' || c === '\u202e',
+  );
+  assert.deepEqual(raw, [], table.text());
+  assert.equal(table.text().trimEnd().split('\n').length, 2, 'one header and one row: no forged row');
+  assert.match(table.text(), /d\\x1b\]0;owned\\x07\\x1b\[2J\\x0afake {3}row\\u202e/);
+  const names = capture();
+  await printResources([app(evil)], 'name', 'device', names.write);
+  assert.equal(names.text().split('\n').length, 2);
+  const line = printer('table');
+  line.printer.line(`Device ${evil} updated`);
+  assert.ok(!line.out.text().includes('\u001b'));
+  const json = capture();
+  await printResources([app(evil)], 'json', 'device', json.write);
+  assert.equal(JSON.parse(json.text())[0].metadata.name, evil, 'machine formats carry the name as it is');
 });
 
 test('success messages: kind, unquoted name, outcome (drg 0.11 style)', () => {
@@ -166,36 +227,28 @@ test('parseOutputFormat accepts the known formats, defaults to table, rejects th
   for (const bad of ['xml', 'JSON', '', 'jsonpath']) {
     assert.throws(
       () => parseOutputFormat(bad),
-      (err: unknown) => err instanceof UsageError && err.exitCode === 2,
+      (err: unknown) => err instanceof UsageError && exitCodeOf(err) === 2,
     );
   }
 });
 
-test('argvWantsJson finds -o json in any position and spelling, not after --', () => {
-  assert.ok(argvWantsJson(['-o', 'json', 'get', 'apps']));
-  assert.ok(argvWantsJson(['get', 'apps', '--output', 'json']));
-  assert.ok(argvWantsJson(['get', 'apps', '--output=json']));
-  assert.ok(argvWantsJson(['get', 'apps', '-ojson']));
-  assert.ok(!argvWantsJson(['get', 'apps', '-o', 'yaml']));
-  assert.ok(!argvWantsJson(['get', 'apps']));
-  assert.ok(!argvWantsJson(['cmd', '--', '-o', 'json']));
+test('argvDocumentFormat finds -o json|yaml in any position and spelling, not after --', () => {
+  assert.equal(argvDocumentFormat(['-o', 'json', 'get', 'apps']), 'json');
+  assert.equal(argvDocumentFormat(['get', 'apps', '--output', 'json']), 'json');
+  assert.equal(argvDocumentFormat(['get', 'apps', '--output=json']), 'json');
+  assert.equal(argvDocumentFormat(['get', 'apps', '-ojson']), 'json');
+  assert.equal(argvDocumentFormat(['get', 'apps', '-o', 'yaml']), 'yaml');
+  assert.equal(argvDocumentFormat(['get', 'apps', '-o', 'name']), undefined);
+  assert.equal(argvDocumentFormat(['get', 'apps']), undefined);
+  assert.equal(argvDocumentFormat(['cmd', '--', '-o', 'json']), undefined);
 });
 
 test('colours only on a TTY, without NO_COLOR, and never for machine formats', () => {
-  const tty = { isTTY: true } as NodeJS.WriteStream;
-  const pipe = { isTTY: false } as NodeJS.WriteStream;
-  const saved = process.env.NO_COLOR;
-  delete process.env.NO_COLOR;
-  try {
-    assert.notEqual(colorsFor(tty).red('x'), 'x');
-    assert.equal(colorsFor(pipe).red('x'), 'x');
-    for (const format of ['json', 'yaml', 'name'] as const) assert.equal(colorsFor(tty, format).red('x'), 'x');
-    process.env.NO_COLOR = '1';
-    assert.equal(colorsFor(tty).red('x'), 'x', 'NO_COLOR disables colours');
-    process.env.NO_COLOR = '';
-    assert.notEqual(colorsFor(tty).red('x'), 'x', 'an empty NO_COLOR does not (no-color.org)');
-  } finally {
-    if (saved === undefined) delete process.env.NO_COLOR;
-    else process.env.NO_COLOR = saved;
-  }
+  const tty = { isTTY: true };
+  const pipe = { isTTY: false };
+  assert.notEqual(colorsFor(tty, {}).red('x'), 'x');
+  assert.equal(colorsFor(pipe, {}).red('x'), 'x');
+  for (const format of ['json', 'yaml', 'name'] as const) assert.equal(colorsFor(tty, {}, format).red('x'), 'x');
+  assert.equal(colorsFor(tty, { NO_COLOR: '1' }).red('x'), 'x', 'NO_COLOR disables colours');
+  assert.notEqual(colorsFor(tty, { NO_COLOR: '' }).red('x'), 'x', 'an empty NO_COLOR does not (no-color.org)');
 });

@@ -4,7 +4,8 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
-import { ConfigError, configPath, loadConfig, updateConfig, upsertContext } from '../../src/config/config.js';
+import { configPath, loadConfig, updateConfig, upsertContext } from '../../src/config/config.js';
+import { ConfigError } from '../../src/errors.js';
 import { tempDir } from '../helpers/serve.js';
 
 const configModule = resolve(import.meta.dirname, '../../src/config/config.ts');
@@ -14,21 +15,12 @@ test('a missing config file is an empty config', async () => {
   assert.deepEqual(cfg, { contexts: [] });
 });
 
-test('config path: explicit, then $DRGCFG, then XDG config home', () => {
-  const saved = { DRGCFG: process.env.DRGCFG, XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME };
-  try {
-    process.env.DRGCFG = '/tmp/from-env.yaml';
-    assert.equal(configPath('/tmp/explicit.yaml'), '/tmp/explicit.yaml');
-    assert.equal(configPath(), '/tmp/from-env.yaml');
-    delete process.env.DRGCFG;
-    process.env.XDG_CONFIG_HOME = '/tmp/xdg';
-    assert.equal(configPath(), '/tmp/xdg/drg_config.yaml');
-  } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
+test('config path: explicit, then $DRGCFG, then XDG config home, then ~/.config', () => {
+  const env = { DRGCFG: '/tmp/from-env.yaml', XDG_CONFIG_HOME: '/tmp/xdg', HOME: '/home/u' };
+  assert.equal(configPath('/tmp/explicit.yaml', env), '/tmp/explicit.yaml');
+  assert.equal(configPath(undefined, env), '/tmp/from-env.yaml');
+  assert.equal(configPath(undefined, { ...env, DRGCFG: undefined }), '/tmp/xdg/drg_config.yaml');
+  assert.equal(configPath(undefined, { HOME: '/home/u' }), '/home/u/.config/drg_config.yaml');
 });
 
 test('malformed YAML is a clear error and the file is left as it was', async () => {

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { UsageError } from '../../src/output/errors.js';
-import { applyLabelChanges, parseLabelArgs } from '../../src/resources/labels.js';
+import { exitCodeOf } from '../../src/cli/report.js';
+import { parseLabelArgs } from '../../src/commands/options.js';
+import { UsageError } from '../../src/errors.js';
+import { applyLabelChanges } from '../../src/model/labels.js';
 
 test('k=v sets, k- removes, k= sets the empty value', () => {
   assert.deepEqual(parseLabelArgs(['env=prod', 'tier-', 'example.com/team=core', 'empty=']), {
@@ -32,7 +34,7 @@ for (const [args, pattern] of [
   test(`rejects ${JSON.stringify(args)} as a usage error`, () => {
     assert.throws(
       () => parseLabelArgs(args),
-      (err: Error) => err instanceof UsageError && err.exitCode === 2 && pattern.test(err.message),
+      (err: Error) => err instanceof UsageError && exitCodeOf(err) === 2 && pattern.test(err.message),
     );
   });
 }

@@ -1,8 +1,8 @@
 // drg login's cluster URL argument.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseClusterUrl } from '../../src/commands/login.js';
-import { UsageError } from '../../src/output/errors.js';
+import { parseClusterUrl } from '../../src/auth/cluster-url.js';
+import { UsageError } from '../../src/errors.js';
 
 test('a bare host means https; the trailing slash goes', () => {
   assert.equal(parseClusterUrl('api.example.com'), 'https://api.example.com');

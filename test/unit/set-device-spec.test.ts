@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { verify } from 'unixcrypt';
+import { DrgError, UsageError } from '../../src/errors.js';
 import type { Device } from '../../src/model/resource.js';
-import { CliError, UsageError } from '../../src/output/errors.js';
 import {
   hashPassword,
   passwordCredential,
@@ -86,9 +86,9 @@ test('psk: text keys are base64-encoded, base64 keys are checked and kept; one p
 test('malformed credential sections are an error, not overwritten', () => {
   assert.throws(
     () => withCredential(device({ authentication: { credentials: 'x' } }), passwordCredential('$6$a$b')),
-    (err: Error) => err instanceof CliError && /spec.authentication.credentials is not a list/.test(err.message),
+    (err: Error) => err instanceof DrgError && /spec.authentication.credentials is not a list/.test(err.message),
   );
-  assert.throws(() => withCredential(device({ credentials: [] }), passwordCredential('$6$a$b')), CliError);
+  assert.throws(() => withCredential(device({ credentials: [] }), passwordCredential('$6$a$b')), DrgError);
 });
 
 test('gateways and aliases are added once, keeping what is there', () => {

@@ -6,10 +6,11 @@ import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, test } from 'node:test';
 import { ApiClient } from '../../src/client/http.js';
 import { RegistryClient } from '../../src/client/registry.js';
+import { parseLabelArgs } from '../../src/commands/options.js';
+import { DrgError } from '../../src/errors.js';
+import { applyLabelChanges } from '../../src/model/labels.js';
 import type { Resource } from '../../src/model/resource.js';
-import { CliError } from '../../src/output/errors.js';
 import { withAlias } from '../../src/resources/device-spec.js';
-import { applyLabelChanges, parseLabelArgs } from '../../src/resources/labels.js';
 import { appTarget, deviceTarget, readModifyWrite } from '../../src/resources/target.js';
 
 interface Stored {
@@ -78,14 +79,14 @@ test('the update carries the uid and resourceVersion that were read', async () =
 
 test('a concurrent change is a 409 failure, reported once and not retried', async () => {
   stored.raceAfterRead = true;
-  await assert.rejects(readModifyWrite(registry, deviceTarget('app1', 'd1'), addAlias), (err: Error) => {
-    assert.ok(err instanceof CliError);
+  await assert.rejects(readModifyWrite(registry, deviceTarget('app1', 'd1'), addAlias), (err: DrgError) => {
+    assert.ok(err instanceof DrgError);
     assert.equal(err.httpStatus, 409);
     assert.match(
       err.message,
       /device 'd1' in application 'app1' was changed by someone else while drg was updating it/,
     );
-    assert.match(err.options.hint ?? '', /nothing was changed/);
+    assert.match(err.hint ?? '', /nothing was changed/);
     return true;
   });
   assert.equal(stored.puts.length, 1, 'no second attempt over the other change');
@@ -105,13 +106,13 @@ test('labels: merged into what was read; no write when nothing changes', async (
   stored.raceAfterRead = true;
   await assert.rejects(
     readModifyWrite(registry, appTarget('app1'), label(['d=4'])),
-    (err: Error) => err instanceof CliError && err.httpStatus === 409,
+    (err: DrgError) => err instanceof DrgError && err.httpStatus === 409,
   );
 });
 
 test('a missing resource is the 404 from the read; nothing is written', async () => {
-  await assert.rejects(readModifyWrite(registry, deviceTarget('app1', 'other'), addAlias), (err: Error) => {
-    return err instanceof CliError && err.httpStatus === 404;
+  await assert.rejects(readModifyWrite(registry, deviceTarget('app1', 'other'), addAlias), (err: DrgError) => {
+    return err instanceof DrgError && err.httpStatus === 404;
   });
   assert.equal(stored.puts.length, 0);
 });

@@ -3,6 +3,7 @@ import { arg, defineCommand } from '../../cli/command.js';
 import { UsageError } from '../../errors.js';
 import { resourceOutcome } from '../../output/messages.js';
 import { resourceFromFile, resourceFromFlags } from '../../resources/create.js';
+import type { LocalFiles } from '../../resources/manifests.js';
 import { APP_ALIASES, DATA, FILENAME, LABELS, parseLabelFlag, parseSpecFlag, SPEC } from '../options.js';
 import { warnUnknownSpecFields } from '../spec-warnings.js';
 
@@ -26,7 +27,7 @@ export const createApp = defineCommand({
     const app =
       options.filename === undefined
         ? resourceFromFlags('application', args.name, { spec, labels })
-        : await fromFile(args.name, spec, { file: options.filename, labels, readStdin: ctx.io.readStdin });
+        : await fromFile(args.name, spec, { file: options.filename, labels, files: ctx.io });
     warnUnknownSpecFields(ctx.out, 'application', app);
     const session = await ctx.session();
     await session.registry.createApp(app);
@@ -37,7 +38,7 @@ export const createApp = defineCommand({
 async function fromFile(
   name: string | undefined,
   spec: unknown,
-  input: { file: string; labels?: Record<string, string>; readStdin: () => Promise<string> },
+  input: { file: string; labels?: Record<string, string>; files: LocalFiles },
 ) {
   if (name !== undefined) throw new UsageError('give the application NAME or --filename, not both');
   if (spec !== undefined) throw new UsageError('--spec cannot be combined with --filename');

@@ -52,7 +52,7 @@ malformed one changes nothing. With -o json, one document lists the outcome of e
     if (paths.length === 0) throw new UsageError('nothing to apply', 'use -f FILE, -f DIR or -f - (stdin)');
     if (paths.filter((p) => p === '-').length > 1) throw new UsageError('stdin (-) can be read only once');
     const session = await ctx.session();
-    const sources = await readManifestSources(paths, ctx.io.readStdin);
+    const sources = await readManifestSources(paths, ctx.io);
     const items = planApply(
       sources.flatMap((s) => parseManifest(s)),
       resolveApp(ctx.selection, session.context),

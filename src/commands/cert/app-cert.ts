@@ -26,6 +26,6 @@ unless --force. Keep the key: \`drg create device-cert\` signs device certificat
     { command: 'drg create app-cert --algo RSA --days 365 --key-output ca.key', description: 'An RSA CA for a year' },
   ],
   async handler({ options }, ctx) {
-    await ctx.out.outcome({ message: await createAppCert(ctx.session, options) });
+    await ctx.out.outcome({ message: await createAppCert(ctx.session, { ...options, cwd: ctx.io.cwd }) });
   },
 });

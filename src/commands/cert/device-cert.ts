@@ -36,6 +36,7 @@ unless --force.`,
   ],
   async handler({ args, options }, ctx) {
     const certOutput = options.certOutput ?? options.certOutputUnderscore;
-    await ctx.out.outcome({ message: await createDeviceCert(ctx.session, args.device, { ...options, certOutput }) });
+    const message = await createDeviceCert(ctx.session, args.device, { ...options, certOutput, cwd: ctx.io.cwd });
+    await ctx.out.outcome({ message });
   },
 });

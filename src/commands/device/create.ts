@@ -39,7 +39,7 @@ export const createDevice = defineCommand({
       const resource = await resourceFromFile('device', {
         file: options.filename as string,
         labels,
-        readStdin: ctx.io.readStdin,
+        files: ctx.io,
         defaultApp: () => session.requireApp(),
       });
       const app = resource.metadata.application as string;

@@ -39,13 +39,12 @@ export const transferAccept = defineCommand({
     } catch (err) {
       // Drogue Cloud answers 404 alike for a missing application and for one not offered to the caller.
       if (!isApiStatus(err, 404) && !isApiStatus(err, 403)) throw err;
-      throw new DrgError(
-        `${subjectText({ kind: 'application', app })} not found, or no transfer of it to you is pending`,
-        {
-          hint: 'the owner starts one with `drg transfer init YOUR-USER --app APP`; check who you are with `drg whoami`',
-          cause: err,
-        },
-      );
+      const subject = subjectText({ kind: 'application', app });
+      const pending = `no transfer of ${subject} to you is pending`;
+      throw new DrgError(isApiStatus(err, 404) ? `${subject} not found, or ${pending}` : pending, {
+        hint: 'the owner starts one with `drg transfer init YOUR-USER --app APP`; check who you are with `drg whoami`',
+        cause: err,
+      });
     }
     await ctx.out.outcome({ message: transferAcceptedMessage(app) });
   },

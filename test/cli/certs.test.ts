@@ -12,9 +12,10 @@ import { test } from 'node:test';
 import { parse, stringify } from 'yaml';
 import type { Resource } from '../../src/model/resource.js';
 import { contextApi } from '../helpers/context-api.js';
-import { drg, type RunResult, serveDuringTests, tempDir } from '../helpers/serve.js';
+import { runDrg as drg, localServerDuringTests } from '../helpers/drg.js';
+import { type RunResult, tempDir } from '../helpers/serve.js';
 
-const serve = serveDuringTests();
+const serve = localServerDuringTests();
 const api = contextApi(serve);
 
 /** Runs drg in `cwd` (where default file names land) with the config drg serve wrote, or `config`. */

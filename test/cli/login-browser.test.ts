@@ -5,19 +5,20 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { parse, stringify } from 'yaml';
+import { runDrg as drg, localServerDuringTests, startLocalServer } from '../helpers/drg.js';
 import {
   ALICE,
   activeContextName,
   launchChromium,
   readContext,
   SecretsWatch,
-  spawnDrg,
-  startServeWithAlice,
+  startDrg,
+  startServerWithAlice,
   submitLoginForm,
 } from '../helpers/login.js';
-import { drg, newConfigPath, ok, serveDuringTests, startServe } from '../helpers/serve.js';
+import { newConfigPath, ok } from '../helpers/serve.js';
 
-const serve = serveDuringTests(startServeWithAlice);
+const serve = localServerDuringTests(startServerWithAlice);
 let browser: Browser;
 const watch = new SecretsWatch();
 watch.secret(ALICE.password);
@@ -33,7 +34,7 @@ const LOGIN_URL = /^ {2}(http\S+)$/m;
 
 test('browser login: drg prints the URL, the user logs in on the form, drg stores an OAuth context that works', async () => {
   const config = newConfigPath();
-  const login = spawnDrg(config, ['login', serve.url, '--no-browser']);
+  const login = startDrg(config, ['login', serve.url, '--no-browser']);
   const [, url] = await login.waitForStderr(LOGIN_URL);
 
   const authUrl = new URL(url);
@@ -95,7 +96,7 @@ test('without --no-browser the URL is printed too; -c names the context, -k keep
       ['first', []],
       ['second', ['-k']],
     ] as const) {
-      const login = spawnDrg(config, ['login', serve.url, '-c', name, ...extra]);
+      const login = startDrg(config, ['login', serve.url, '-c', name, ...extra]);
       const [, url] = await login.waitForStderr(LOGIN_URL);
       await page.goto(url);
       // The second time, the browser's session at the issuer skips the form.
@@ -123,7 +124,7 @@ test('without --no-browser the URL is printed too; -c names the context, -k keep
 
 test('the loopback listener ignores an answer with a wrong state, and fails the login on an error with the right one', async () => {
   const config = newConfigPath();
-  const login = spawnDrg(config, ['login', serve.url, '--no-browser']);
+  const login = startDrg(config, ['login', serve.url, '--no-browser']);
   const [, url] = await login.waitForStderr(LOGIN_URL);
   const params = new URL(url).searchParams;
   const redirect = new URL(params.get('redirect_uri') ?? '');
@@ -144,10 +145,10 @@ test('the loopback listener ignores an answer with a wrong state, and fails the 
 });
 
 test('an issuer on another host than the API (drg serve --issuer-url): login, calls, refresh and logout', async () => {
-  const api = await startServe({ args: ['-v', '--issuer-url', `${serve.url}/oidc`] });
+  const api = await startLocalServer({ issuerUrl: `${serve.url}/oidc` });
   try {
     const config = newConfigPath();
-    const login = spawnDrg(config, ['login', api.url, '--no-browser']);
+    const login = startDrg(config, ['login', api.url, '--no-browser']);
     const [, url] = await login.waitForStderr(LOGIN_URL);
     assert.ok(url.startsWith(`${serve.url}/oidc/auth?`), url);
     const page = await browser.newPage();
@@ -175,7 +176,7 @@ test('an issuer on another host than the API (drg serve --issuer-url): login, ca
     assert.match(ok(watch.run(await drg(config, ['logout']), config)).stdout, /the session was revoked at the issuer/);
     assert.equal(readContext(config).token, undefined);
   } finally {
-    await api.stop();
+    await api.server.close();
     watch.assertNoneIn(api.logs());
   }
 });

@@ -6,10 +6,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { before, test } from 'node:test';
-import { DRG_BIN, drg, serveDuringTests, tempDir } from '../helpers/serve.js';
+import { runDrg as drg, localServerDuringTests } from '../helpers/drg.js';
+import { DRG_BIN, tempDir } from '../helpers/serve.js';
 import { loginAs } from '../helpers/users.js';
 
-const serve = serveDuringTests();
+const serve = localServerDuringTests();
 let editor: string;
 
 /**

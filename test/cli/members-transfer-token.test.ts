@@ -1,10 +1,11 @@
 // `drg transfer init|accept|cancel` between users, and `drg create|get|delete token`, against `drg serve`.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { drg, fails, ok, serveDuringTests } from '../helpers/serve.js';
+import { runDrg as drg, localServerDuringTests } from '../helpers/drg.js';
+import { fails, ok } from '../helpers/serve.js';
 import { asUser, loginAs, type TestUser } from '../helpers/users.js';
 
-const serve = serveDuringTests();
+const serve = localServerDuringTests();
 let bob: TestUser;
 let carol: TestUser;
 

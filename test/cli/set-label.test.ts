@@ -4,9 +4,9 @@ import { before, test } from 'node:test';
 import { verify } from 'unixcrypt';
 import type { Resource } from '../../src/model/resource.js';
 import { contextApi } from '../helpers/context-api.js';
-import { drg, serveDuringTests } from '../helpers/serve.js';
+import { runDrg as drg, localServerDuringTests } from '../helpers/drg.js';
 
-const serve = serveDuringTests();
+const serve = localServerDuringTests();
 const api = contextApi(serve);
 
 before(async () => {
@@ -74,6 +74,8 @@ test('set password --username writes a user credential, replacing the same usern
 
 test('set gateway and set alias add once; set psk stores base64', async () => {
   await newDevice('gw-dev');
+  await newDevice('gw-1');
+  await newDevice('gw-2');
   for (let i = 0; i < 2; i++) {
     assert.equal((await run(['set', 'gateway', 'gw-dev', 'gw-1', '--app', 'set-app'])).code, 0);
     assert.equal((await run(['set', 'alias', 'gw-dev', 'alias-1', '--app', 'set-app'])).code, 0);
@@ -89,6 +91,36 @@ test('set gateway and set alias add once; set psk stores base64', async () => {
   assert.deepEqual(credentials(device, 'authentication'), [
     { psk: { key: Buffer.from('shared secret').toString('base64') } },
   ]);
+});
+
+test('set gateway refuses a gateway that does not exist, and the device itself; nothing is written', async () => {
+  await newDevice('lonely');
+  const before = await api.getDevice('set-app', 'lonely');
+  const missing = await run(['set', 'gateway', 'lonely', 'nosuchgw', '--app', 'set-app']);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /^error: there is no device nosuchgw in application set-app to be the gateway\n/);
+  assert.match(missing.stderr, /drg create device nosuchgw --app set-app/);
+  const itself = await run(['set', 'gateway', 'lonely', 'lonely', '--app', 'set-app']);
+  assert.equal(itself.code, 2);
+  assert.match(itself.stderr, /a device cannot be its own gateway/);
+  assert.equal((await api.getDevice('set-app', 'lonely'))?.metadata.resourceVersion, before?.metadata.resourceVersion);
+});
+
+test('unset gateway and unset alias remove what set added; removing what is not there changes nothing', async () => {
+  await newDevice('unset-dev');
+  await newDevice('unset-gw');
+  await newDevice('other-gw');
+  assert.equal((await run(['set', 'gateway', 'unset-dev', 'unset-gw', '--app', 'set-app'])).code, 0);
+  assert.equal((await run(['set', 'gateway', 'unset-dev', 'other-gw', '--app', 'set-app'])).code, 0);
+  assert.equal((await run(['set', 'alias', 'unset-dev', 'a-1', '--app', 'set-app'])).code, 0);
+  const removed = await run(['unset', 'gateway', 'unset-dev', 'unset-gw', '--app', 'set-app']);
+  assert.equal(removed.stdout, 'Device unset-dev updated\n', removed.stderr);
+  assert.equal((await run(['unset', 'alias', 'unset-dev', 'a-1', '--app', 'set-app'])).code, 0);
+  const device = await api.getDevice('set-app', 'unset-dev');
+  assert.deepEqual(device?.spec?.gatewaySelector, { matchNames: ['other-gw'] });
+  assert.deepEqual(device?.spec?.alias, []);
+  const again = await run(['unset', 'alias', 'unset-dev', 'a-1', '--app', 'set-app', '-o', 'json']);
+  assert.deepEqual(JSON.parse(again.stdout), { status: 'success', message: 'Device unset-dev unchanged' });
 });
 
 test('set on a missing device is a 404 failure', async () => {

@@ -1,14 +1,13 @@
-// login, whoami, version and config|context against a real drg serve; each test has its own config file.
+// login, whoami and config|context against a real drg serve; each test has its own config file.
 import assert from 'node:assert/strict';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { parse } from 'yaml';
-import { drg, newConfigPath, ok, serveDuringTests } from '../helpers/serve.js';
+import { runDrg as drg, localServerDuringTests } from '../helpers/drg.js';
+import { newConfigPath, ok } from '../helpers/serve.js';
 
-const serve = serveDuringTests();
-
-const VERSION = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
+const serve = localServerDuringTests();
 
 function readConfig(path: string) {
   return parse(readFileSync(path, 'utf8'));
@@ -20,26 +19,6 @@ async function loggedIn(): Promise<string> {
   ok(await drg(config, ['login', serve.url, '--access-token', `admin:${serve.token}`]));
   return config;
 }
-
-test('--version and -V print the client version', async () => {
-  for (const flag of ['--version', '-V']) {
-    assert.equal(ok(await drg(newConfigPath(), [flag])).stdout, `${VERSION}\n`);
-  }
-});
-
-test('version: the client alone without a context (exit 0); with one also the server', async () => {
-  const none = ok(await drg(newConfigPath(), ['version']));
-  assert.equal(none.stdout, `Drg Version: ${VERSION}\n`);
-  assert.equal(none.stderr, '');
-
-  const withServer = ok(await drg(serve.configPath, ['version']));
-  assert.equal(withServer.stdout, `Drg Version: ${VERSION}\nConnected drogue-cloud service: v0.11.0\n`);
-  assert.deepEqual(JSON.parse(ok(await drg(serve.configPath, ['version', '-o', 'json'])).stdout), {
-    client: VERSION,
-    server: '0.11.0',
-    server_url: serve.url,
-  });
-});
 
 test('login --access-token writes the context "default" (0600), makes it active, and whoami works', async () => {
   const config = newConfigPath();
@@ -110,14 +89,14 @@ test('login failures: a rejected token, a rejected refresh token, a malformed to
   const before = readFileSync(config, 'utf8');
 
   const rejected = await drg(config, ['login', serve.url, '--access-token', 'admin:drg_wrong_token', '-c', 'bad']);
-  assert.equal(rejected.code, 1);
+  assert.equal(rejected.code, 4, 'rejected credentials are an authentication failure');
   assert.match(rejected.stderr, new RegExp(`^error: ${serve.url} rejected the access token of user admin\n`));
   assert.ok(!rejected.stderr.includes('drg_wrong_token'));
   const json = await drg(config, ['login', serve.url, '--access-token', 'admin:drg_wrong_token', '-o', 'json']);
   assert.equal(JSON.parse(json.stdout).http_status, 403);
 
   const refresh = await drg(config, ['login', serve.url, '-t', 'a-refresh-token']);
-  assert.equal(refresh.code, 1, refresh.stderr);
+  assert.equal(refresh.code, 4, refresh.stderr);
   assert.match(
     refresh.stderr,
     /^error: the issuer rejected the refresh token: it has expired, was revoked, or was already used\n/,
@@ -243,8 +222,18 @@ test('default-app: used when --app is absent, shown as default_app; -c and DRG_C
   ok(await drg(config, ['config', 'default-app', 'other-app', '-c', 'second']));
   assert.equal(readConfig(config).contexts[1].default_app, 'other-app');
 
-  const invalid = await drg(config, ['config', 'default-app', 'Not_An_App']);
-  assert.equal(invalid.code, 2);
+  // Stored as given, as drg 0.11 does, with a warning; commands that would use it refuse it.
+  const invalid = ok(await drg(config, ['config', 'default-app', 'Not_An_App']));
+  assert.match(invalid.stderr, /^warning: application name "Not_An_App" is invalid/);
+  assert.equal(readConfig(config).contexts[0].default_app, 'Not_An_App');
+  const refused = await drg(config, ['get', 'devices']);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /^error: the default app of context default: application name "Not_An_App" is invalid/);
+  const unknown = ok(await drg(config, ['config', 'default-app', 'not-there-yet']));
+  assert.match(unknown.stderr, /^warning: the server knows no application not-there-yet \(yet\)/);
+  assert.equal(readConfig(config).contexts[0].default_app, 'not-there-yet');
+  const known = ok(await drg(config, ['config', 'default-app', 'home-app']));
+  assert.equal(known.stderr, '', 'no warning for an application that exists');
 });
 
 test('default-context, rename, delete; clear errors for unknown contexts', async () => {
@@ -280,7 +269,7 @@ test('default-context, rename, delete; clear errors for unknown contexts', async
   );
   assert.equal(cfg.active_context, undefined);
   const none = await drg(config, ['whoami']);
-  assert.equal(none.code, 1);
+  assert.equal(none.code, 4, 'no context: not logged in');
   assert.equal(none.stderr, 'error: no context: run `drg login URL` (or `drg serve`)\n');
   ok(await drg(config, ['context', 'remove', 'default']));
   assert.deepEqual(readConfig(config).contexts, []);

@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Resource } from '../../src/model/resource.js';
 import { contextApi } from '../helpers/context-api.js';
-import { drg, ok, type RunResult, serveDuringTests, tempDir } from '../helpers/serve.js';
+import { runDrg as drg, localServerDuringTests } from '../helpers/drg.js';
+import { ok, type RunResult, tempDir } from '../helpers/serve.js';
 
-const serve = serveDuringTests();
+const serve = localServerDuringTests();
 const api = contextApi(serve);
 
 const run = (args: string[], opts: { input?: string; env?: Record<string, string> } = {}) =>
@@ -302,23 +303,4 @@ test('bad input is refused before any request (exit 2), as one line or a JSON fa
     reached.stderr,
     /^error: cannot reach http:\/\/127\.0\.0\.1:\d+: connection refused; is the server running\?$/m,
   );
-});
-
-test('unknown commands and options: exit 2; with -o json a failure document', async () => {
-  const human = await run(['get', 'widgets']);
-  assert.equal(human.code, 2);
-  assert.match(human.stderr, /unknown command 'widgets'/);
-  const json = await run(['-o', 'json', 'get', 'apps', '--bogus']);
-  assert.equal(json.code, 2);
-  assert.deepEqual(Object.keys(JSON.parse(json.stdout)), ['status', 'message']);
-  assert.match(JSON.parse(json.stdout).message, /unknown option '--bogus'/);
-});
-
-test('the stack trace only with -v', async () => {
-  const config = await unreachableConfig();
-  const quiet = await drg(config, ['get', 'apps']);
-  assert.ok(!quiet.stderr.includes('    at '), quiet.stderr);
-  const verbose = await drg(config, ['get', 'apps', '-v']);
-  assert.match(verbose.stderr, /^error: cannot reach/);
-  assert.match(verbose.stderr, /\n\s+at /);
 });

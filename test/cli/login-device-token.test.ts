@@ -6,20 +6,21 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { parse, stringify } from 'yaml';
+import { runDrg as drg, localServerDuringTests } from '../helpers/drg.js';
 import {
   ALICE,
   launchChromium,
   packagesLoadedBy,
   readContext,
   SecretsWatch,
-  spawnDrg,
-  startServeWithAlice,
+  startDrg,
+  startServerWithAlice,
   submitLoginForm,
 } from '../helpers/login.js';
 import { drogueClient, logInWithCode } from '../helpers/oidc.js';
-import { drg, newConfigPath, ok, serveDuringTests } from '../helpers/serve.js';
+import { newConfigPath, ok } from '../helpers/serve.js';
 
-const serve = serveDuringTests(startServeWithAlice);
+const serve = localServerDuringTests(startServerWithAlice);
 let browser: Browser;
 const watch = new SecretsWatch();
 watch.secret(ALICE.password);
@@ -49,7 +50,7 @@ const DEVICE_PROMPT = /open (http\S+) on any device and enter the code:\n\n {2}(
 
 test('device login: the user enters the code on the verification page and logs in; drg polls and stores the context', async () => {
   const config = newConfigPath();
-  const login = spawnDrg(config, ['login', serve.url, '--device', '-c', 'headless']);
+  const login = startDrg(config, ['login', serve.url, '--device', '-c', 'headless']);
   const [, verificationUri, userCode] = await login.waitForStderr(DEVICE_PROMPT);
   assert.equal(verificationUri, `${serve.url}/oidc/device`);
 
@@ -77,7 +78,7 @@ test('device login: the user enters the code on the verification page and logs i
 
 test('device login aborted on the confirmation page: drg says so and writes nothing', async () => {
   const config = newConfigPath();
-  const login = spawnDrg(config, ['login', serve.url, '--device']);
+  const login = startDrg(config, ['login', serve.url, '--device']);
   const [, verificationUri, userCode] = await login.waitForStderr(DEVICE_PROMPT);
   const page = await browser.newPage();
   try {

@@ -4,9 +4,10 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { before, test } from 'node:test';
 import { contextApi } from '../helpers/context-api.js';
-import { DRG_BIN, drg, serveDuringTests, tempDir } from '../helpers/serve.js';
+import { runDrg as drg, localServerDuringTests } from '../helpers/drg.js';
+import { DRG_BIN, tempDir } from '../helpers/serve.js';
 
-const serve = serveDuringTests();
+const serve = localServerDuringTests();
 const api = contextApi(serve);
 let editor: string;
 

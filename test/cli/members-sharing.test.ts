@@ -1,11 +1,11 @@
-// Sharing an application with `drg create|get|delete member`, driving the built binary against `drg serve`
-// with several users: what each role may do, and that strangers see nothing.
+// Sharing an application with `drg create|get|delete member` against `drg serve` with several users: what each role may do, and that strangers see nothing.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { drg, fails, ok, serveDuringTests } from '../helpers/serve.js';
+import { runDrg as drg, localServerDuringTests } from '../helpers/drg.js';
+import { fails, ok } from '../helpers/serve.js';
 import { asUser, loginAs, type TestUser } from '../helpers/users.js';
 
-const serve = serveDuringTests();
+const serve = localServerDuringTests();
 let bob: TestUser;
 let carol: TestUser;
 
@@ -20,7 +20,8 @@ before(async () => {
 test('members: add, list as a table and as JSON, change a role, remove', async () => {
   ok(await owner('create', 'app', 'team'));
   let res = ok(await owner('get', 'member', '--app', 'team'));
-  assert.match(res.stdout, /no members/);
+  assert.equal(res.stdout, '', 'no table without members');
+  assert.match(res.stderr, /no members/);
 
   res = ok(await owner('create', 'member', 'bob', '--role', 'reader', '--app', 'team'));
   assert.match(res.stdout, /Member bob added to application team as reader/);

@@ -5,9 +5,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { contextApi } from '../helpers/context-api.js';
-import { drg, serveDuringTests, tempDir } from '../helpers/serve.js';
+import { runDrg as drg, localServerDuringTests } from '../helpers/drg.js';
+import { tempDir } from '../helpers/serve.js';
 
-const serve = serveDuringTests();
+const serve = localServerDuringTests();
 const api = contextApi(serve);
 
 const run = (args: string[], opts: { input?: string } = {}) => drg(serve.configPath, args, opts);
@@ -49,7 +50,17 @@ spec: ${spec}
   assert.equal(third.code, 0, third.stderr);
   assert.deepEqual(JSON.parse(third.stdout), {
     status: 'success',
-    message: 'Application apply-app unchanged\nDevice sensor-1 unchanged',
+    message: '2 resources applied: 2 unchanged',
+    results: [
+      { kind: 'application', name: 'apply-app', outcome: 'unchanged', message: 'Application apply-app unchanged' },
+      {
+        kind: 'device',
+        name: 'sensor-1',
+        application: 'apply-app',
+        outcome: 'unchanged',
+        message: 'Device sensor-1 unchanged',
+      },
+    ],
   });
   assert.equal(
     (await api.getDevice('apply-app', 'sensor-1'))?.metadata.resourceVersion,

@@ -1,0 +1,189 @@
+// drg run in this process, with captured streams, against a real drg serve (also in this process) on an
+// ephemeral port: the same command code and the same server as the binary, without a process per call.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before } from 'node:test';
+import pino from 'pino';
+import type { IO } from '../../src/cli/io.js';
+import { run } from '../../src/cli/run.js';
+import { ADMIN_USER } from '../../src/server-lite/identity/users.js';
+import { type RunningServer, type ServerOptions, startServer } from '../../src/server-lite/server.js';
+import type { RunResult } from './serve.js';
+import { tempDir } from './serve.js';
+
+export interface RunOptions {
+  /** What drg reads on stdin. */
+  input?: string;
+  env?: Record<string, string>;
+  cwd?: string;
+  /** Whether stdout and stderr are terminals (default: not, as in a pipe). */
+  tty?: boolean;
+}
+
+/** The environment commands see: this process's, without drg's own variables, with the given config file. */
+export function testEnv(configPath: string, extra: Record<string, string> = {}): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = { ...process.env, DRGCFG: configPath, NO_COLOR: '1' };
+  for (const name of ['NODE_EXTRA_CA_CERTS', 'DRG_APP', 'DRG_CONTEXT', 'DRG_ACCESS_TOKEN', 'DRG_REFRESH_TOKEN']) {
+    delete env[name];
+  }
+  return { ...env, ...extra };
+}
+
+/** Runs drg in this process with the config file at `configPath`; resolves when the command is done. */
+export function runDrg(configPath: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
+  return startDrg(configPath, args, opts).done;
+}
+
+export interface RunningDrg {
+  /** Resolves with the first match of `pattern` in stderr (where drg talks to the user). */
+  waitForStderr(pattern: RegExp): Promise<RegExpExecArray>;
+  done: Promise<RunResult>;
+}
+
+/** Starts drg in this process; its stderr can be watched while it runs (a login waiting for the browser). */
+export function startDrg(configPath: string, args: string[], opts: RunOptions = {}): RunningDrg {
+  let stdout = '';
+  let stderr = '';
+  const waiters: { pattern: RegExp; resolve: (m: RegExpExecArray) => void }[] = [];
+  const check = () => {
+    for (const w of [...waiters]) {
+      const match = w.pattern.exec(stderr);
+      if (match) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(match);
+      }
+    }
+  };
+  const tty = !!opts.tty;
+  const io: IO = {
+    stdout: {
+      write: (text) => {
+        stdout += text;
+      },
+      isTTY: tty,
+      columns: 100,
+    },
+    stderr: {
+      write: (text) => {
+        stderr += text;
+        check();
+      },
+      isTTY: tty,
+      columns: 100,
+    },
+    readStdin: async () => opts.input ?? '',
+    stdinIsTTY: false,
+    env: testEnv(configPath, opts.env),
+    cwd: opts.cwd ?? process.cwd(),
+  };
+  const done = run(args, io).then((code) => ({ code, stdout, stderr }));
+  return {
+    waitForStderr: (pattern) =>
+      new Promise((resolve, reject) => {
+        waiters.push({ pattern, resolve });
+        check();
+        done.then((r) => reject(new Error(`drg ended (${r.code}) before printing ${pattern}:\n${r.stderr}`)));
+      }),
+    done,
+  };
+}
+
+export interface LocalServer {
+  server: RunningServer;
+  url: string;
+  dataDir: string;
+  /** A drg config whose active context `local` is logged in as admin (as `drg serve` writes it). */
+  configPath: string;
+  /** admin's access token in that context. */
+  token: string;
+  /** admin's password, generated at the first start. */
+  adminPassword: string;
+  /** What the server logged (JSON lines). */
+  logs(): string;
+  /** drg with this config. */
+  run(args: string[], opts?: RunOptions): Promise<RunResult>;
+}
+
+/** Writes a config whose only context `name` points at `url` with admin's `token`, and makes it active. */
+export function writeLocalConfig(configPath: string, url: string, token: string, name = 'local'): void {
+  writeFileSync(
+    configPath,
+    `active_context: ${name}\ncontexts:\n  - name: ${name}\n    drogue_cloud_url: ${url}\n    registry_url: ${url}\n    token:\n      id: ${ADMIN_USER}\n      token: ${token}\n`,
+    { mode: 0o600 },
+  );
+}
+
+export async function startLocalServer(options: Partial<ServerOptions> = {}): Promise<LocalServer> {
+  const dir = tempDir('drg-local-');
+  let logs = '';
+  const logger = pino(
+    { level: 'debug' },
+    {
+      write: (line: string) => {
+        logs += line;
+      },
+    },
+  );
+  const server = await startServer({ port: 0, bind: '127.0.0.1', dataDir: join(dir, 'data'), logger, ...options });
+  const { token } = server.accessTokens.create(ADMIN_USER, 'drg serve (context local)');
+  const configPath = join(dir, 'config.yaml');
+  writeLocalConfig(configPath, server.url, token);
+  return {
+    server,
+    url: server.url,
+    dataDir: join(dir, 'data'),
+    configPath,
+    token,
+    adminPassword: server.generatedAdminPassword ?? '',
+    logs: () => logs,
+    run: (args, opts) => runDrg(configPath, args, opts),
+  };
+}
+
+export type SharedLocalServer = LocalServer & { ready(): Promise<void> };
+
+/**
+ * One in-process drg serve for all the tests of a file: started before them, closed after. Its properties throw
+ * until it has started (hooks that use it first await `ready()`).
+ */
+export function localServerDuringTests(
+  start: () => Promise<LocalServer> = () => startLocalServer(),
+): SharedLocalServer {
+  let starting: Promise<LocalServer> | undefined;
+  let started: LocalServer | undefined;
+  const ready = async () => {
+    starting ??= start();
+    started = await starting;
+  };
+  before(ready);
+  after(async () => {
+    await started?.server.close();
+  });
+  const current = (): LocalServer => {
+    if (!started) throw new Error('the server has not started yet: use it inside tests, and in hooks after ready()');
+    return started;
+  };
+  return {
+    ready,
+    get server() {
+      return current().server;
+    },
+    get url() {
+      return current().url;
+    },
+    get dataDir() {
+      return current().dataDir;
+    },
+    get configPath() {
+      return current().configPath;
+    },
+    get token() {
+      return current().token;
+    },
+    get adminPassword() {
+      return current().adminPassword;
+    },
+    logs: () => current().logs(),
+    run: (args, opts) => current().run(args, opts),
+  };
+}
