@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import Fastify from 'fastify';
 import * as client from 'openid-client';
 import { issuerRoutes } from '../../src/server-lite/identity/oidc/fastify.js';
-import { createIssuer, type EmbeddedIssuer } from '../../src/server-lite/identity/oidc/issuer.js';
+import { createIssuer, type EmbeddedIssuer, type IssuerLogger } from '../../src/server-lite/identity/oidc/issuer.js';
+import { PasswordPool } from '../../src/server-lite/identity/oidc/password-pool.js';
 import { setPassword } from '../../src/server-lite/identity/oidc/passwords.js';
 import { type Db, openStore } from '../../src/server-lite/store/db.js';
 import { tempDir } from './serve.js';
@@ -51,7 +52,8 @@ export interface StartOptions {
 export async function startIssuer(opts: StartOptions = {}): Promise<IssuerHarness> {
   const dataDir = opts.dataDir ?? join(tempDir('drg-oidc-'), 'data');
   const db = openStore(dataDir);
-  if (!opts.dataDir) await setPassword(db, USER, PASSWORD);
+  const passwords = new PasswordPool();
+  if (!opts.dataDir) await setPassword(db, passwords, USER, PASSWORD);
 
   // The issuer URL contains the port, known only after listen: until the issuer exists, requests get 503.
   let issuer: EmbeddedIssuer | undefined;
@@ -78,11 +80,14 @@ export async function startIssuer(opts: StartOptions = {}): Promise<IssuerHarnes
   }
   const { port } = server.address() as AddressInfo;
   const errors: unknown[] = [];
+  const ignore = () => {};
+  const logger: IssuerLogger = { error: (obj) => errors.push(obj), warn: ignore, info: ignore, debug: ignore };
   const created = await createIssuer({
     db,
     issuerUrl: `http://127.0.0.1:${port}${ISSUER_PATH}`,
     accessTokenTtl: opts.accessTokenTtl,
-    logger: { error: (obj) => errors.push(obj) },
+    passwords,
+    logger,
   });
   issuer = created;
 
@@ -95,6 +100,7 @@ export async function startIssuer(opts: StartOptions = {}): Promise<IssuerHarnes
     oidc: () => drogueClient(created.issuerUrl),
     close: async () => {
       await closeServer();
+      await passwords.close();
       db.close();
     },
   };

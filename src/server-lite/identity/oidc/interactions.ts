@@ -1,16 +1,22 @@
-// The provider's interactions (`<mount>/interaction/<uid>`): the login form, and consent, which is given
-// without asking for the first-party client `drogue`.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+// The provider's interactions (`<mount>/interaction/<uid>`): the login form, throttled (login-throttle.ts) and
+// logged, and consent, which is given without asking for the first-party client `drogue`.
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 import type { InteractionResults } from 'oidc-provider';
 import type { Db } from '../../store/db.js';
-import { errorPage, loginPage, PAGE_HEADERS } from './pages.js';
+import type { IssuerLogger } from './issuer.js';
+import { clientOf, type LoginThrottle } from './login-throttle.js';
+import { errorPage, loginPage, PAGE_HEADERS, waitText } from './pages.js';
+import { type PasswordPool, PasswordPoolBusyError } from './password-pool.js';
 import { checkPassword } from './passwords.js';
 
 export const DROGUE_CLIENT_ID = 'drogue';
 
 const MAX_FORM_BYTES = 16 * 1024;
 const WRONG_CREDENTIALS = 'Wrong username or password.';
+const BUSY = 'The server is busy checking other logins. Try again in a moment.';
+/** User names in logs: as long as the longest valid one, then cut. */
+const MAX_LOGGED_NAME = 64;
 
 /** A failure shown to the user as a page with this status and message. */
 class PageError extends Error {
@@ -32,11 +38,21 @@ const expired = () =>
 
 export type InteractionHandler = (req: IncomingMessage, res: ServerResponse, uid: string) => Promise<void>;
 
-export function interactionHandler(
-  provider: Provider,
-  db: Db,
-  logError: (err: unknown, msg: string) => void,
-): InteractionHandler {
+export interface InteractionOptions {
+  provider: Provider;
+  db: Db;
+  passwords: PasswordPool;
+  throttle: LoginThrottle;
+  logger?: IssuerLogger;
+}
+
+export function interactionHandler({
+  provider,
+  db,
+  passwords,
+  throttle,
+  logger,
+}: InteractionOptions): InteractionHandler {
   async function handle(req: IncomingMessage, res: ServerResponse, uid: string): Promise<void> {
     const details = await provider.interactionDetails(req, res).catch((err: unknown) => {
       throw (err as Error).name === 'SessionNotFound' ? expired() : err;
@@ -62,10 +78,42 @@ export function interactionHandler(
     const form = await readForm(req);
     const username = form.get('username') ?? '';
     const password = form.get('password') ?? '';
-    if (!username || !password || !(await checkPassword(db, username, password))) {
-      sendPage(res, 200, loginPage({ action, client: 'drg', username, error: WRONG_CREDENTIALS }));
+    const again = (error: string) => loginPage({ action, client: 'drg', username, error });
+    const address = req.socket.remoteAddress;
+    const user = loggedName(username);
+
+    const admission = throttle.admit(clientOf(address), username);
+    if (!admission.allowed) {
+      const { waitSeconds } = admission;
+      logger?.debug({ user, client: address, waitSeconds }, 'login refused: too many failures');
+      sendPage(res, 429, again(`Too many failed logins. ${waitText(waitSeconds)}`), {
+        'retry-after': String(waitSeconds),
+      });
       return;
     }
+    const { attempt } = admission;
+    let valid: boolean;
+    try {
+      valid = username !== '' && password !== '' && (await checkPassword(db, passwords, username, password));
+    } catch (err) {
+      attempt.abandoned();
+      if (!(err instanceof PasswordPoolBusyError)) throw err;
+      logger?.debug({ user, client: address }, 'login refused: the password checks are busy');
+      sendPage(res, 503, again(BUSY), { 'retry-after': '1' });
+      return;
+    }
+    if (!valid) {
+      const { failures, clientFailures, waitSeconds } = attempt.failed();
+      const lockout = waitSeconds > 0;
+      logger?.warn(
+        { user, client: address, failures, clientFailures, lockout, ...(lockout && { waitSeconds }) },
+        'login failed',
+      );
+      sendPage(res, 200, again(lockout ? `${WRONG_CREDENTIALS} ${waitText(waitSeconds)}` : WRONG_CREDENTIALS));
+      return;
+    }
+    attempt.succeeded();
+    logger?.info({ user, client: address }, 'login succeeded');
     await provider.interactionFinished(
       req,
       res,
@@ -81,7 +129,7 @@ export function interactionHandler(
       if (err instanceof PageError) {
         sendPage(res, err.status, errorPage(err.title, err.message));
       } else {
-        logError(err, 'OIDC login interaction failed');
+        logger?.error({ err }, 'OIDC login interaction failed');
         sendPage(res, 500, errorPage('Something went wrong', 'The login could not be completed. Try again.'));
       }
     }
@@ -129,7 +177,17 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
   return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
 }
 
-export function sendPage(res: ServerResponse, status: number, html: string): void {
-  res.writeHead(status, { ...PAGE_HEADERS, 'content-length': Buffer.byteLength(html) });
+export function sendPage(res: ServerResponse, status: number, html: string, headers: OutgoingHttpHeaders = {}): void {
+  res.writeHead(status, { ...PAGE_HEADERS, ...headers, 'content-length': Buffer.byteLength(html) });
   res.end(html);
+}
+
+/** A user name as typed, for a log entry: cut to MAX_LOGGED_NAME characters, control characters escaped. */
+export function loggedName(name: string): string {
+  const chars = [...name];
+  const shown = chars
+    .slice(0, MAX_LOGGED_NAME)
+    .join('')
+    .replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, (c) => `\\u{${(c.codePointAt(0) ?? 0).toString(16)}}`);
+  return chars.length > MAX_LOGGED_NAME ? `${shown}…` : shown;
 }
