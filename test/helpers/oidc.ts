@@ -113,10 +113,7 @@ export class Browser {
   async request(url: string | URL, init: { method?: string; form?: Record<string, string> } = {}): Promise<Response> {
     const target = new URL(url);
     const headers: Record<string, string> = { accept: 'text/html' };
-    const cookie = [...this.cookies]
-      .filter(([, c]) => target.pathname.startsWith(c.path))
-      .map(([name, c]) => `${name}=${c.value}`)
-      .join('; ');
+    const cookie = this.cookieHeader(target);
     if (cookie) headers.cookie = cookie;
     let body: string | undefined;
     if (init.form) {
@@ -131,6 +128,14 @@ export class Browser {
     });
     for (const line of res.headers.getSetCookie()) this.store(line);
     return res;
+  }
+
+  /** The `Cookie` header for a request to `url` ('' without cookies). */
+  cookieHeader(url: URL): string {
+    return [...this.cookies]
+      .filter(([, c]) => url.pathname.startsWith(c.path))
+      .map(([name, c]) => `${name}=${c.value}`)
+      .join('; ');
   }
 
   private store(line: string): void {
