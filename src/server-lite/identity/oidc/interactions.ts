@@ -5,7 +5,7 @@ import type Provider from 'oidc-provider';
 import type { InteractionResults } from 'oidc-provider';
 import type { Db } from '../../store/db.js';
 import type { IssuerLogger } from './issuer.js';
-import { clientOf, type LoginThrottle } from './login-throttle.js';
+import { clientOf, type LoginAttempt, type LoginThrottle } from './login-throttle.js';
 import { errorPage, loginPage, PAGE_HEADERS, waitText } from './pages.js';
 import { type PasswordPool, PasswordPoolBusyError } from './password-pool.js';
 import { checkPassword } from './passwords.js';
@@ -54,49 +54,61 @@ export function interactionHandler({
   logger,
 }: InteractionOptions): InteractionHandler {
   async function handle(req: IncomingMessage, res: ServerResponse, uid: string): Promise<void> {
-    const details = await provider.interactionDetails(req, res).catch((err: unknown) => {
-      throw (err as Error).name === 'SessionNotFound' ? expired() : err;
-    });
-    if (details.uid !== uid) throw expired();
     const action = (req.url ?? '').split('?')[0];
-    const client = String(details.params.client_id ?? '');
-
-    if (details.prompt.name === 'consent') {
-      if (client !== DROGUE_CLIENT_ID) throw new PageError(403, 'Not allowed', 'Unknown client.');
-      await provider.interactionFinished(req, res, await consent(provider, details), {
-        mergeWithLastSubmission: true,
-      });
-      return;
-    }
-    if (details.prompt.name !== 'login') throw expired();
-
-    if (req.method === 'GET') {
-      sendPage(res, 200, loginPage({ action, client: 'drg' }));
-      return;
-    }
-    if (req.method !== 'POST') throw new PageError(405, 'Not allowed', 'Use the login form.');
-    const form = await readForm(req);
-    const username = form.get('username') ?? '';
-    const password = form.get('password') ?? '';
-    const again = (error: string) => loginPage({ action, client: 'drg', username, error });
+    // A submitted login form is throttled before the interaction is looked up, so that a refusal costs little.
+    const form = req.method === 'POST' ? await readForm(req) : undefined;
+    const login = form && { username: form.get('username') ?? '', password: form.get('password') ?? '' };
+    const again = (error: string) => loginPage({ action, client: 'drg', username: login?.username, error });
     const address = req.socket.remoteAddress;
-    const user = loggedName(username);
-
-    const admission = throttle.admit(clientOf(address), username);
-    if (!admission.allowed) {
+    const admission = login && throttle.admit(clientOf(address), login.username);
+    if (admission && !admission.allowed) {
       const { waitSeconds } = admission;
-      logger?.debug({ user, client: address, waitSeconds }, 'login refused: too many failures');
+      logger?.debug({ user: loggedName(login.username), client: address, waitSeconds }, 'login refused: waiting');
       sendPage(res, 429, again(`Too many failed logins. ${waitText(waitSeconds)}`), {
         'retry-after': String(waitSeconds),
       });
       return;
     }
-    const { attempt } = admission;
+    try {
+      const details = await provider.interactionDetails(req, res).catch((err: unknown) => {
+        throw (err as Error).name === 'SessionNotFound' ? expired() : err;
+      });
+      if (details.uid !== uid) throw expired();
+      const client = String(details.params.client_id ?? '');
+
+      if (details.prompt.name === 'consent') {
+        if (client !== DROGUE_CLIENT_ID) throw new PageError(403, 'Not allowed', 'Unknown client.');
+        await provider.interactionFinished(req, res, await consent(provider, details), {
+          mergeWithLastSubmission: true,
+        });
+        return;
+      }
+      if (details.prompt.name !== 'login') throw expired();
+      if (req.method === 'GET') {
+        sendPage(res, 200, loginPage({ action, client: 'drg' }));
+        return;
+      }
+      if (!login || !admission) throw new PageError(405, 'Not allowed', 'Use the login form.');
+      await checkLogin(req, res, login, admission.attempt, again);
+    } finally {
+      // An attempt that ended in neither failure nor success (an expired login, an error) counts nothing.
+      if (admission?.allowed) admission.attempt.abandoned();
+    }
+  }
+
+  async function checkLogin(
+    req: IncomingMessage,
+    res: ServerResponse,
+    { username, password }: { username: string; password: string },
+    attempt: LoginAttempt,
+    again: (error: string) => string,
+  ): Promise<void> {
+    const address = req.socket.remoteAddress;
+    const user = loggedName(username);
     let valid: boolean;
     try {
       valid = username !== '' && password !== '' && (await checkPassword(db, passwords, username, password));
     } catch (err) {
-      attempt.abandoned();
       if (!(err instanceof PasswordPoolBusyError)) throw err;
       logger?.debug({ user, client: address }, 'login refused: the password checks are busy');
       sendPage(res, 503, again(BUSY), { 'retry-after': '1' });
