@@ -164,21 +164,24 @@ class FailureCounts {
     if (entry.failures === 0 && entry.checking === 0) this.entries.delete(key);
   }
 
-  /** The entry of `key` unless it lapsed. */
+  /** The entry of `key` unless it lapsed, made the most recently used (so a key being tried is kept). */
   private current(key: string, now: number): Entry | undefined {
     const entry = this.entries.get(key);
-    if (entry && entry.checking === 0 && now >= entry.waitUntil && now - entry.lastFailure >= QUIET_RESET_MS) {
-      this.entries.delete(key);
-      return undefined;
-    }
+    if (entry === undefined) return undefined;
+    this.entries.delete(key);
+    const lapsed = entry.checking === 0 && now >= entry.waitUntil && now - entry.lastFailure >= QUIET_RESET_MS;
+    if (lapsed) return undefined;
+    this.entries.set(key, entry);
     return entry;
   }
 
   /** The entry of `key`, made the most recently used; drops the least recently used beyond MAX_TRACKED. */
   private touch(key: string, now: number): Entry {
-    const entry = this.current(key, now) ?? { failures: 0, lastFailure: now, waitUntil: 0, checking: 0 };
-    this.entries.delete(key);
-    this.entries.set(key, entry);
+    let entry = this.current(key, now);
+    if (entry === undefined) {
+      entry = { failures: 0, lastFailure: now, waitUntil: 0, checking: 0 };
+      this.entries.set(key, entry);
+    }
     if (this.entries.size > MAX_TRACKED) {
       const oldest = this.entries.keys().next().value as string;
       this.entries.delete(oldest);
