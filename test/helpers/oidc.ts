@@ -206,6 +206,22 @@ export function formsOf(html: string, base: URL): HtmlForm[] {
   });
 }
 
+/** A login started as drg starts one (code + PKCE), up to the login form: the browser with its cookies, and the form. */
+export async function openLoginForm(issuerUrl: string): Promise<{ browser: Browser; form: HtmlForm }> {
+  const config = await drogueClient(issuerUrl);
+  const authUrl = client.buildAuthorizationUrl(config, {
+    redirect_uri: 'http://127.0.0.1:53682/',
+    scope: 'openid offline_access',
+    code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+    code_challenge_method: 'S256',
+  });
+  const browser = new Browser();
+  const page = await browser.follow(authUrl, authUrl.origin);
+  assert.equal(page.res.status, 200);
+  const [form] = formsOf(await page.res.text(), page.url);
+  return { browser, form };
+}
+
 /** Logs in on the login page `page` (already fetched at `url`) and follows where that leads. */
 export async function submitLogin(browser: Browser, url: URL, html: string, user: string, password: string) {
   const [form] = formsOf(html, url);

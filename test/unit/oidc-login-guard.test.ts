@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import bcrypt from 'bcryptjs';
 import * as client from 'openid-client';
 import type { ServerOptions } from '../../src/server-lite/server.js';
-import { Browser, drogueClient, formsOf } from '../helpers/oidc.js';
+import { Browser, drogueClient, formsOf, openLoginForm } from '../helpers/oidc.js';
 import { tempDir } from '../helpers/serve.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -67,19 +67,8 @@ interface LoginForm {
   fields: Record<string, string>;
 }
 
-/** A login started by drg's client: the form it leads to. */
 async function openLogin(s: TestServer): Promise<LoginForm> {
-  const config = await drogueClient(s.server.issuerUrl);
-  const authUrl = client.buildAuthorizationUrl(config, {
-    redirect_uri: 'http://127.0.0.1:53682/',
-    scope: 'openid offline_access',
-    code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
-    code_challenge_method: 'S256',
-  });
-  const browser = new Browser();
-  const page = await browser.follow(authUrl, authUrl.origin);
-  assert.equal(page.res.status, 200);
-  const [form] = formsOf(await page.res.text(), page.url);
+  const { browser, form } = await openLoginForm(s.server.issuerUrl);
   return { browser, action: new URL(form.action), fields: form.fields };
 }
 
