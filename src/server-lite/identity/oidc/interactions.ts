@@ -195,7 +195,7 @@ export function sendPage(res: ServerResponse, status: number, html: string, head
 }
 
 /** A user name as typed, for a log entry: cut to MAX_LOGGED_NAME characters, control characters escaped. */
-export function loggedName(name: string): string {
+function loggedName(name: string): string {
   const chars = [...name];
   const shown = chars
     .slice(0, MAX_LOGGED_NAME)

@@ -137,9 +137,14 @@ export async function createIssuer(opts: IssuerOptions): Promise<EmbeddedIssuer>
       deviceFlow: {
         enabled: true,
         userCodeInputSource: async (ctx, _form, _out, err) => {
-          if ((err as Error | undefined)?.name === 'NotFoundError') {
-            const outcome = codeAttempts.get(ctx)?.failed();
-            logger?.warn({ client: ctx.req.socket.remoteAddress, ...outcome }, 'device code not found');
+          const attempt = codeAttempts.get(ctx);
+          if (attempt && (err as Error | undefined)?.name === 'NotFoundError') {
+            const { clientFailures, waitSeconds } = attempt.failed();
+            const lockout = waitSeconds > 0;
+            logger?.warn(
+              { client: ctx.req.socket.remoteAddress, clientFailures, lockout, ...(lockout && { waitSeconds }) },
+              'device code not found',
+            );
           }
           renderPage(
             ctx,
