@@ -2,6 +2,8 @@
 // graph to resolve, ~7 ms less per start than ESM chunks). Packages that only some commands need stay external and
 // load on first use: the server's, login's and the certificate commands', and `yaml` (apply, edit, -o yaml).
 // ESM-only externals (openid-client, oidc-provider, open) are imported with import(), which esbuild keeps as is.
+// Worker threads' entries are built beside it (password-worker.cjs: bcrypt for drg serve); import.meta.url is the
+// bundle file's URL, for finding them.
 // Builds into a fresh directory and swaps it in, so a running drg never sees half a build.
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
@@ -9,15 +11,16 @@ import { build } from 'esbuild';
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
 // oidc-provider also because it looks its TTLs up by class name, which bundling renames.
-const serverOnly = ['better-sqlite3', 'fastify', 'pino', 'oidc-provider', 'bcryptjs'];
+const serverOnly = ['better-sqlite3', 'fastify', 'pino', 'oidc-provider', 'bcryptjs', 'piscina'];
 // A native addon, and a package that runs its own bundled xdg-open.
 const loginOnly = ['openid-client', '@napi-rs/keyring', 'open'];
 const sometimes = ['yaml', 'proper-lockfile', '@peculiar/x509', 'reflect-metadata'];
 const staging = `dist.${process.pid}.tmp`;
 
 await build({
-  entryPoints: ['src/main.ts'],
-  outfile: `${staging}/cli.cjs`,
+  entryPoints: { cli: 'src/main.ts', 'password-worker': 'src/server-lite/identity/oidc/password-worker.ts' },
+  outdir: staging,
+  outExtension: { '.js': '.cjs' },
   bundle: true,
   format: 'cjs',
   platform: 'node',
@@ -25,7 +28,8 @@ await build({
   minify: true,
   sourcemap: 'linked',
   external: [...serverOnly, ...loginOnly, ...sometimes],
-  define: { __DRG_VERSION__: JSON.stringify(version) },
+  inject: ['scripts/import-meta-url.js'],
+  define: { __DRG_VERSION__: JSON.stringify(version), 'import.meta.url': 'importMetaUrl' },
   logLevel: 'warning',
 });
 

@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import { decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
 import * as client from 'openid-client';
 import { parse } from 'yaml';
-import { Browser, drogueClient, formsOf, logInWithCode, type OidcClientSource } from '../helpers/oidc.js';
+import { drogueClient, logInWithCode, type OidcClientSource, openLoginForm } from '../helpers/oidc.js';
 import { ADMIN_PASSWORD_LINE, drg, type ServeHandle, startServe, tempDir } from '../helpers/serve.js';
 
 const WHOAMI = '/api/admin/v1alpha1/user/whoami';
@@ -61,16 +61,7 @@ function contextCredentials(serve: ServeHandle): string {
 
 /** The login form refuses `password`: the page comes back with the error, and no redirect to the client. */
 async function assertLoginRefused(issuerUrl: string, user: string, password: string): Promise<void> {
-  const config = await drogueClient(issuerUrl);
-  const authUrl = client.buildAuthorizationUrl(config, {
-    redirect_uri: 'http://127.0.0.1:53682/',
-    scope: 'openid offline_access',
-    code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
-    code_challenge_method: 'S256',
-  });
-  const browser = new Browser();
-  const page = await browser.follow(authUrl, authUrl.origin);
-  const [form] = formsOf(await page.res.text(), page.url);
+  const { browser, form } = await openLoginForm(issuerUrl);
   const res = await browser.request(form.action, { form: { ...form.fields, username: user, password } });
   assert.equal(res.status, 200);
   assert.match(await res.text(), /Wrong username or password/);

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import Fastify from 'fastify';
 import * as client from 'openid-client';
 import { issuerRoutes } from '../../src/server-lite/identity/oidc/fastify.js';
-import { createIssuer, type EmbeddedIssuer } from '../../src/server-lite/identity/oidc/issuer.js';
+import { createIssuer, type EmbeddedIssuer, type IssuerLogger } from '../../src/server-lite/identity/oidc/issuer.js';
+import { PasswordPool } from '../../src/server-lite/identity/oidc/password-pool.js';
 import { setPassword } from '../../src/server-lite/identity/oidc/passwords.js';
 import { type Db, openStore } from '../../src/server-lite/store/db.js';
 import { tempDir } from './serve.js';
@@ -51,7 +52,8 @@ export interface StartOptions {
 export async function startIssuer(opts: StartOptions = {}): Promise<IssuerHarness> {
   const dataDir = opts.dataDir ?? join(tempDir('drg-oidc-'), 'data');
   const db = openStore(dataDir);
-  if (!opts.dataDir) await setPassword(db, USER, PASSWORD);
+  const passwords = new PasswordPool();
+  if (!opts.dataDir) await setPassword(db, passwords, USER, PASSWORD);
 
   // The issuer URL contains the port, known only after listen: until the issuer exists, requests get 503.
   let issuer: EmbeddedIssuer | undefined;
@@ -78,11 +80,14 @@ export async function startIssuer(opts: StartOptions = {}): Promise<IssuerHarnes
   }
   const { port } = server.address() as AddressInfo;
   const errors: unknown[] = [];
+  const ignore = () => {};
+  const logger: IssuerLogger = { error: (obj) => errors.push(obj), warn: ignore, info: ignore, debug: ignore };
   const created = await createIssuer({
     db,
     issuerUrl: `http://127.0.0.1:${port}${ISSUER_PATH}`,
     accessTokenTtl: opts.accessTokenTtl,
-    logger: { error: (obj) => errors.push(obj) },
+    passwords,
+    logger,
   });
   issuer = created;
 
@@ -95,6 +100,7 @@ export async function startIssuer(opts: StartOptions = {}): Promise<IssuerHarnes
     oidc: () => drogueClient(created.issuerUrl),
     close: async () => {
       await closeServer();
+      await passwords.close();
       db.close();
     },
   };
@@ -107,10 +113,7 @@ export class Browser {
   async request(url: string | URL, init: { method?: string; form?: Record<string, string> } = {}): Promise<Response> {
     const target = new URL(url);
     const headers: Record<string, string> = { accept: 'text/html' };
-    const cookie = [...this.cookies]
-      .filter(([, c]) => target.pathname.startsWith(c.path))
-      .map(([name, c]) => `${name}=${c.value}`)
-      .join('; ');
+    const cookie = this.cookieHeader(target);
     if (cookie) headers.cookie = cookie;
     let body: string | undefined;
     if (init.form) {
@@ -125,6 +128,14 @@ export class Browser {
     });
     for (const line of res.headers.getSetCookie()) this.store(line);
     return res;
+  }
+
+  /** The `Cookie` header for a request to `url` ('' without cookies). */
+  cookieHeader(url: URL): string {
+    return [...this.cookies]
+      .filter(([, c]) => url.pathname.startsWith(c.path))
+      .map(([name, c]) => `${name}=${c.value}`)
+      .join('; ');
   }
 
   private store(line: string): void {
@@ -193,6 +204,22 @@ export function formsOf(html: string, base: URL): HtmlForm[] {
       fields,
     };
   });
+}
+
+/** A login started as drg starts one (code + PKCE), up to the login form: the browser with its cookies, and the form. */
+export async function openLoginForm(issuerUrl: string): Promise<{ browser: Browser; form: HtmlForm }> {
+  const config = await drogueClient(issuerUrl);
+  const authUrl = client.buildAuthorizationUrl(config, {
+    redirect_uri: 'http://127.0.0.1:53682/',
+    scope: 'openid offline_access',
+    code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+    code_challenge_method: 'S256',
+  });
+  const browser = new Browser();
+  const page = await browser.follow(authUrl, authUrl.origin);
+  assert.equal(page.res.status, 200);
+  const [form] = formsOf(await page.res.text(), page.url);
+  return { browser, form };
 }
 
 /** Logs in on the login page `page` (already fetched at `url`) and follows where that leads. */

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import pino from 'pino';
 import { ADMIN_USER } from '../../src/server-lite/identity/users.js';
-import { type RunningServer, startServer } from '../../src/server-lite/server.js';
+import { type RunningServer, type ServerOptions, startServer } from '../../src/server-lite/server.js';
 import { tempDir } from './serve.js';
 
 export interface TestServer {
@@ -21,7 +21,10 @@ export function basic(user: string, secret: string): string {
   return `Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}`;
 }
 
-export async function startTestServer(dataDir = join(tempDir('drg-http-'), 'data')): Promise<TestServer> {
+export async function startTestServer(
+  dataDir = join(tempDir('drg-http-'), 'data'),
+  options: Partial<ServerOptions> = {},
+): Promise<TestServer> {
   let logs = '';
   const logger = pino(
     { level: 'debug' },
@@ -31,7 +34,7 @@ export async function startTestServer(dataDir = join(tempDir('drg-http-'), 'data
       },
     },
   );
-  const server = await startServer({ port: 0, bind: '127.0.0.1', dataDir, logger });
+  const server = await startServer({ port: 0, bind: '127.0.0.1', dataDir, logger, ...options });
   const { token } = server.accessTokens.create(ADMIN_USER, 'test');
   return {
     server,

@@ -1,9 +1,10 @@
 // Users of the embedded issuer: admin's generated password, --user, users files; bcrypt hashes only.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import bcrypt from 'bcryptjs';
+import { PasswordPool } from '../../src/server-lite/identity/oidc/password-pool.js';
 import {
   checkPassword,
   ensureAdmin,
@@ -26,7 +27,18 @@ function captureError(fn: () => unknown): unknown {
   return assert.fail('expected an error');
 }
 
-const store = () => openStore(join(tempDir('drg-oidc-users-'), 'data'));
+const dirs: string[] = [];
+/** A temp dir, removed after the tests. */
+function dir(prefix: string): string {
+  dirs.push(tempDir(prefix));
+  return dirs[dirs.length - 1];
+}
+const store = () => openStore(join(dir('drg-oidc-users-'), 'data'));
+const pool = new PasswordPool();
+after(async () => {
+  await pool.close();
+  for (const path of dirs) rmSync(path, { recursive: true, force: true });
+});
 const hashOf = (db: ReturnType<typeof store>, user: string) =>
   db.prepare('SELECT password_hash FROM users WHERE id = ?').pluck().get(user) as string | null;
 
@@ -35,15 +47,15 @@ test('admin gets a generated password once, stored as a bcrypt hash', async () =
   try {
     // drg serve creates the admin row (without a password) before the issuer starts.
     new Users(db).ensure('admin');
-    const generated = await ensureAdmin(db);
+    const generated = await ensureAdmin(db, pool);
     assert.ok(generated && generated.length >= 20);
-    assert.ok(await checkPassword(db, 'admin', generated));
+    assert.ok(await checkPassword(db, pool, 'admin', generated));
     const hash = hashOf(db, 'admin') ?? '';
     assert.match(hash, /^\$2[aby]\$/);
     assert.ok(!hash.includes(generated));
 
-    assert.equal(await ensureAdmin(db), undefined);
-    assert.ok(await checkPassword(db, 'admin', generated));
+    assert.equal(await ensureAdmin(db, pool), undefined);
+    assert.ok(await checkPassword(db, pool, 'admin', generated));
   } finally {
     db.close();
   }
@@ -52,10 +64,10 @@ test('admin gets a generated password once, stored as a bcrypt hash', async () =
 test('--admin-password sets the password, every time', async () => {
   const db = store();
   try {
-    const generated = await ensureAdmin(db);
-    assert.equal(await ensureAdmin(db, { password: 'chosen one' }), undefined);
-    assert.ok(await checkPassword(db, 'admin', 'chosen one'));
-    assert.ok(!(await checkPassword(db, 'admin', generated ?? '')));
+    const generated = await ensureAdmin(db, pool);
+    assert.equal(await ensureAdmin(db, pool, { password: 'chosen one' }), undefined);
+    assert.ok(await checkPassword(db, pool, 'admin', 'chosen one'));
+    assert.ok(!(await checkPassword(db, pool, 'admin', generated ?? '')));
   } finally {
     db.close();
   }
@@ -67,12 +79,12 @@ test('--user creates a user or changes its password; wrong users and passwords d
     const { name, password } = parseUserSpec('bob:pass:with:colons');
     assert.equal(name, 'bob');
     assert.equal(password, 'pass:with:colons');
-    await setPassword(db, name, password);
-    assert.ok(await checkPassword(db, 'bob', 'pass:with:colons'));
-    await setPassword(db, 'bob', 'new one');
-    assert.ok(await checkPassword(db, 'bob', 'new one'));
-    assert.ok(!(await checkPassword(db, 'bob', 'pass:with:colons')));
-    assert.ok(!(await checkPassword(db, 'nobody', 'new one')));
+    await setPassword(db, pool, name, password);
+    assert.ok(await checkPassword(db, pool, 'bob', 'pass:with:colons'));
+    await setPassword(db, pool, 'bob', 'new one');
+    assert.ok(await checkPassword(db, pool, 'bob', 'new one'));
+    assert.ok(!(await checkPassword(db, pool, 'bob', 'pass:with:colons')));
+    assert.ok(!(await checkPassword(db, pool, 'nobody', 'new one')));
   } finally {
     db.close();
   }
@@ -89,7 +101,7 @@ test('bad --user values are refused without echoing the password', () => {
 test('a users file of htpasswd bcrypt lines adds its users', async () => {
   const db = store();
   try {
-    const path = join(tempDir('drg-users-file-'), 'users');
+    const path = join(dir('drg-users-file-'), 'users');
     // htpasswd -B writes $2y$ hashes.
     const carol = bcrypt.hashSync('carol secret', 4).replace(/^\$2b\$/, '$2y$');
     const dave = bcrypt.hashSync('dave secret', 4);
@@ -100,16 +112,16 @@ test('a users file of htpasswd bcrypt lines adds its users', async () => {
       ['carol', 'dave'],
     );
     importUsers(db, users);
-    assert.ok(await checkPassword(db, 'carol', 'carol secret'));
-    assert.ok(await checkPassword(db, 'dave', 'dave secret'));
-    assert.ok(!(await checkPassword(db, 'carol', 'dave secret')));
+    assert.ok(await checkPassword(db, pool, 'carol', 'carol secret'));
+    assert.ok(await checkPassword(db, pool, 'dave', 'dave secret'));
+    assert.ok(!(await checkPassword(db, pool, 'carol', 'dave secret')));
   } finally {
     db.close();
   }
 });
 
 test('a users file with a plain-text password is refused, naming the line but not the password', () => {
-  const path = join(tempDir('drg-users-file-'), 'users');
+  const path = join(dir('drg-users-file-'), 'users');
   writeFileSync(path, '# ok\nerin:hunter2-plain\n');
   assert.throws(
     () => readUsersFile(path),

@@ -1,16 +1,22 @@
-// The provider's interactions (`<mount>/interaction/<uid>`): the login form, and consent, which is given
-// without asking for the first-party client `drogue`.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+// The provider's interactions (`<mount>/interaction/<uid>`): the login form, throttled (login-throttle.ts) and
+// logged, and consent, which is given without asking for the first-party client `drogue`.
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 import type { InteractionResults } from 'oidc-provider';
 import type { Db } from '../../store/db.js';
-import { errorPage, loginPage, PAGE_HEADERS } from './pages.js';
+import type { IssuerLogger } from './issuer.js';
+import { clientOf, type LoginAttempt, type LoginThrottle } from './login-throttle.js';
+import { errorPage, loginPage, PAGE_HEADERS, waitText } from './pages.js';
+import { type PasswordPool, PasswordPoolBusyError } from './password-pool.js';
 import { checkPassword } from './passwords.js';
 
 export const DROGUE_CLIENT_ID = 'drogue';
 
 const MAX_FORM_BYTES = 16 * 1024;
 const WRONG_CREDENTIALS = 'Wrong username or password.';
+const BUSY = 'The server is busy checking other logins. Try again in a moment.';
+/** User names in logs: as long as the longest valid one, then cut. */
+const MAX_LOGGED_NAME = 64;
 
 /** A failure shown to the user as a page with this status and message. */
 class PageError extends Error {
@@ -32,40 +38,94 @@ const expired = () =>
 
 export type InteractionHandler = (req: IncomingMessage, res: ServerResponse, uid: string) => Promise<void>;
 
-export function interactionHandler(
-  provider: Provider,
-  db: Db,
-  logError: (err: unknown, msg: string) => void,
-): InteractionHandler {
-  async function handle(req: IncomingMessage, res: ServerResponse, uid: string): Promise<void> {
-    const details = await provider.interactionDetails(req, res).catch((err: unknown) => {
-      throw (err as Error).name === 'SessionNotFound' ? expired() : err;
-    });
-    if (details.uid !== uid) throw expired();
-    const action = (req.url ?? '').split('?')[0];
-    const client = String(details.params.client_id ?? '');
+export interface InteractionOptions {
+  provider: Provider;
+  db: Db;
+  passwords: PasswordPool;
+  throttle: LoginThrottle;
+  logger?: IssuerLogger;
+}
 
-    if (details.prompt.name === 'consent') {
-      if (client !== DROGUE_CLIENT_ID) throw new PageError(403, 'Not allowed', 'Unknown client.');
-      await provider.interactionFinished(req, res, await consent(provider, details), {
-        mergeWithLastSubmission: true,
+export function interactionHandler({
+  provider,
+  db,
+  passwords,
+  throttle,
+  logger,
+}: InteractionOptions): InteractionHandler {
+  async function handle(req: IncomingMessage, res: ServerResponse, uid: string): Promise<void> {
+    const action = (req.url ?? '').split('?')[0];
+    // A submitted login form is throttled before the interaction is looked up, so that a refusal costs little.
+    const form = req.method === 'POST' ? await readForm(req) : undefined;
+    const login = form && { username: form.get('username') ?? '', password: form.get('password') ?? '' };
+    const again = (error: string) => loginPage({ action, client: 'drg', username: login?.username, error });
+    const address = req.socket.remoteAddress;
+    const admission = login && throttle.admit(clientOf(address), login.username);
+    if (admission && !admission.allowed) {
+      const { waitSeconds } = admission;
+      logger?.debug({ user: loggedName(login.username), client: address, waitSeconds }, 'login refused: waiting');
+      sendPage(res, 429, again(`Too many failed logins. ${waitText(waitSeconds)}`), {
+        'retry-after': String(waitSeconds),
       });
       return;
     }
-    if (details.prompt.name !== 'login') throw expired();
+    try {
+      const details = await provider.interactionDetails(req, res).catch((err: unknown) => {
+        throw (err as Error).name === 'SessionNotFound' ? expired() : err;
+      });
+      if (details.uid !== uid) throw expired();
+      const client = String(details.params.client_id ?? '');
 
-    if (req.method === 'GET') {
-      sendPage(res, 200, loginPage({ action, client: 'drg' }));
+      if (details.prompt.name === 'consent') {
+        if (client !== DROGUE_CLIENT_ID) throw new PageError(403, 'Not allowed', 'Unknown client.');
+        await provider.interactionFinished(req, res, await consent(provider, details), {
+          mergeWithLastSubmission: true,
+        });
+        return;
+      }
+      if (details.prompt.name !== 'login') throw expired();
+      if (req.method === 'GET') {
+        sendPage(res, 200, loginPage({ action, client: 'drg' }));
+        return;
+      }
+      if (!login || !admission) throw new PageError(405, 'Not allowed', 'Use the login form.');
+      await checkLogin(req, res, login, admission.attempt, again);
+    } finally {
+      // An attempt that ended in neither failure nor success (an expired login, an error) counts nothing.
+      if (admission?.allowed) admission.attempt.abandoned();
+    }
+  }
+
+  async function checkLogin(
+    req: IncomingMessage,
+    res: ServerResponse,
+    { username, password }: { username: string; password: string },
+    attempt: LoginAttempt,
+    again: (error: string) => string,
+  ): Promise<void> {
+    const address = req.socket.remoteAddress;
+    const user = loggedName(username);
+    let valid: boolean;
+    try {
+      valid = username !== '' && password !== '' && (await checkPassword(db, passwords, username, password));
+    } catch (err) {
+      if (!(err instanceof PasswordPoolBusyError)) throw err;
+      logger?.debug({ user, client: address }, 'login refused: the password checks are busy');
+      sendPage(res, 503, again(BUSY), { 'retry-after': '1' });
       return;
     }
-    if (req.method !== 'POST') throw new PageError(405, 'Not allowed', 'Use the login form.');
-    const form = await readForm(req);
-    const username = form.get('username') ?? '';
-    const password = form.get('password') ?? '';
-    if (!username || !password || !(await checkPassword(db, username, password))) {
-      sendPage(res, 200, loginPage({ action, client: 'drg', username, error: WRONG_CREDENTIALS }));
+    if (!valid) {
+      const { failures, clientFailures, waitSeconds } = attempt.failed();
+      const lockout = waitSeconds > 0;
+      logger?.warn(
+        { user, client: address, failures, clientFailures, lockout, ...(lockout && { waitSeconds }) },
+        'login failed',
+      );
+      sendPage(res, 200, again(lockout ? `${WRONG_CREDENTIALS} ${waitText(waitSeconds)}` : WRONG_CREDENTIALS));
       return;
     }
+    attempt.succeeded();
+    logger?.info({ user, client: address }, 'login succeeded');
     await provider.interactionFinished(
       req,
       res,
@@ -81,7 +141,7 @@ export function interactionHandler(
       if (err instanceof PageError) {
         sendPage(res, err.status, errorPage(err.title, err.message));
       } else {
-        logError(err, 'OIDC login interaction failed');
+        logger?.error({ err }, 'OIDC login interaction failed');
         sendPage(res, 500, errorPage('Something went wrong', 'The login could not be completed. Try again.'));
       }
     }
@@ -129,7 +189,17 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
   return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
 }
 
-export function sendPage(res: ServerResponse, status: number, html: string): void {
-  res.writeHead(status, { ...PAGE_HEADERS, 'content-length': Buffer.byteLength(html) });
+export function sendPage(res: ServerResponse, status: number, html: string, headers: OutgoingHttpHeaders = {}): void {
+  res.writeHead(status, { ...PAGE_HEADERS, ...headers, 'content-length': Buffer.byteLength(html) });
   res.end(html);
+}
+
+/** A user name as typed, for a log entry: cut to MAX_LOGGED_NAME characters, control characters escaped. */
+function loggedName(name: string): string {
+  const chars = [...name];
+  const shown = chars
+    .slice(0, MAX_LOGGED_NAME)
+    .join('')
+    .replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, (c) => `\\u{${(c.codePointAt(0) ?? 0).toString(16)}}`);
+  return chars.length > MAX_LOGGED_NAME ? `${shown}…` : shown;
 }

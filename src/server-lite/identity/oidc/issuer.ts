@@ -10,7 +10,9 @@ import { sqliteAdapter } from './adapter.js';
 import { DROGUE_CLIENT_ID, interactionHandler, sendPage } from './interactions.js';
 import { loadCookieKeys, loadSigningKeys, publicJwks, SIGNING_ALG } from './keys.js';
 import { loadOidcProvider } from './load-provider.js';
-import { confirmDevicePage, deviceDonePage, errorPage, PAGE_HEADERS, userCodePage } from './pages.js';
+import { clientOf, type LoginAttempt, LoginThrottle, type LoginThrottleOptions } from './login-throttle.js';
+import { confirmDevicePage, deviceDonePage, errorPage, PAGE_HEADERS, userCodePage, waitText } from './pages.js';
+import type { PasswordPool } from './password-pool.js';
 import { canLogIn } from './passwords.js';
 import { type JwtVerifier, localJwtVerifier } from './verifier.js';
 
@@ -26,6 +28,8 @@ export const DEFAULT_ISSUER_PATH = '/oidc';
 
 const DAY = 24 * 60 * 60;
 const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+/** Where the user enters a device flow's code (below the mount path). */
+const CODE_VERIFICATION_ROUTE = '/device';
 /** RFC 8252: the port of a loopback redirect URI is free; these are compared without it. */
 const LOOPBACK_REDIRECT_URIS = ['localhost', '127.0.0.1', '[::1]'].flatMap((host) => [
   `http://${host}`,
@@ -35,6 +39,9 @@ const LOOPBACK_REDIRECT_URIS = ['localhost', '127.0.0.1', '[::1]'].flatMap((host
 /** pino's and fastify's loggers fit. */
 export interface IssuerLogger {
   error(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  debug(obj: object, msg: string): void;
 }
 
 export interface IssuerOptions {
@@ -43,6 +50,9 @@ export interface IssuerOptions {
   issuerUrl: string;
   /** Access token lifetime in seconds (`--token-ttl`). */
   accessTokenTtl?: number;
+  /** Checks the passwords of the login form. */
+  passwords: PasswordPool;
+  loginThrottle?: LoginThrottleOptions;
   logger?: IssuerLogger;
 }
 
@@ -66,8 +76,11 @@ export async function createIssuer(opts: IssuerOptions): Promise<EmbeddedIssuer>
   const mountPath = url.pathname.replace(/\/$/, '');
   // No trailing slash, except for the root, as URL normalizes it.
   const issuerUrl = `${url.origin}${mountPath || '/'}`;
-  const { db } = opts;
-  const logError = (err: unknown, msg: string) => opts.logger?.error({ err }, msg);
+  const { db, logger } = opts;
+  const logError = (err: unknown, msg: string) => logger?.error({ err }, msg);
+  const throttle = new LoginThrottle(opts.loginThrottle);
+  // The device code being checked per request, so that a wrong code counts as a failure of its client.
+  const codeAttempts = new WeakMap<object, LoginAttempt>();
 
   const [{ default: ProviderClass, errors }, signingKeys] = await Promise.all([
     loadOidcProvider(),
@@ -115,6 +128,7 @@ export async function createIssuer(opts: IssuerOptions): Promise<EmbeddedIssuer>
       Grant: 365 * DAY,
     },
     interactions: { url: (_ctx, interaction) => `${mountPath}/interaction/${interaction.uid}` },
+    routes: { code_verification: CODE_VERIFICATION_ROUTE },
     clientBasedCORS: () => false,
     features: {
       devInteractions: { enabled: false },
@@ -123,6 +137,15 @@ export async function createIssuer(opts: IssuerOptions): Promise<EmbeddedIssuer>
       deviceFlow: {
         enabled: true,
         userCodeInputSource: async (ctx, _form, _out, err) => {
+          const attempt = codeAttempts.get(ctx);
+          if (attempt && (err as Error | undefined)?.name === 'NotFoundError') {
+            const { clientFailures, waitSeconds } = attempt.failed();
+            const lockout = waitSeconds > 0;
+            logger?.warn(
+              { client: ctx.req.socket.remoteAddress, clientFailures, lockout, ...(lockout && { waitSeconds }) },
+              'device code not found',
+            );
+          }
           renderPage(
             ctx,
             userCodePage({
@@ -166,12 +189,29 @@ export async function createIssuer(opts: IssuerOptions): Promise<EmbeddedIssuer>
     (ctx as KoaContextWithOIDC & { mountPath?: string }).mountPath = mountPath;
     return next();
   });
+  // Entering device codes is throttled per client like logins.
+  provider.use(async (ctx, next) => {
+    if (ctx.method !== 'POST' || ctx.path !== CODE_VERIFICATION_ROUTE) return next();
+    const admission = throttle.admit(clientOf(ctx.req.socket.remoteAddress));
+    if (!admission.allowed) {
+      ctx.status = 429;
+      ctx.set('retry-after', String(admission.waitSeconds));
+      renderPage(ctx, errorPage('Too many attempts', `Too many wrong codes. ${waitText(admission.waitSeconds)}`));
+      return;
+    }
+    codeAttempts.set(ctx, admission.attempt);
+    try {
+      await next();
+    } finally {
+      admission.attempt.abandoned();
+    }
+  });
   provider.on('server_error', (_ctx: unknown, err: unknown) => logError(err, 'OIDC provider error'));
   // A listener keeps Koa from printing errors itself.
   (provider as unknown as EventEmitter).on('error', (err: unknown) => logError(err, 'OIDC provider error'));
 
   const handleProvider = provider.callback();
-  const handleInteraction = interactionHandler(provider, db, logError);
+  const handleInteraction = interactionHandler({ provider, db, passwords: opts.passwords, throttle, logger });
   const interactionPath = new RegExp(`^${escapeRegExp(mountPath)}/interaction/([A-Za-z0-9_-]+)$`);
 
   const callback = (req: IncomingMessage, res: ServerResponse) => {
@@ -192,7 +232,7 @@ export async function createIssuer(opts: IssuerOptions): Promise<EmbeddedIssuer>
   return { issuerUrl, mountPath, provider, callback, verifier };
 }
 
-function renderPage(ctx: KoaContextWithOIDC, html: string): void {
+function renderPage(ctx: Pick<KoaContextWithOIDC, 'set' | 'body'>, html: string): void {
   ctx.set(PAGE_HEADERS);
   ctx.body = html;
 }

@@ -108,6 +108,12 @@ export function deviceDonePage(): string {
   return page('Logged in', '<p>The device is logged in. You can close this page.</p>');
 }
 
+/** 'Wait 1 second before you try again.', in seconds up to two minutes, then in minutes (rounded up). */
+export function waitText(seconds: number): string {
+  const [count, unit] = seconds <= 120 ? [seconds, 'second'] : [Math.ceil(seconds / 60), 'minute'];
+  return `Wait ${count} ${unit}${count === 1 ? '' : 's'} before you try again.`;
+}
+
 export function errorPage(title: string, message: string): string {
   return page(title, `<p class="error" role="alert">${escapeHtml(message)}</p>`);
 }

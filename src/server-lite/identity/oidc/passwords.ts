@@ -1,9 +1,10 @@
-// Users who log in at the embedded issuer: the `users` table (migration 1), passwords as bcrypt hashes.
+// Users who log in at the embedded issuer: the `users` table (migration 1), passwords as bcrypt hashes, hashed and
+// checked on the password pool's threads.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import bcrypt from 'bcryptjs';
 import type { Db } from '../../store/db.js';
 import { ADMIN_USER } from '../users.js';
+import type { PasswordPool } from './password-pool.js';
 
 const BCRYPT_COST = 10;
 /** bcrypt ignores everything after 72 bytes; longer passwords are refused rather than silently cut. */
@@ -31,10 +32,10 @@ export function validatePassword(password: string, user: string): void {
 }
 
 /** Creates the user or replaces its password. */
-export async function setPassword(db: Db, user: string, password: string): Promise<void> {
+export async function setPassword(db: Db, pool: PasswordPool, user: string, password: string): Promise<void> {
   validateUserName(user);
   validatePassword(password, user);
-  storeHash(db, user, await bcrypt.hash(password, BCRYPT_COST));
+  storeHash(db, user, await pool.hash(password, BCRYPT_COST));
 }
 
 function storeHash(db: Db, user: string, hash: string): void {
@@ -48,21 +49,25 @@ function storeHash(db: Db, user: string, hash: string): void {
  * Makes sure `admin` can log in. With `password`, sets it. Without, keeps an existing password, or
  * generates one: then (and only then) returns it, for `drg serve` to print once.
  */
-export async function ensureAdmin(db: Db, opts: { password?: string } = {}): Promise<string | undefined> {
+export async function ensureAdmin(
+  db: Db,
+  pool: PasswordPool,
+  opts: { password?: string } = {},
+): Promise<string | undefined> {
   if (opts.password !== undefined) {
-    await setPassword(db, ADMIN_USER, opts.password);
+    await setPassword(db, pool, ADMIN_USER, opts.password);
     return undefined;
   }
   if (hashOf(db, ADMIN_USER) !== undefined) return undefined;
   const generated = randomBytes(18).toString('base64url');
-  await setPassword(db, ADMIN_USER, generated);
+  await setPassword(db, pool, ADMIN_USER, generated);
   return generated;
 }
 
-/** True when the user exists and the password is theirs. */
-export async function checkPassword(db: Db, user: string, password: string): Promise<boolean> {
+/** True when the user exists and the password is theirs. Throws PasswordPoolBusyError when the pool is full. */
+export async function checkPassword(db: Db, pool: PasswordPool, user: string, password: string): Promise<boolean> {
   const hash = hashOf(db, user);
-  const matches = await bcrypt.compare(password, hash ?? DUMMY_HASH);
+  const matches = await pool.compare(password, hash ?? DUMMY_HASH);
   return hash !== undefined && matches;
 }
 
