@@ -60,3 +60,33 @@ export function opensslCa(dir: string, name: string, rdns: [string, string][], d
     notAfter: date('notAfter'),
   };
 }
+
+/** A self-signed server certificate for `host` (and 127.0.0.1) made by openssl, with its key, as PEM. */
+export function opensslServerCert(dir: string, host: string): { cert: string; key: string } {
+  const certFile = join(dir, `${host}.crt`);
+  const keyFile = join(dir, `${host}.key`);
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-subj',
+      `/CN=${host}`,
+      '-addext',
+      `subjectAltName=DNS:${host},IP:127.0.0.1`,
+      '-days',
+      '1',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+    ],
+    { stdio: 'pipe' },
+  );
+  return { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
+}
