@@ -52,18 +52,15 @@ function variable(env: NodeJS.ProcessEnv, name: string): string | undefined {
 // Go ignores a value that does not parse; drg says so instead of silently connecting directly.
 function proxyUrl(name: string, value: string): URL {
   const parse = (text: string) => (URL.canParse(text) ? new URL(text) : undefined);
-  let url = parse(value);
-  if (!url || !['http:', 'https:', 'socks5:'].includes(url.protocol)) url = parse(`http://${value}`) ?? url;
-  if (!url) throw new Error(`${name} is not a proxy URL`);
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new Error(`${name}: ${url.protocol.slice(0, -1)} proxies are not supported (use an http or https proxy)`);
+  const url = parse(value);
+  if (url?.protocol === 'http:' || url?.protocol === 'https:') return url;
+  if (url?.protocol.startsWith('socks')) {
+    throw new Error(`${name}: SOCKS proxies are not supported (use an http or https proxy)`);
   }
-  return url;
+  const prefixed = parse(`http://${value}`);
+  if (!prefixed) throw new Error(`${name} is not a proxy URL`);
+  return prefixed;
 }
-
-const loopback = new BlockList();
-loopback.addSubnet('127.0.0.0', 8, 'ipv4');
-loopback.addAddress('::1', 'ipv6');
 
 function family(ip: string): 'ipv4' | 'ipv6' {
   return isIP(ip) === 4 ? 'ipv4' : 'ipv6';
@@ -73,7 +70,7 @@ function family(ip: string): 'ipv4' | 'ipv6' {
 function useProxy(host: string, port: string, noProxy: string): boolean {
   host = host.toLowerCase();
   const ip = isIP(host) !== 0;
-  if (host === 'localhost' || (ip && loopback.check(host, family(host)))) return false;
+  if (host === 'localhost' || (ip && (inRange(host, '127.0.0.0', 8) || inRange(host, '::1', 128)))) return false;
   return !noProxy.split(',').some((entry) => excludes(entry.trim().toLowerCase(), host, port, ip));
 }
 

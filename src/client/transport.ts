@@ -119,8 +119,9 @@ export async function send(request: TransportRequest): Promise<TransportResponse
 
 /**
  * One request, resolved once the response headers arrived; the body streams under the same idle timeout (and the
- * deadline and `maxBytes`, when given). Redirects: 307/308 are followed as they are, 301/302/303 for GET only, at
- * most MAX_REDIRECTS; credentials (Authorization, Cookie) never follow a redirect to another origin.
+ * deadline and `maxBytes`, when given), and must be read to its end or destroyed. Redirects: 307/308 are followed
+ * as they are, 301/302/303 for GET only, at most MAX_REDIRECTS; credentials (Authorization, Cookie) never follow a
+ * redirect to another origin.
  */
 export async function open(request: TransportRequest): Promise<TransportResponse<Readable>> {
   const call = startCall(request);
@@ -129,7 +130,7 @@ export async function open(request: TransportRequest): Promise<TransportResponse
     let headers = request.headers ?? {};
     for (let redirects = 0; ; redirects++) {
       const response = await withRetries(call, url, headers);
-      const next = redirectTarget(request.method, response, url);
+      const next = redirectTarget(call, response, url);
       if (next === undefined) {
         response.body.once('close', call.end);
         return response;
@@ -180,11 +181,15 @@ function startCall(request: TransportRequest): Call {
   };
 }
 
-function redirectTarget(method: string, response: TransportResponse<Readable>, from: URL): URL | undefined {
+function redirectTarget(call: Call, response: TransportResponse<Readable>, from: URL): URL | undefined {
   const { status } = response;
   const location = response.headers.location;
-  const follow = status === 307 || status === 308 || ([301, 302, 303].includes(status) && method === 'GET');
-  return follow && location ? new URL(location, from) : undefined;
+  const follow =
+    status === 307 || status === 308 || ([301, 302, 303].includes(status) && call.request.method === 'GET');
+  if (!follow || !location) return undefined;
+  if (URL.canParse(location, from)) return new URL(location, from);
+  response.body.destroy();
+  throw call.error('bad-url', 'redirect to an invalid URL', from, status);
 }
 
 function withoutCredentials(headers: Record<string, string>): Record<string, string> {
@@ -326,7 +331,8 @@ async function attempt(call: Call, url: URL, headers: Record<string, string>): P
     req.on('response', (res: IncomingMessage) => {
       status = res.statusCode ?? 0;
       if (proxy && url.protocol === 'http:' && status === 407) return fail(proxyRefusal());
-      const declared = Number(res.headers['content-length']);
+      // A HEAD or 304 answer declares the length of a body it does not carry.
+      const declared = method === 'HEAD' || status === 304 ? 0 : Number(res.headers['content-length']);
       if (maxBytes !== undefined && declared > maxBytes) return fail(tooLarge());
       let received = 0;
       body = new Transform({
@@ -346,9 +352,10 @@ async function attempt(call: Call, url: URL, headers: Record<string, string>): P
     req.end(payload);
 
     function proxyRefusal(): TransportError {
+      // tinyproxy, for one, answers wrong credentials with 401
       const message =
-        status === 407
-          ? `proxy ${proxy?.host}: ${proxy?.username ? 'credentials refused' : 'credentials required'} (407)`
+        status === 401 || status === 407
+          ? `proxy ${proxy?.host}: ${proxy?.username ? 'credentials refused' : 'credentials required'} (${status})`
           : `proxy ${proxy?.host}: CONNECT answered with ${status}`;
       return failure('proxy', message);
     }

@@ -87,6 +87,17 @@ test('a Content-Length over the limit fails at once, without reading the body', 
   assert.equal(error.message, 'response larger than 1000 bytes');
 });
 
+test('a HEAD answer may declare any length: it carries no body', async (t) => {
+  const server = await peer(t, (_req, res) => {
+    res.writeHead(200, { 'content-length': String(100 * 1024 * 1024) });
+    res.end();
+  });
+  const response = await send({ method: 'HEAD', url: new URL(server.url), maxBytes: 1000 });
+  assert.equal(response.status, 200);
+  assert.equal(response.headers['content-length'], String(100 * 1024 * 1024));
+  assert.equal(response.body.length, 0);
+});
+
 /** A server that sends the headers, then one byte every `everyMs` until the client goes. */
 function trickle(everyMs: number) {
   return (_req: IncomingMessage, res: ServerResponse) => {
@@ -252,6 +263,16 @@ test('a redirect to another origin drops Authorization and Cookie, and keeps the
   assert.equal(seen.headers.authorization, undefined);
   assert.equal(seen.headers.cookie, undefined);
   assert.equal(seen.headers.accept, 'application/json');
+});
+
+test('a redirect to an invalid URL is a bad-url failure', async (t) => {
+  const server = await peer(t, (_req, res) => {
+    res.writeHead(302, { location: 'http://[not-an-address/' });
+    res.end();
+  });
+  const error = await failure(get(`${server.url}/start`));
+  assert.deepEqual([error.reason, error.message, error.status], ['bad-url', 'redirect to an invalid URL', 302]);
+  assert.equal(error.url, `${server.url}/start`);
 });
 
 test('at most 5 redirects are followed', async (t) => {
