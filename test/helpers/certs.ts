@@ -11,8 +11,17 @@ export interface TestCert {
   notAfter: string;
 }
 
-/** A self-signed CA made by openssl; the expected fields come from the -subj given and openssl's own dates. */
-export function opensslCa(dir: string, name: string, rdns: [string, string][], days: number): TestCert {
+/**
+ * A self-signed CA made by openssl; the expected fields come from the -subj given and openssl's own dates.
+ * `extension` is one more (`-addext`), e.g. `subjectAltName=DNS:host` for a server's certificate.
+ */
+export function opensslCa(
+  dir: string,
+  name: string,
+  rdns: [string, string][],
+  days: number,
+  extension?: string,
+): TestCert {
   const certFile = join(dir, `${name}.crt`);
   const keyFile = join(dir, `${name}.key`);
   const subj = rdns.map(([k, v]) => `/${k}=${v}`).join('');
@@ -28,6 +37,7 @@ export function opensslCa(dir: string, name: string, rdns: [string, string][], d
       '-nodes',
       '-subj',
       subj,
+      ...(extension ? ['-addext', extension] : []),
       '-days',
       String(days),
       '-keyout',
@@ -59,34 +69,4 @@ export function opensslCa(dir: string, name: string, rdns: [string, string][], d
     notBefore: date('notBefore'),
     notAfter: date('notAfter'),
   };
-}
-
-/** A self-signed server certificate for `host` (and 127.0.0.1) made by openssl, with its key, as PEM. */
-export function opensslServerCert(dir: string, host: string): { cert: string; key: string } {
-  const certFile = join(dir, `${host}.crt`);
-  const keyFile = join(dir, `${host}.key`);
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-subj',
-      `/CN=${host}`,
-      '-addext',
-      `subjectAltName=DNS:${host},IP:127.0.0.1`,
-      '-days',
-      '1',
-      '-keyout',
-      keyFile,
-      '-out',
-      certFile,
-    ],
-    { stdio: 'pipe' },
-  );
-  return { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
 }

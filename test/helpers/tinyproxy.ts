@@ -11,9 +11,7 @@ export interface Tinyproxy {
   /** `http://127.0.0.1:PORT`, without credentials. */
   url: string;
   port: number;
-  /** What tinyproxy logged so far (one line per request it handled, with its request line). */
-  log: () => string;
-  /** Resolves once tinyproxy has logged `text`. */
+  /** Resolves once tinyproxy has logged `text` (it logs the request line of each request it handles). */
   logged: (text: string) => Promise<void>;
   stop: () => Promise<void>;
 }
@@ -63,7 +61,6 @@ async function start(dir: string, port: number, basicAuth?: [string, string]): P
   return {
     url: `http://127.0.0.1:${port}`,
     port,
-    log: () => log,
     logged,
     stop: async () => {
       child.kill('SIGTERM');

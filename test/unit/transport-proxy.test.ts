@@ -8,11 +8,10 @@ import { createServer, type Socket } from 'node:net';
 import { after, before, describe, type TestContext, test } from 'node:test';
 import { inspect } from 'node:util';
 import { agentFor, proxyFor } from '../../src/client/proxy.js';
-import { send, TransportError, type TransportRequest } from '../../src/client/transport.js';
-import { opensslServerCert } from '../helpers/certs.js';
-import { peer } from '../helpers/peer.js';
+import { send, type TransportRequest } from '../../src/client/transport.js';
 import { tempDir } from '../helpers/serve.js';
 import { proxiedHostName, startTinyproxy, type Tinyproxy } from '../helpers/tinyproxy.js';
+import { failure, peer, serverCert } from '../helpers/transport.js';
 
 const proxied = (url: string, env: NodeJS.ProcessEnv) => proxyFor(new URL(url), env)?.href;
 
@@ -146,16 +145,6 @@ async function seen(request: Partial<TransportRequest> & { url: URL }) {
   return JSON.parse(response.body.toString()) as { url: string; headers: Record<string, string> };
 }
 
-async function failure(promise: Promise<unknown>): Promise<TransportError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof TransportError, `expected a TransportError, got ${inspect(err)}`);
-    return err;
-  }
-  assert.fail('expected a failure');
-}
-
 describe('through tinyproxy', () => {
   let proxy: Tinyproxy;
   let guarded: Tinyproxy;
@@ -167,7 +156,7 @@ describe('through tinyproxy', () => {
   before(async () => {
     host = await proxiedHostName();
     dir = tempDir('drg-transport-proxy-');
-    tls = opensslServerCert(dir, host);
+    tls = serverCert(dir, host);
     [proxy, guarded] = await Promise.all([startTinyproxy(), startTinyproxy({ basicAuth: CREDENTIALS })]);
   });
   after(async () => {

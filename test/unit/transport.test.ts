@@ -7,20 +7,9 @@ import { connect, createServer, type Socket } from 'node:net';
 import { type TestContext, test } from 'node:test';
 import { inspect } from 'node:util';
 import { Worker } from 'node:worker_threads';
-import { open, send, TransportError, type TransportRequest } from '../../src/client/transport.js';
-import { opensslServerCert } from '../helpers/certs.js';
-import { peer } from '../helpers/peer.js';
+import { open, send, type TransportError, type TransportRequest } from '../../src/client/transport.js';
 import { tempDir } from '../helpers/serve.js';
-
-async function failure(promise: Promise<unknown>): Promise<TransportError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof TransportError, `expected a TransportError, got ${inspect(err)}`);
-    return err;
-  }
-  assert.fail('expected a failure');
-}
+import { failure, peer, serverCert } from '../helpers/transport.js';
 
 const get = (url: string, more: Partial<TransportRequest> = {}) => send({ method: 'GET', url: new URL(url), ...more });
 
@@ -210,7 +199,7 @@ test('a connection that is never accepted meets the connect timeout; a PUT is re
 test('https: the connect timeout ends with the connection, a slow answer is fine; an unknown CA is a TLS failure', async (t) => {
   const dir = tempDir('drg-transport-');
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const tls = opensslServerCert(dir, 'localhost');
+  const tls = serverCert(dir, 'localhost');
   const server = await peer(t, (_req, res) => setTimeout(() => res.end('late'), 300), { tls });
   const response = await get(server.url, { ca: tls.cert, connectTimeoutMs: 100 });
   assert.equal(response.body.toString(), 'late');
