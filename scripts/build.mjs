@@ -12,9 +12,7 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
 const serverOnly = ['better-sqlite3', 'fastify', 'pino', 'oidc-provider', 'bcryptjs'];
 // A native addon, and a package that runs its own bundled xdg-open.
 const loginOnly = ['openid-client', '@napi-rs/keyring', 'open'];
-const sometimes = ['yaml', 'proper-lockfile', '@peculiar/x509', 'reflect-metadata'];
-// Loaded only when a proxy applies (client/proxy.ts).
-const proxyOnly = ['http-proxy-agent', 'https-proxy-agent'];
+const sometimes = ['yaml', 'proper-lockfile', '@peculiar/x509', 'reflect-metadata', 'https-proxy-agent'];
 const staging = `dist.${process.pid}.tmp`;
 
 await build({
@@ -26,7 +24,7 @@ await build({
   target: 'node20.19',
   minify: true,
   sourcemap: 'linked',
-  external: [...serverOnly, ...loginOnly, ...sometimes, ...proxyOnly],
+  external: [...serverOnly, ...loginOnly, ...sometimes],
   define: { __DRG_VERSION__: JSON.stringify(version) },
   logLevel: 'warning',
 });

@@ -1,6 +1,6 @@
 // Which proxy a request goes through, by the rules of Go's http.ProxyFromEnvironment (what kubectl and gh do):
 // HTTPS_PROXY for https (and wss) URLs, HTTP_PROXY for http (and ws) URLs, NO_PROXY for exceptions, and never a
-// proxy for `localhost` or a loopback address. The proxy agents are imported only when a proxy applies.
+// proxy for `localhost` or a loopback address. https-proxy-agent (CONNECT tunnels) is imported only when needed.
 import type { Agent } from 'node:http';
 import { BlockList, isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
@@ -21,26 +21,28 @@ export function proxyFor(url: URL, env: NodeJS.ProcessEnv = process.env): URL | 
 }
 
 /**
- * The agent for a request to `url`: through the proxy the environment names for it, or undefined (direct).
- * For WebSocket clients (`ws`) too: ws: and wss: URLs go through a CONNECT tunnel, as https: ones do.
+ * The agent for a connection to `url` (a WebSocket client's, say): a CONNECT tunnel through the proxy the
+ * environment names for it, or undefined (direct). Throws as proxyFor does.
  */
-export async function agentFor(url: URL, signal?: AbortSignal): Promise<Agent | undefined> {
+export async function agentFor(url: URL): Promise<Agent | undefined> {
   const proxy = proxyFor(url);
-  return proxy && proxyAgent(url, proxy, signal);
+  return proxy && tunnelAgent(proxy);
 }
 
 /**
- * An agent that reaches `target` through `proxy`: plain http as absolute-form requests to the proxy, everything
- * else through a CONNECT tunnel. Credentials in the proxy URL are sent as `Proxy-Authorization`. Aborting `signal`
- * destroys the connection to the proxy, also while the proxy has not answered yet.
+ * An agent whose connections are CONNECT tunnels through `proxy`, its credentials sent as `Proxy-Authorization`.
+ * Aborting `signal` destroys the connection to the proxy, also while the proxy has not answered yet.
  */
-export async function proxyAgent(target: URL, proxy: URL, signal?: AbortSignal): Promise<Agent> {
-  if (target.protocol === 'http:') {
-    const { HttpProxyAgent } = await import('http-proxy-agent');
-    return new HttpProxyAgent(proxy, { signal });
-  }
+export async function tunnelAgent(proxy: URL, signal?: AbortSignal): Promise<Agent> {
   const { HttpsProxyAgent } = await import('https-proxy-agent');
   return new HttpsProxyAgent(proxy, { signal });
+}
+
+/** The `Proxy-Authorization` header for the credentials in a proxy URL, if it has any. */
+export function proxyAuthorization(proxy: URL): string | undefined {
+  if (!proxy.username && !proxy.password) return undefined;
+  const credentials = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+  return `Basic ${Buffer.from(credentials).toString('base64')}`;
 }
 
 // As Go's getEnvAny: the upper-case variable wins; the lower-case one counts only when it is unset or empty.

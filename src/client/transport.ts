@@ -10,7 +10,7 @@ import {
   type IncomingMessage,
 } from 'node:http';
 import { type Readable, Transform } from 'node:stream';
-import { proxyAgent, proxyFor } from './proxy.js';
+import { proxyAuthorization, proxyFor, tunnelAgent } from './proxy.js';
 
 export const DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -22,7 +22,8 @@ const RETRY_BASE_MS = 200;
 
 export interface TransportRequest {
   method: string;
-  url: URL;
+  /** An http or https URL; its path and query are sent exactly as written (`%2E%2E` stays a name, not `..`). */
+  url: string;
   headers?: Record<string, string>;
   /** Sent with a Content-Length; sent again on a retry or a 307/308 redirect. */
   body?: string | Uint8Array;
@@ -126,26 +127,43 @@ export async function send(request: TransportRequest): Promise<TransportResponse
 export async function open(request: TransportRequest): Promise<TransportResponse<Readable>> {
   const call = startCall(request);
   try {
-    let url = request.url;
+    let target = parseTarget(request.url);
+    if (target === undefined) {
+      const shown = request.url.split(/[?#]/)[0].replace(/\/\/[^/@]*@/, '//');
+      throw new TransportError('bad-url', 'not a URL', { method: request.method, url: shown, requestSent: false });
+    }
     let headers = request.headers ?? {};
     for (let redirects = 0; ; redirects++) {
-      const response = await withRetries(call, url, headers);
-      const next = redirectTarget(call, response, url);
+      const response = await withRetries(call, target, headers);
+      const next = redirectTarget(call, response, target);
       if (next === undefined) {
         response.body.once('close', call.end);
         return response;
       }
       response.body.destroy();
       if (redirects === MAX_REDIRECTS) {
-        throw call.error('too-many-redirects', `more than ${MAX_REDIRECTS} redirects`, url, response.status);
+        throw call.error('too-many-redirects', `more than ${MAX_REDIRECTS} redirects`, target, response.status);
       }
-      if (next.origin !== url.origin) headers = withoutCredentials(headers);
-      url = next;
+      if (next.server.origin !== target.server.origin) headers = withoutCredentials(headers);
+      target = next;
     }
   } catch (err) {
     call.end();
     throw err;
   }
+}
+
+/** Where a request goes: the server (its scheme, host and port) and the path with its query, exactly as sent. */
+interface Target {
+  server: URL;
+  path: string;
+}
+
+function parseTarget(url: string): Target | undefined {
+  const match = /^([a-z][a-z\d+.-]*:\/\/[^/?#]*)([^#]*)/i.exec(url);
+  if (!match || !URL.canParse(match[1])) return undefined;
+  const path = match[2].startsWith('/') ? match[2] : `/${match[2]}`;
+  return { server: new URL(match[1]), path };
 }
 
 interface Call {
@@ -156,7 +174,7 @@ interface Call {
   /** Aborted, with `aborted` or `deadline` as its reason, when the call must stop. */
   stopped: AbortSignal;
   end: () => void;
-  error: (reason: TransportFailure, message: string, url: URL, status?: number) => TransportError;
+  error: (reason: TransportFailure, message: string, target: Target, status?: number) => TransportError;
 }
 
 function startCall(request: TransportRequest): Call {
@@ -176,20 +194,24 @@ function startCall(request: TransportRequest): Call {
       clearTimeout(deadline);
       request.signal?.removeEventListener('abort', onAbort);
     },
-    error: (reason, message, url, status) =>
-      new TransportError(reason, message, { method: request.method, url: redact(url), requestSent: true, status }),
+    error: (reason, message, target, status) =>
+      new TransportError(reason, message, { method: request.method, url: redact(target), requestSent: true, status }),
   };
 }
 
-function redirectTarget(call: Call, response: TransportResponse<Readable>, from: URL): URL | undefined {
+function redirectTarget(call: Call, response: TransportResponse<Readable>, from: Target): Target | undefined {
   const { status } = response;
   const location = response.headers.location;
   const follow =
     status === 307 || status === 308 || ([301, 302, 303].includes(status) && call.request.method === 'GET');
   if (!follow || !location) return undefined;
-  if (URL.canParse(location, from)) return new URL(location, from);
-  response.body.destroy();
-  throw call.error('bad-url', 'redirect to an invalid URL', from, status);
+  const base = `${from.server.protocol}//${from.server.host}${from.path}`;
+  if (!URL.canParse(location, base)) {
+    response.body.destroy();
+    throw call.error('bad-url', 'redirect to an invalid URL', from, status);
+  }
+  const next = new URL(location, base);
+  return { server: next, path: `${next.pathname}${next.search}` };
 }
 
 function withoutCredentials(headers: Record<string, string>): Record<string, string> {
@@ -200,12 +222,12 @@ function withoutCredentials(headers: Record<string, string>): Record<string, str
 
 async function withRetries(
   call: Call,
-  url: URL,
+  target: Target,
   headers: Record<string, string>,
 ): Promise<TransportResponse<Readable>> {
   for (let retry = 0; ; retry++) {
     try {
-      return await attempt(call, url, headers);
+      return await attempt(call, target, headers);
     } catch (err) {
       if (!(err instanceof TransportError) || !retryable(call.request.method, err)) throw err;
       if (retry >= (call.request.retries ?? DEFAULT_RETRIES)) throw err;
@@ -247,16 +269,24 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** One request on one connection, resolved with the response headers; fails once the call is stopped. */
-async function attempt(call: Call, url: URL, headers: Record<string, string>): Promise<TransportResponse<Readable>> {
+/**
+ * One request on one connection, resolved with the response headers; fails once the call is stopped. Through a
+ * proxy, http goes as an absolute-form request to the proxy and https through a CONNECT tunnel.
+ */
+async function attempt(
+  call: Call,
+  target: Target,
+  headers: Record<string, string>,
+): Promise<TransportResponse<Readable>> {
   const { method, body: payload, maxBytes } = call.request;
+  const { server, path } = target;
   let proxy: URL | undefined;
   let requestSent = false;
   let status: number | undefined;
   const failure = (reason: TransportFailure, message: string, more: Partial<TransportErrorDetails> = {}) =>
     new TransportError(reason, message, {
       method,
-      url: redact(url),
+      url: redact(target),
       proxy: proxy && `${proxy.protocol}//${proxy.host}`,
       requestSent,
       status,
@@ -264,31 +294,38 @@ async function attempt(call: Call, url: URL, headers: Record<string, string>): P
     });
 
   if (call.stopped.aborted) throw stopped(call, failure);
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw failure('bad-url', `unsupported protocol ${url.protocol.slice(0, -1)}`);
+  if (server.protocol !== 'http:' && server.protocol !== 'https:') {
+    throw failure('bad-url', `unsupported protocol ${server.protocol.slice(0, -1)}`);
   }
   // Ends this attempt's connection, to the proxy too while the proxy has not answered yet.
   const finish = new AbortController();
   let agent: Agent | undefined;
   try {
-    proxy = proxyFor(url);
-    if (proxy) agent = await proxyAgent(url, proxy, finish.signal);
+    proxy = proxyFor(server);
+    if (proxy && server.protocol === 'https:') agent = await tunnelAgent(proxy, finish.signal);
   } catch (err) {
     throw failure('proxy', (err as Error).message);
   }
-  const sendRequest = url.protocol === 'https:' ? (await import('node:https')).request : httpRequest;
-  const sendHeaders =
-    payload === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(payload)) };
+  // The proxy that plain http goes to, as absolute-form requests.
+  const via = server.protocol === 'http:' ? proxy : undefined;
+  const peer = via ?? server;
+  const sendRequest = peer.protocol === 'https:' ? (await import('node:https')).request : httpRequest;
+  const sendHeaders: Record<string, string> = { ...headers };
+  if (payload !== undefined) sendHeaders['content-length'] = String(Buffer.byteLength(payload));
+  if (via) {
+    sendHeaders.host = server.host;
+    const credentials = proxyAuthorization(via);
+    if (credentials) sendHeaders['proxy-authorization'] = credentials;
+  }
 
   return new Promise((resolve, reject) => {
     let body: Transform | undefined;
-    let assigned = false;
     const fail = (error: TransportError) => {
       if (finish.signal.aborted) return;
       end();
       if (body) body.destroy(error);
       else reject(error);
-      req.destroy();
+      req?.destroy();
     };
     const end = () => {
       finish.abort();
@@ -301,13 +338,27 @@ async function attempt(call: Call, url: URL, headers: Record<string, string>): P
       call.connectTimeoutMs,
     );
     call.stopped.addEventListener('abort', onStop, { once: true });
+    if (call.stopped.aborted) return onStop();
 
-    const req: ClientRequest = sendRequest(url, { method, headers: sendHeaders, agent, ca: call.request.ca });
+    let req: ClientRequest | undefined;
+    try {
+      req = sendRequest({
+        method,
+        protocol: peer.protocol,
+        hostname: peer.hostname.replace(/^\[(.*)\]$/, '$1'),
+        port: peer.port || undefined,
+        path: via ? `${server.protocol}//${server.host}${path}` : path,
+        headers: sendHeaders,
+        agent,
+        ca: peer === server ? call.request.ca : undefined,
+      });
+    } catch (err) {
+      return fail(failure('bad-url', (err as Error).message));
+    }
     req.setTimeout(call.idleTimeoutMs, () =>
       fail(failure('idle-timeout', `no data for ${duration(call.idleTimeoutMs)}`)),
     );
     req.on('socket', (socket) => {
-      assigned = true;
       const up = () => {
         requestSent = true;
         clearTimeout(connectTimer);
@@ -325,12 +376,13 @@ async function attempt(call: Call, url: URL, headers: Record<string, string>): P
     req.on('error', (err) => {
       const [reason, message] = describe(err);
       const code = errorCode(err);
-      if (proxy && !assigned) fail(failure('proxy', `proxy ${proxy.host}: ${message}`, { code, cause: err }));
+      // Before the connection to the proxy (or the tunnel through it) was up, the failure is the proxy's.
+      if (proxy && !requestSent) fail(failure('proxy', `proxy ${proxy.host}: ${message}`, { code, cause: err }));
       else fail(failure(reason, message, { code, cause: err }));
     });
     req.on('response', (res: IncomingMessage) => {
       status = res.statusCode ?? 0;
-      if (proxy && url.protocol === 'http:' && status === 407) return fail(proxyRefusal());
+      if (via && status === 407) return fail(proxyRefusal());
       // A HEAD or 304 answer declares the length of a body it does not carry.
       const declared = method === 'HEAD' || status === 304 ? 0 : Number(res.headers['content-length']);
       if (maxBytes !== undefined && declared > maxBytes) return fail(tooLarge());
@@ -396,8 +448,8 @@ function errorCode(err: unknown): string | undefined {
 }
 
 /** A URL as errors show it: no credentials, no query string, no fragment. */
-function redact(url: URL): string {
-  return `${url.protocol}//${url.host}${url.pathname}`;
+function redact({ server, path }: Target): string {
+  return `${server.protocol}//${server.host}${path.split('?')[0]}`;
 }
 
 function duration(ms: number): string {

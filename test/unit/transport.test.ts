@@ -11,7 +11,7 @@ import { open, send, type TransportError, type TransportRequest } from '../../sr
 import { tempDir } from '../helpers/serve.js';
 import { failure, peer, serverCert } from '../helpers/transport.js';
 
-const get = (url: string, more: Partial<TransportRequest> = {}) => send({ method: 'GET', url: new URL(url), ...more });
+const get = (url: string, more: Partial<TransportRequest> = {}) => send({ method: 'GET', url: url, ...more });
 
 /** Reads the request body, then answers with what the server saw. */
 function echo(req: IncomingMessage, res: ServerResponse): void {
@@ -27,7 +27,7 @@ test('send returns status, lower-case headers and the body; a request body goes 
   const server = await peer(t, echo);
   const response = await send({
     method: 'POST',
-    url: new URL(`${server.url}/apps?x=1`),
+    url: `${server.url}/apps?x=1`,
     headers: { 'Content-Type': 'text/plain' },
     body: 'héllo',
   });
@@ -81,7 +81,7 @@ test('a HEAD answer may declare any length: it carries no body', async (t) => {
     res.writeHead(200, { 'content-length': String(100 * 1024 * 1024) });
     res.end();
   });
-  const response = await send({ method: 'HEAD', url: new URL(server.url), maxBytes: 1000 });
+  const response = await send({ method: 'HEAD', url: server.url, maxBytes: 1000 });
   assert.equal(response.status, 200);
   assert.equal(response.headers['content-length'], String(100 * 1024 * 1024));
   assert.equal(response.body.length, 0);
@@ -105,7 +105,7 @@ test('the deadline ends a response that keeps trickling in, however often bytes 
 
 test('open has no deadline unless given: a slow stream goes on past the idle timeout while bytes arrive', async (t) => {
   const server = await peer(t, trickle(20));
-  const response = await open({ method: 'GET', url: new URL(server.url), idleTimeoutMs: 150 });
+  const response = await open({ method: 'GET', url: server.url, idleTimeoutMs: 150 });
   let received = '';
   const started = Date.now();
   for await (const chunk of response.body) {
@@ -134,7 +134,7 @@ test('a body that stalls halfway meets the idle timeout while the consumer reads
     res.writeHead(200);
     res.write('first part');
   });
-  const response = await open({ method: 'GET', url: new URL(server.url), idleTimeoutMs: 200 });
+  const response = await open({ method: 'GET', url: server.url, idleTimeoutMs: 200 });
   const chunks: string[] = [];
   const error = await failure(
     (async () => {
@@ -183,7 +183,7 @@ test('a connection that is never accepted meets the connect timeout; a PUT is re
   const error = await failure(
     send({
       method: 'PUT',
-      url: new URL(`http://127.0.0.1:${port}/apps/a`),
+      url: `http://127.0.0.1:${port}/apps/a`,
       body: '{}',
       connectTimeoutMs: 150,
       retries: 1,
@@ -221,7 +221,7 @@ test('redirects: 307/308 as they are with their body, 301/302/303 for GET only, 
   for (const status of [307, 308]) {
     const response = await send({
       method: 'PUT',
-      url: new URL(`${server.url}/from?status=${status}`),
+      url: `${server.url}/from?status=${status}`,
       headers,
       body: 'payload',
     });
@@ -232,7 +232,7 @@ test('redirects: 307/308 as they are with their body, 301/302/303 for GET only, 
   for (const status of [301, 302, 303]) {
     const followed = await get(`${server.url}/from?status=${status}`, { headers });
     assert.equal(JSON.parse(followed.body.toString()).url, '/to?q=1');
-    const kept = await send({ method: 'POST', url: new URL(`${server.url}/from?status=${status}`), body: 'x' });
+    const kept = await send({ method: 'POST', url: `${server.url}/from?status=${status}`, body: 'x' });
     assert.equal(kept.status, status, `a POST does not follow ${status}`);
     assert.equal(kept.body.toString(), 'moved');
   }
@@ -305,14 +305,14 @@ test('a GET is retried after a reset connection, and succeeds', async (t) => {
 
 test('a POST is never retried, not even after a reset before the request was read', async (t) => {
   const server = await resetting(t, 'connected');
-  const error = await failure(send({ method: 'POST', url: new URL(server.url), body: '{}', onRetry: assert.fail }));
+  const error = await failure(send({ method: 'POST', url: server.url, body: '{}', onRetry: assert.fail }));
   assert.equal(error.reason, 'reset');
   assert.equal(server.connections.length, 1);
 });
 
 test('a PUT that reached the server is not retried after a reset', async (t) => {
   const server = await resetting(t, 'request-received');
-  const error = await failure(send({ method: 'PUT', url: new URL(server.url), body: '{}', onRetry: assert.fail }));
+  const error = await failure(send({ method: 'PUT', url: server.url, body: '{}', onRetry: assert.fail }));
   assert.equal(error.reason, 'reset');
   assert.equal(error.requestSent, true);
   assert.equal(server.requests(), 1);
@@ -327,7 +327,7 @@ test('a PUT is retried after connection refused, and arrives once', async (t) =>
   let requests = 0;
   const response = await send({
     method: 'PUT',
-    url: new URL(`http://127.0.0.1:${port}/apps/a`),
+    url: `http://127.0.0.1:${port}/apps/a`,
     body: '{"a":1}',
     onRetry: (err) => {
       retries.push(err);
@@ -376,7 +376,7 @@ test('an abort ends a request waiting for its answer, a body being read, and one
   assert.deepEqual([error.reason, error.message], ['aborted', 'aborted']);
 
   const reading = new AbortController();
-  const response = await open({ method: 'GET', url: new URL(`${server.url}/stream`), signal: reading.signal });
+  const response = await open({ method: 'GET', url: `${server.url}/stream`, signal: reading.signal });
   const read = failure(
     (async () => {
       for await (const _ of response.body) reading.abort();
@@ -403,9 +403,22 @@ test('errors show the URL without credentials or query, and say nothing of them'
   for (const secret of ['pa55word', 's3cret']) assert.ok(!shown.includes(secret), shown);
 });
 
-test('only http and https URLs are requested', async () => {
-  const error = await failure(get('ftp://127.0.0.1/file'));
-  assert.deepEqual([error.reason, error.message], ['bad-url', 'unsupported protocol ftp']);
+test('paths and queries are sent exactly as written: an encoded dot segment stays a name', async (t) => {
+  const server = await peer(t, echo);
+  for (const path of ['/apps/%2E%2E/devices/a%2Fb?labels=x%3Dy', '/apps/./%2e', '?only=query']) {
+    const response = await get(`${server.url}${path}`);
+    assert.equal(JSON.parse(response.body.toString()).url, path.startsWith('/') ? path : `/${path}`);
+  }
+});
+
+test('only http and https URLs are requested, with paths that need no more encoding', async () => {
+  const unsupported = await failure(get('ftp://127.0.0.1/file'));
+  assert.deepEqual([unsupported.reason, unsupported.message], ['bad-url', 'unsupported protocol ftp']);
+  const notUrl = await failure(get('http://bob:s3cret@exa mple/apps?token=t0ken'));
+  assert.deepEqual([notUrl.reason, notUrl.message, notUrl.url], ['bad-url', 'not a URL', 'http://exa mple/apps']);
+  const unencoded = await failure(get('http://127.0.0.1:1/apps/a b'));
+  assert.equal(unencoded.reason, 'bad-url');
+  assert.equal(unencoded.requestSent, false);
 });
 
 test('open streams a large body without holding it, chunk by chunk', async (t) => {
@@ -423,7 +436,7 @@ test('open streams a large body without holding it, chunk by chunk', async (t) =
     };
     pump();
   });
-  const response = await open({ method: 'GET', url: new URL(server.url) });
+  const response = await open({ method: 'GET', url: server.url });
   let received = 0;
   let largest = 0;
   for await (const chunk of response.body as AsyncIterable<Buffer>) {
