@@ -14,7 +14,7 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
 const serverOnly = ['better-sqlite3', 'fastify', 'pino', 'oidc-provider', 'bcryptjs', 'piscina'];
 // A native addon, and a package that runs its own bundled xdg-open.
 const loginOnly = ['openid-client', '@napi-rs/keyring', 'open'];
-const sometimes = ['yaml', 'proper-lockfile', '@peculiar/x509', 'reflect-metadata'];
+const sometimes = ['yaml', 'proper-lockfile', '@peculiar/x509', 'reflect-metadata', 'https-proxy-agent'];
 const staging = `dist.${process.pid}.tmp`;
 
 await build({

@@ -11,8 +11,17 @@ export interface TestCert {
   notAfter: string;
 }
 
-/** A self-signed CA made by openssl; the expected fields come from the -subj given and openssl's own dates. */
-export function opensslCa(dir: string, name: string, rdns: [string, string][], days: number): TestCert {
+/**
+ * A self-signed CA made by openssl; the expected fields come from the -subj given and openssl's own dates.
+ * `extension` is one more (`-addext`), e.g. `subjectAltName=DNS:host` for a server's certificate.
+ */
+export function opensslCa(
+  dir: string,
+  name: string,
+  rdns: [string, string][],
+  days: number,
+  extension?: string,
+): TestCert {
   const certFile = join(dir, `${name}.crt`);
   const keyFile = join(dir, `${name}.key`);
   const subj = rdns.map(([k, v]) => `/${k}=${v}`).join('');
@@ -28,6 +37,7 @@ export function opensslCa(dir: string, name: string, rdns: [string, string][], d
       '-nodes',
       '-subj',
       subj,
+      ...(extension ? ['-addext', extension] : []),
       '-days',
       String(days),
       '-keyout',
