@@ -106,6 +106,7 @@ export class ApiError extends DrgError {
   }
 }
 
+/** Why a request got no (complete) answer. */
 export type NetworkReason =
   | 'refused'
   | 'unknown-host'
@@ -118,7 +119,8 @@ export type NetworkReason =
   | 'proxy'
   | 'aborted'
   | 'too-many-redirects'
-  | 'other';
+  | 'bad-url'
+  | 'network';
 
 /** The server could not be reached, or its answer could not be received. Exit 1. */
 export class NetworkError extends DrgError {

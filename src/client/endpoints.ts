@@ -43,9 +43,9 @@ export class EndpointsClient {
 }
 
 /** The issuer's OIDC discovery document, or undefined when it cannot be read. */
-export async function oidcMetadata(issuerUrl: string, timeoutMs = 10_000): Promise<OidcMetadata | undefined> {
+export async function oidcMetadata(issuerUrl: string, deadlineMs = 10_000): Promise<OidcMetadata | undefined> {
   try {
-    const { body } = await new ApiClient({ baseUrl: issuerUrl, timeoutMs }).get<OidcMetadata>(
+    const { body } = await new ApiClient({ baseUrl: issuerUrl, deadlineMs }).get<OidcMetadata>(
       '/.well-known/openid-configuration',
     );
     return isJsonObject(body) ? body : undefined;

@@ -1,8 +1,7 @@
 // The Drogue Cloud API client every API module uses: base URL, credentials, JSON in and out, and failures as
 // typed errors (src/errors.ts: ApiError, NetworkError, ProtocolError) that src/output/error-words.ts words.
-// Transport is node:http(s), not the global fetch: fetch's first use costs ~50 ms on Node 20 and its
-// keep-alive socket delays the exit of a short command.
-import { type RequestOptions as HttpOptions, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+// The requests themselves (limits, timeouts, proxies, redirects, retries) are ./transport.ts's.
+import type { IncomingHttpHeaders } from 'node:http';
 import type { AccessTokenCredentials, Context, OAuthToken } from '../config/config.js';
 import {
   type ApiAction,
@@ -10,10 +9,10 @@ import {
   type ApiSubject,
   type CredentialKind,
   NetworkError,
-  type NetworkReason,
   ProtocolError,
 } from '../errors.js';
 import type { ErrorBody } from '../model/resource.js';
+import { send, TransportError } from './transport.js';
 
 /**
  * Where the Authorization header comes from. OAuth contexts (../auth/oauth-tokens.ts) refresh tokens before a call,
@@ -70,8 +69,10 @@ export interface ApiClientOptions {
   credentials?: CredentialKind;
   /** The context the credentials come from, for messages. */
   context?: string;
-  /** Per-request timeout (default 30 s). */
-  timeoutMs?: number;
+  /** No byte for this long ends a request (default: the transport's, 30 s). */
+  idleTimeoutMs?: number;
+  /** A whole request, its answer included, takes at most this long (default: the transport's, 120 s). */
+  deadlineMs?: number;
 }
 
 /** One path segment: percent-encoded, and `.` and `..` too, which would otherwise be resolved away. */
@@ -160,12 +161,19 @@ export class ApiClient {
       payload = JSON.stringify(options.body);
       headers['content-type'] = 'application/json';
     }
-    const timeoutMs = this.options.timeoutMs ?? 30_000;
     try {
-      return await exchange(method, target, headers, payload, timeoutMs);
+      const response = await send({
+        method,
+        url: `${target.origin.origin}${target.path}`,
+        headers,
+        body: payload,
+        idleTimeoutMs: this.options.idleTimeoutMs,
+        deadlineMs: this.options.deadlineMs,
+      });
+      return { status: response.status, headers: response.headers, text: response.body.toString('utf8') };
     } catch (err) {
-      const [reason, detail] = networkReason(err, timeoutMs);
-      throw new NetworkError(this.baseUrl, reason, detail);
+      if (!(err instanceof TransportError)) throw err;
+      throw new NetworkError(this.baseUrl, err.reason, err.message, { cause: err });
     }
   }
 }
@@ -180,72 +188,6 @@ interface RawResponse {
   status: number;
   headers: IncomingHttpHeaders;
   text: string;
-}
-
-const MAX_REDIRECTS = 5;
-
-/**
- * One request and its whole response, following redirects: 307/308 as they are, 301/302/303 for GET only.
- * Credentials never follow a redirect to another origin.
- */
-async function exchange(
-  method: string,
-  target: Target,
-  headers: Record<string, string>,
-  payload: string | undefined,
-  timeoutMs: number,
-  redirects = 0,
-): Promise<RawResponse> {
-  const response = await once(method, target, headers, payload, timeoutMs);
-  const location = response.headers.location;
-  const follow =
-    response.status === 307 ||
-    response.status === 308 ||
-    ([301, 302, 303].includes(response.status) && method === 'GET');
-  if (!location || !follow || redirects >= MAX_REDIRECTS) return response;
-  const next = new URL(location, new URL(target.path, target.origin));
-  const nextHeaders = { ...headers };
-  if (next.origin !== target.origin.origin) delete nextHeaders.authorization;
-  return exchange(
-    method,
-    { origin: next, path: `${next.pathname}${next.search}` },
-    nextHeaders,
-    payload,
-    timeoutMs,
-    redirects + 1,
-  );
-}
-
-async function once(
-  method: string,
-  target: Target,
-  headers: Record<string, string>,
-  payload: string | undefined,
-  timeoutMs: number,
-): Promise<RawResponse> {
-  const { origin } = target;
-  const send = origin.protocol === 'https:' ? (await import('node:https')).request : httpRequest;
-  const options: HttpOptions = {
-    method,
-    protocol: origin.protocol,
-    hostname: origin.hostname.replace(/^\[(.*)\]$/, '$1'),
-    port: origin.port || undefined,
-    path: target.path,
-    headers: payload === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(payload)) },
-  };
-  return new Promise((resolve, reject) => {
-    const req = send(options, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('error', reject);
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }),
-      );
-    });
-    req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error('timeout'), { name: 'TimeoutError' })));
-    req.on('error', reject);
-    req.end(payload);
-  });
 }
 
 /**
@@ -283,20 +225,4 @@ function parseBody(response: RawResponse, target: Target): unknown {
       `${target.origin.origin}${target.path.split('?')[0]} answered ${type}, not JSON: it is not a Drogue Cloud API endpoint`,
     );
   }
-}
-
-/** Why a request failed: its kind, and a few words. */
-export function networkReason(err: unknown, timeoutMs: number): [NetworkReason, string] {
-  const e = err as { name?: string; code?: string; message?: string };
-  if (e?.name === 'TimeoutError') {
-    return [
-      'idle-timeout',
-      `no answer within ${timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)}s` : `${timeoutMs}ms`}`,
-    ];
-  }
-  if (e?.code === 'ECONNREFUSED') return ['refused', 'connection refused'];
-  if (e?.code === 'ENOTFOUND' || e?.code === 'EAI_AGAIN') return ['unknown-host', 'unknown host'];
-  if (e?.code === 'ECONNRESET') return ['reset', 'connection reset'];
-  if (e?.code) return ['other', `${e.code}${e.message ? ` (${e.message})` : ''}`];
-  return ['other', e?.message ?? String(err)];
 }

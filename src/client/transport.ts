@@ -10,6 +10,7 @@ import {
   type IncomingMessage,
 } from 'node:http';
 import { type Readable, Transform } from 'node:stream';
+import type { NetworkReason } from '../errors.js';
 import { proxyAuthorization, proxyFor, tunnelAgent } from './proxy.js';
 
 export const DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
@@ -51,20 +52,7 @@ export interface TransportResponse<Body> {
   body: Body;
 }
 
-export type TransportFailure =
-  | 'refused'
-  | 'unknown-host'
-  | 'reset'
-  | 'connect-timeout'
-  | 'idle-timeout'
-  | 'deadline'
-  | 'too-large'
-  | 'tls'
-  | 'proxy'
-  | 'aborted'
-  | 'too-many-redirects'
-  | 'bad-url'
-  | 'network';
+export type TransportFailure = NetworkReason;
 
 export interface TransportErrorDetails {
   method: string;

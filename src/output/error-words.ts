@@ -28,6 +28,8 @@ export function subjectText(subject: ApiSubject): string {
 export function errorWords(err: unknown): ErrorWords {
   if (err instanceof ApiError) return apiErrorWords(err.details);
   if (err instanceof NetworkError) {
+    if (err.reason === 'too-large') return { message: `${err.url} sent more than drg accepts: ${err.detail}` };
+    if (err.reason === 'deadline') return { message: `${err.url} did not answer in time: ${err.detail}` };
     return { message: `cannot reach ${err.url}: ${err.detail}; is the server running?`, hint: err.hint };
   }
   if (err instanceof DrgError) return { message: err.message, hint: err.hint };

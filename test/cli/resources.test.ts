@@ -304,3 +304,38 @@ test('bad input is refused before any request (exit 2), as one line or a JSON fa
     /^error: cannot reach http:\/\/127\.0\.0\.1:\d+: connection refused; is the server running\?$/m,
   );
 });
+
+test('a hostile server cannot make drg buffer without end: the answer is cut at the size limit', async () => {
+  const { createServer: createHttpServer } = await import('node:http');
+  let sent = 0;
+  const hostile = createHttpServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    const chunk = Buffer.alloc(1024 * 1024, ' ');
+    const pump = () => {
+      while (sent < 1024 * 1024 * 1024 && res.write(chunk)) sent += chunk.length;
+      if (sent < 1024 * 1024 * 1024) res.once('drain', pump);
+      else res.end();
+    };
+    res.write('[');
+    pump();
+  });
+  await new Promise<void>((r) => hostile.listen(0, '127.0.0.1', r));
+  try {
+    const { port } = hostile.address() as { port: number };
+    const path = join(tempDir(), 'config.yaml');
+    writeFileSync(
+      path,
+      `active_context: h\ncontexts:\n  - name: h\n    drogue_cloud_url: http://127.0.0.1:${port}\n    token: {id: u, token: t}\n`,
+    );
+    const res = await drg(path, ['get', 'apps']);
+    assert.equal(res.code, 1);
+    assert.match(
+      res.stderr,
+      /^error: http:\/\/127\.0\.0\.1:\d+ sent more than drg accepts: response larger than 32 MiB\n/,
+    );
+    assert.ok(sent < 256 * 1024 * 1024, `the server got to send only ${sent} bytes`);
+  } finally {
+    hostile.closeAllConnections();
+    await new Promise<void>((r) => hostile.close(() => r()));
+  }
+});

@@ -209,9 +209,9 @@ test('a server that is not there: "cannot reach URL: reason; is the server runni
 
 test('a slow server times out with a clear reason', async () => {
   handler = () => {}; // never answers
-  const api = new ApiClient({ baseUrl, timeoutMs: 200 });
+  const api = new ApiClient({ baseUrl, idleTimeoutMs: 200 });
   const err = await failure(new RegistryClient(api).listApps());
-  assert.match(err.message, /^cannot reach .*: no answer within 200ms; is the server running\?$/);
+  assert.match(err.message, /^cannot reach .*: no data for 200ms; is the server running\?$/);
 });
 
 test('onUnauthorized: a 401 refreshes the token and retries once; a second 401 fails', async () => {

@@ -34,7 +34,7 @@ async function serverVersion(ctx: CommandContext): Promise<{ version?: string; u
     const { config } = await readConfig(ctx.selection);
     if (!wantedContextName(ctx.selection, config)) return {};
     const context = resolveContext(ctx.selection, config);
-    const api = new ApiClient({ baseUrl: context.drogue_cloud_url, timeoutMs: 5_000 });
+    const api = new ApiClient({ baseUrl: context.drogue_cloud_url, deadlineMs: 5_000 });
     return { version: await new EndpointsClient(api).version(), url: api.baseUrl };
   } catch (err) {
     return { problem: errorWords(err).message };
