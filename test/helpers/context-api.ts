@@ -1,7 +1,9 @@
 // Direct registry calls with the active context of a drg config (the one `drg serve` wrote), so e2e tests
 // can set up and inspect state without going through the commands under test.
 import { readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { parse } from 'yaml';
+import { pathSegment } from '../../src/client/http.js';
 import type { Resource } from '../../src/model/resource.js';
 
 export interface ContextApi {
@@ -27,15 +29,29 @@ export function contextApi(config: { readonly configPath: string }): ContextApi 
     }
     return context;
   };
-  const request = async (method: string, path: string, body?: unknown) => {
+  // node:http, not fetch: fetch resolves `.` and `..` segments (even percent-encoded ones) away.
+  const request = (method: string, path: string, body?: unknown) => {
     const { url, authorization } = active();
-    const res = await fetch(url + path, {
-      method,
-      headers: { authorization, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    return new Promise<{ status: number; body: unknown }>((resolve, reject) => {
+      const req = httpRequest(
+        new URL(url),
+        {
+          method,
+          path,
+          headers: { authorization, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (d) => {
+            text += d;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined }));
+        },
+      );
+      req.on('error', reject);
+      req.end(payload);
     });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
   };
   const get = async (path: string) => {
     const res = await request('GET', path);
@@ -47,14 +63,14 @@ export function contextApi(config: { readonly configPath: string }): ContextApi 
     const res = await request('POST', path, body);
     if (res.status !== 201) throw new Error(`POST ${path}: ${res.status} ${JSON.stringify(res.body)}`);
   };
-  const app = (name: string) => `${REGISTRY}/apps/${encodeURIComponent(name)}`;
+  const app = (name: string) => `${REGISTRY}/apps/${pathSegment(name)}`;
   return {
     get url() {
       return active().url;
     },
     request,
     getApp: (name) => get(app(name)),
-    getDevice: (a, d) => get(`${app(a)}/devices/${encodeURIComponent(d)}`),
+    getDevice: (a, d) => get(`${app(a)}/devices/${pathSegment(d)}`),
     createApp: (body) => create(`${REGISTRY}/apps`, body),
     createDevice: (a, body) => create(`${app(a)}/devices`, body),
   };
