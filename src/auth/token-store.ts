@@ -2,7 +2,6 @@
 // expires_in, refresh_token, scope}`, `token_exp_date`) in the 0600 config file, except the refresh token, which
 // goes to the OS keyring when there is one: the context then names its keyring entry in `token_keyring`.
 // The short-lived access token stays in the file, so a command with a fresh token never loads the keyring.
-import { randomUUID } from 'node:crypto';
 import type { Context, OAuthToken } from '../config/config.js';
 import { DrgError } from '../errors.js';
 
@@ -68,7 +67,8 @@ export async function storeTokens(
     return typeof context.token_keyring === 'string' ? 'keyring' : 'file';
   }
   if (secrets) {
-    const account = typeof context.token_keyring === 'string' ? context.token_keyring : randomUUID();
+    const account =
+      typeof context.token_keyring === 'string' ? context.token_keyring : (await import('node:crypto')).randomUUID();
     try {
       await secrets.set(account, refreshToken);
       context.token_keyring = account;

@@ -30,10 +30,8 @@ import {
   signingKeyPair,
 } from './keys.js';
 import { checkOutputs, type OutputFile, stageOutputs } from './output-files.js';
+import { CA_DAYS, DEVICE_DAYS } from './validity.js';
 
-/** Default validity of an application CA and of a device certificate, in days. */
-export const CA_DAYS = 3650;
-export const DEVICE_DAYS = 365;
 const MAX_DAYS = 36500;
 const KEY_MODE = 0o600;
 const CERT_MODE = 0o644;

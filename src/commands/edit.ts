@@ -5,7 +5,6 @@ import { resolveApp } from '../client/session.js';
 import { UsageError } from '../errors.js';
 import type { ResourceKind } from '../model/resource.js';
 import { EDIT_CANCELLED, resourceOutcome } from '../output/messages.js';
-import { editFromFile, editInEditorAndSave, replaceSpec } from '../resources/edit.js';
 import { appTarget, deviceTarget } from '../resources/target.js';
 import { parseSpecFlag } from './options.js';
 import { warnUnknownSpecFields } from './spec-warnings.js';
@@ -29,6 +28,7 @@ export async function editResource(
     throw new UsageError('--spec and --filename cannot be used together');
   }
   const spec = parseSpecFlag(opts.spec);
+  const { editFromFile, editInEditorAndSave, replaceSpec } = await import('../resources/edit.js');
   const session = await ctx.session();
   if (opts.filename !== undefined) {
     const { target, resource, outcome } = await editFromFile(session.registry, {

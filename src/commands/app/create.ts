@@ -2,7 +2,6 @@
 import { arg, defineCommand } from '../../cli/command.js';
 import { UsageError } from '../../errors.js';
 import { resourceOutcome } from '../../output/messages.js';
-import { resourceFromFile, resourceFromFlags } from '../../resources/create.js';
 import type { LocalFiles } from '../../resources/manifests.js';
 import { APP_ALIASES, DATA, FILENAME, LABELS, parseLabelFlag, parseSpecFlag, SPEC } from '../options.js';
 import { warnUnknownSpecFields } from '../spec-warnings.js';
@@ -22,6 +21,7 @@ export const createApp = defineCommand({
     },
   ],
   async handler({ args, options }, ctx) {
+    const { resourceFromFlags } = await import('../../resources/create.js');
     const labels = parseLabelFlag(options.labels);
     const spec = parseSpecFlag(options.spec ?? options.data);
     const app =
@@ -42,5 +42,6 @@ async function fromFile(
 ) {
   if (name !== undefined) throw new UsageError('give the application NAME or --filename, not both');
   if (spec !== undefined) throw new UsageError('--spec cannot be combined with --filename');
+  const { resourceFromFile } = await import('../../resources/create.js');
   return resourceFromFile('application', { ...input, defaultApp: () => undefined });
 }

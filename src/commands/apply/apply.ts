@@ -5,9 +5,6 @@ import { DrgError, UsageError } from '../../errors.js';
 import { errorWords } from '../../output/error-words.js';
 import { resourceMessage, resourceSubject } from '../../output/messages.js';
 import type { ApplyOutcome } from '../../resources/apply.js';
-import { planApply } from '../../resources/apply.js';
-import { applyItem } from '../../resources/apply-item.js';
-import { parseManifest, readManifestSources } from '../../resources/manifests.js';
 import { warnUnknownSpecFields } from '../spec-warnings.js';
 
 interface Result {
@@ -51,6 +48,9 @@ malformed one changes nothing. With -o json, one document lists the outcome of e
     const paths = [...options.filename, ...args.paths];
     if (paths.length === 0) throw new UsageError('nothing to apply', 'use -f FILE, -f DIR or -f - (stdin)');
     if (paths.filter((p) => p === '-').length > 1) throw new UsageError('stdin (-) can be read only once');
+    const { planApply } = await import('../../resources/apply.js');
+    const { applyItem } = await import('../../resources/apply-item.js');
+    const { parseManifest, readManifestSources } = await import('../../resources/manifests.js');
     const session = await ctx.session();
     const sources = await readManifestSources(paths, ctx.io);
     const items = planApply(

@@ -1,6 +1,6 @@
 // `drg create app-cert`: a CA key pair and self-signed certificate, added to the application's trust anchors.
 
-import { CA_DAYS, createAppCert } from '../../certs/issue.js';
+import { CA_DAYS } from '../../certs/validity.js';
 import { defineCommand, option } from '../../cli/command.js';
 import { keyOptions } from './options.js';
 
@@ -26,6 +26,7 @@ unless --force. Keep the key: \`drg create device-cert\` signs device certificat
     { command: 'drg create app-cert --algo RSA --days 365 --key-output ca.key', description: 'An RSA CA for a year' },
   ],
   async handler({ options }, ctx) {
+    const { createAppCert } = await import('../../certs/issue.js');
     await ctx.out.outcome({ message: await createAppCert(ctx.session, { ...options, cwd: ctx.io.cwd }) });
   },
 });

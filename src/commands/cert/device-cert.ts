@@ -1,6 +1,6 @@
 // `drg create device-cert DEVICE --ca-key FILE`: a device key pair and certificate, signed by the application's CA.
 
-import { createDeviceCert, DEVICE_DAYS } from '../../certs/issue.js';
+import { DEVICE_DAYS } from '../../certs/validity.js';
 import { arg, defineCommand, option } from '../../cli/command.js';
 import { keyOptions } from './options.js';
 
@@ -36,6 +36,7 @@ unless --force.`,
   ],
   async handler({ args, options }, ctx) {
     const certOutput = options.certOutput ?? options.certOutputUnderscore;
+    const { createDeviceCert } = await import('../../certs/issue.js');
     const message = await createDeviceCert(ctx.session, args.device, { ...options, certOutput, cwd: ctx.io.cwd });
     await ctx.out.outcome({ message });
   },

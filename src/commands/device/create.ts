@@ -3,7 +3,6 @@ import { arg, defineCommand } from '../../cli/command.js';
 import { UsageError } from '../../errors.js';
 import type { Device } from '../../model/resource.js';
 import { resourceOutcome } from '../../output/messages.js';
-import { resourceFromFile, resourceFromFlags } from '../../resources/create.js';
 import { DATA, DEVICE_ALIASES, FILENAME, LABELS, parseLabelFlag, parseSpecFlag, SPEC } from '../options.js';
 import { warnUnknownSpecFields } from '../spec-warnings.js';
 
@@ -24,6 +23,7 @@ export const createDevice = defineCommand({
     { command: 'drg create device -f device.yaml', description: 'Create a device from a file' },
   ],
   async handler({ args, options }, ctx) {
+    const { resourceFromFile, resourceFromFlags } = await import('../../resources/create.js');
     const labels = parseLabelFlag(options.labels);
     const spec = parseSpecFlag(options.spec ?? options.data);
     const flags = options.filename === undefined ? resourceFromFlags('device', args.name, { spec, labels }) : undefined;

@@ -5,18 +5,13 @@ import type { Session } from '../../client/session.js';
 import { DrgError, isApiStatus, UsageError } from '../../errors.js';
 import type { Resource } from '../../model/resource.js';
 import { resourceOutcome } from '../../output/messages.js';
-import {
-  hashPassword,
-  passwordCredential,
-  pskCredential,
-  withAlias,
-  withCredential,
-  withGateway,
-} from '../../resources/device-spec.js';
 import { checkDeviceName } from '../../resources/names.js';
 import { deviceTarget, readModifyWrite } from '../../resources/target.js';
 
 const DEVICE = arg.required('the device', 'device');
+
+/** The spec changes, loaded with the command that makes one (sha512-crypt is not for every start). */
+export const deviceSpec = () => import('../../resources/device-spec.js');
 
 /** Reads the device, applies `modify`, writes it back with the resourceVersion it read, and says what happened. */
 export async function changeDevice(
@@ -69,6 +64,7 @@ export const setPassword = defineCommand({
     if (plain === undefined)
       throw new UsageError('no password given', 'pass it with --password-stdin (or as an argument)');
     if (plain === '') throw new UsageError('the password must not be empty');
+    const { hashPassword, passwordCredential, withCredential } = await deviceSpec();
     const credential = passwordCredential(hashPassword(plain), options.username);
     await changeDevice(ctx, args.device, (d) => withCredential(d, credential));
   },
@@ -91,6 +87,7 @@ export const setPsk = defineCommand({
   ],
   async handler({ args, options }, ctx) {
     checkDeviceName(args.device);
+    const { pskCredential, withCredential } = await deviceSpec();
     const credential = pskCredential(args.key, { base64: options.base64 });
     await changeDevice(ctx, args.device, (d) => withCredential(d, credential));
   },
@@ -106,6 +103,7 @@ export const setGateway = defineCommand({
     checkDeviceName(args.device);
     if (args.gateway === '') throw new UsageError('the gateway name must not be empty');
     if (args.gateway === args.device) throw new UsageError('a device cannot be its own gateway');
+    const { withGateway } = await deviceSpec();
     await changeDevice(
       ctx,
       args.device,
@@ -134,6 +132,7 @@ export const setAlias = defineCommand({
   async handler({ args }, ctx) {
     checkDeviceName(args.device);
     if (args.alias === '') throw new UsageError('the alias must not be empty');
+    const { withAlias } = await deviceSpec();
     await changeDevice(ctx, args.device, (d) => withAlias(d, args.alias));
   },
 });

@@ -1,8 +1,7 @@
 // `drg unset gateway|alias DEVICE NAME`: removes what `drg set gateway|alias` added (read-modify-write).
 import { arg, defineCommand } from '../../cli/command.js';
-import { withoutAlias, withoutGateway } from '../../resources/device-spec.js';
 import { checkDeviceName } from '../../resources/names.js';
-import { changeDevice } from './set.js';
+import { changeDevice, deviceSpec } from './set.js';
 
 export const unsetGateway = defineCommand({
   path: 'unset gateway',
@@ -16,6 +15,7 @@ export const unsetGateway = defineCommand({
   ],
   async handler({ args }, ctx) {
     checkDeviceName(args.device);
+    const { withoutGateway } = await deviceSpec();
     await changeDevice(ctx, args.device, (d) => withoutGateway(d, args.gateway));
   },
 });
@@ -27,6 +27,7 @@ export const unsetAlias = defineCommand({
   examples: [{ command: 'drg unset alias sensor-1 old-name', description: 'Remove the alias old-name' }],
   async handler({ args }, ctx) {
     checkDeviceName(args.device);
+    const { withoutAlias } = await deviceSpec();
     await changeDevice(ctx, args.device, (d) => withoutAlias(d, args.alias));
   },
 });
