@@ -1,7 +1,7 @@
 // drg serve's runtime: components started in order and stopped in reverse, with health states; the HTTP listener
 // holds requests until every component is ready; a failed start stops what had started and names the component.
 import assert from 'node:assert/strict';
-import { get } from 'node:http';
+import { Agent, get } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -203,6 +203,42 @@ test('the HTTP listener holds requests until every component is ready; /health a
   assert.deepEqual(await held, { status: 200, body: 'answered /anything after the release: true' });
   assert.equal((await request(`${listener.url}/health`)).status, 200);
   await runtime.stop();
+});
+
+// Without closing it, the idle connection would keep the stop waiting for the keep-alive timeout (72 s).
+test('closing lets a request in flight finish, then closes its keep-alive connection', {
+  timeout: 20_000,
+}, async () => {
+  let answer!: () => void;
+  const answered = new Promise<void>((resolve) => {
+    answer = resolve;
+  });
+  const listener: HttpListener = new HttpListener({ port: 0, bind: '127.0.0.1', health: () => runtime.health() });
+  listener.attach((_req, res) => {
+    void answered.then(() => res.end('done'));
+  });
+  const runtime: Runtime = new Runtime([listener]);
+  await runtime.start();
+  const agent = new Agent({ keepAlive: true });
+  try {
+    const received = new Promise<void>((resolve) => listener.server.once('request', () => resolve()));
+    const response = new Promise<string>((resolve, reject) => {
+      get(`${listener.url}/slow`, { agent }, (res) => {
+        let body = '';
+        res.on('data', (d) => {
+          body += d;
+        });
+        res.on('end', () => resolve(body));
+      }).on('error', reject);
+    });
+    await received;
+    const stopped = runtime.stop();
+    answer();
+    assert.equal(await response, 'done');
+    await stopped;
+  } finally {
+    agent.destroy();
+  }
 });
 
 test('drg serve: a component that fails to start names itself, and what had started is released', async () => {

@@ -25,6 +25,7 @@ export class HttpListener implements Component {
   private handler?: RequestListener;
   private held: Array<[IncomingMessage, ServerResponse]> | undefined = [];
   private address?: { url: string; port: number };
+  private closing = false;
 
   constructor(private readonly options: ListenerOptions) {
     this.server = createServer((req, res) => this.onRequest(req, res));
@@ -68,8 +69,12 @@ export class HttpListener implements Component {
     for (const [req, res] of held) this.handler(req, res);
   }
 
-  /** Stops accepting connections; resolves once the requests in flight are answered. Held ones get a 503. */
+  /**
+   * Stops accepting connections; resolves once the requests in flight are answered and their connections closed
+   * (a keep-alive connection is closed once idle). Held requests, and any that arrive meanwhile, get a 503.
+   */
   async close(): Promise<void> {
+    this.closing = true;
     for (const [, res] of this.held ?? []) unavailable(res);
     this.held = undefined;
     this.handler = undefined;
@@ -79,6 +84,9 @@ export class HttpListener implements Component {
   stop(): void {}
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    res.once('finish', () => {
+      if (this.closing) setImmediate(() => this.server.closeIdleConnections());
+    });
     if (req.method === 'GET' && (req.url === HEALTH_PATH || req.url?.startsWith(`${HEALTH_PATH}?`))) {
       const health = this.options.health();
       res.writeHead(health.status === 'ready' ? 200 : 503, { 'content-type': JSON_TYPE });

@@ -75,10 +75,7 @@ export class Devices {
     }
     checkApplication(input, app);
     this.sql.write((events) => {
-      const appRow = this.access.devices(caller, app, CAN_WRITE);
-      const row = this.sql.statements.device.get(appRow.id, device);
-      if (!row) throw deviceNotFound(app, device);
-      const current = parseStored(row.doc);
+      const { appRow, row, current } = this.forWrite(caller, app, device);
       checkLock(current, input);
       const next = updated(current, input, input.status);
       if (sameContent(current, next)) return;
@@ -97,10 +94,7 @@ export class Devices {
   /** Removes the device; one with finalizers is only marked deleted until a PUT removes the last of them. */
   delete(caller: Caller, app: string, device: string, preconditions?: Preconditions): void {
     this.sql.write((events) => {
-      const appRow = this.access.devices(caller, app, CAN_WRITE);
-      const row = this.sql.statements.device.get(appRow.id, device);
-      if (!row) throw deviceNotFound(app, device);
-      const current = parseStored(row.doc);
+      const { appRow, row, current } = this.forWrite(caller, app, device);
       checkPreconditions(current, preconditions);
       if (row.deleting) return;
       const finalizers = current.metadata.finalizers ?? [];
@@ -114,6 +108,14 @@ export class Devices {
       events.push(deviceEvent(current, 'deleted'));
       this.applications.settleDeleting(appRow, events);
     });
+  }
+
+  /** The device a write changes, with its application; NotFound unless it exists and the caller may read it. */
+  private forWrite(caller: Caller, app: string, device: string) {
+    const appRow = this.access.devices(caller, app, CAN_WRITE);
+    const row = this.sql.statements.device.get(appRow.id, device);
+    if (!row) throw deviceNotFound(app, device);
+    return { appRow, row, current: parseStored(row.doc) };
   }
 }
 
