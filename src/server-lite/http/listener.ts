@@ -8,7 +8,7 @@ import { clientErrorHandler, JSON_TYPE } from './errors.js';
 
 /** As fastify's default: idle keep-alive connections stay open this long. */
 const KEEP_ALIVE_TIMEOUT_MS = 72_000;
-export const HEALTH_PATH = '/health';
+const HEALTH_PATH = '/health';
 
 export interface ListenerOptions {
   /** 0 picks a free one. */
@@ -81,6 +81,7 @@ export class HttpListener implements Component {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  /** close() released the port. */
   stop(): void {}
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
