@@ -128,7 +128,6 @@ export class Runtime {
     for (const c of started) this.states.set(c, 'stopping');
     for (const c of started) await this.run(c, () => c.close?.());
     for (const c of started) {
-      if (this.state(c) === 'failed') continue;
       await this.run(c, () => c.stop());
       if (this.state(c) !== 'failed') this.states.set(c, 'stopped');
     }

@@ -98,6 +98,31 @@ describe('registry events', () => {
     );
   });
 
+  test('an application held by finalizers: marked, then released by the PUT that removes the last', () => {
+    reg.applications.create(alice, { metadata: { name: 'kept', finalizers: ['a', 'b'] } });
+    reg.devices.create(alice, 'kept', { metadata: { name: 'held', finalizers: ['f'] } });
+    reg.applications.delete(alice, 'kept');
+    assert.deepEqual(
+      eventsOf(() => reg.applications.update(alice, 'kept', { metadata: { name: 'kept', finalizers: ['b'] } })),
+      [{ kind: 'application', application: 'kept', operation: 'updated', ...appVersion('kept') }],
+    );
+    reg.devices.delete(alice, 'kept', 'held');
+    const held = metadataOf(reg.devices.get(alice, 'kept', 'held'));
+    assert.deepEqual(
+      eventsOf(() => reg.devices.update(alice, 'kept', 'held', { metadata: { ...held, finalizers: [] } })),
+      [
+        { kind: 'device', application: 'kept', device: 'held', operation: 'deleted' },
+        { kind: 'application', application: 'kept', operation: 'updated', ...appVersion('kept') },
+      ],
+      'the last device gone: has-devices is dropped',
+    );
+    assert.deepEqual(metadataOf(reg.applications.get(alice, 'kept')).finalizers, ['b']);
+    assert.deepEqual(
+      eventsOf(() => reg.applications.update(alice, 'kept', { metadata: { name: 'kept' } })),
+      [{ kind: 'application', application: 'kept', operation: 'deleted' }],
+    );
+  });
+
   test('deleting an application: its devices first, then the application', () => {
     reg.devices.create(alice, 'app1', { metadata: { name: 'd2' } });
     assert.deepEqual(

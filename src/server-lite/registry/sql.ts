@@ -87,7 +87,7 @@ function prepare(db: Db) {
   };
 }
 
-export type Statements = ReturnType<typeof prepare>;
+type Statements = ReturnType<typeof prepare>;
 
 /** The label rows of one kind of resource. */
 interface LabelRows {
@@ -101,7 +101,7 @@ export class RegistrySql {
   readonly appLabels: LabelRows;
   readonly deviceLabels: LabelRows;
   private readonly listStatements = new Map<string, Statement<unknown[], string>>();
-  private readonly inTransaction: (fn: () => void) => void;
+  private readonly transaction: (fn: () => void) => void;
 
   constructor(
     private readonly db: Db,
@@ -113,13 +113,13 @@ export class RegistrySql {
     this.appLabels = { table: APP_LABELS, insert: s.insertAppLabel, remove: s.deleteAppLabels };
     this.deviceLabels = { table: DEVICE_LABELS, insert: s.insertDeviceLabel, remove: s.deleteDeviceLabels };
     const tx = db.transaction((fn: () => void) => fn());
-    this.inTransaction = (fn) => tx.immediate(fn);
+    this.transaction = (fn) => tx.immediate(fn);
   }
 
   /** Runs `fn` in one immediate transaction; once it is committed, publishes the events `fn` collected. */
   write(fn: (events: RegistryEvent[]) => void): void {
     const events: RegistryEvent[] = [];
-    this.inTransaction(() => fn(events));
+    this.transaction(() => fn(events));
     if (events.length > 0) this.events.publish(events);
   }
 
