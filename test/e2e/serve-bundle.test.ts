@@ -11,7 +11,7 @@ const SERVER_CODE = [
   'require("better-sqlite3")',
   'require("fastify")',
   'require("pino")',
-  'require("bcryptjs")',
+  'require("piscina")',
   'import("oidc-provider")',
 ];
 
