@@ -1,19 +1,12 @@
-// `drg serve`: runs the local Drogue Cloud until SIGINT/SIGTERM, and logs the drg config in to it.
+// `drg serve`: runs the local Drogue Cloud until SIGINT/SIGTERM, and logs the drg config in to it. This module
+// parses the flags; the server is its own bundle (dist/server.cjs, from server-lite/main.ts), loaded only here.
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import pino, { type Logger } from 'pino';
-import {
-  type Config,
-  type Context,
-  configPath,
-  isAccessTokenCredentials,
-  updateConfig,
-  upsertContext,
-} from '../config/config.js';
-import { DrgError as CliError, ConfigError, UsageError } from '../errors.js';
-import { parseUserSpec, readUsersFile, UserError } from '../server-lite/identity/oidc/passwords.js';
-import { ADMIN_USER } from '../server-lite/identity/users.js';
-import { type RunningServer, type ServerOptions, ServerStartError, startServer } from '../server-lite/server.js';
+import { configPath } from '../config/config.js';
+import { DrgError, UsageError } from '../errors.js';
+import type { ServeOptions } from '../server-lite/main.js';
+
+type ServerEntry = typeof import('../server-lite/main.js');
 
 export interface ServeCommandOptions {
   port: string;
@@ -37,43 +30,33 @@ export async function run(opts: ServeCommandOptions): Promise<void> {
   const mqttPort = parsePort(opts.mqttPort, '--mqtt-port');
   const mqttIntegrationPort = parsePort(opts.mqttIntegrationPort, '--mqtt-integration-port');
   const dataDir = resolve(opts.dataDir ?? defaultDataDir());
-  const identity = identityOptions(opts);
-  const logger = createLogger(opts.verbose);
-
-  let server: RunningServer;
+  const server = await import('../server-lite/main.js');
+  const identity = identityOptions(opts, server);
+  const login = opts.login
+    ? { context: opts.contextName ?? 'local', configPath: configPath(opts.config, process.env) }
+    : undefined;
   try {
-    server = await startServer({ port, bind: opts.bind, dataDir, logger, mqttPort, mqttIntegrationPort, ...identity });
+    await server.serve({
+      port,
+      bind: opts.bind,
+      dataDir,
+      mqttPort,
+      mqttIntegrationPort,
+      ...identity,
+      login,
+      verbose: opts.verbose,
+    });
   } catch (err) {
-    if (!(err instanceof ServerStartError)) throw err;
-    throw new CliError(err.reason === 'address-in-use' ? `${err.message}; pick another with --port` : err.message);
+    if (!(err instanceof server.ServeError)) throw err;
+    throw new DrgError(`${err.message}${(err.reason && HINTS[err.reason]) || ''}`);
   }
-  if (server.generatedAdminPassword !== undefined) {
-    // A plain line for the person starting the server, never a log entry: it is not shown again.
-    process.stderr.write(
-      `admin password (shown once; set one with --admin-password): ${server.generatedAdminPassword}\n`,
-    );
-  }
-
-  const stopped = untilSignal();
-  let context: string | undefined;
-  if (opts.login) {
-    context = opts.contextName ?? 'local';
-    const path = configPath(opts.config, process.env);
-    try {
-      await logIn(server, context, path);
-    } catch (err) {
-      await server.close();
-      const message = (err as Error).message;
-      throw new CliError(err instanceof ConfigError ? message : `cannot write the drg config ${path}: ${message}`);
-    }
-  }
-  logger.info({ url: server.url, issuerUrl: server.issuerUrl, dataDir, context }, 'drg serve ready');
-
-  const signal = await stopped;
-  logger.info({ signal }, 'stopping');
-  await server.close();
-  logger.info('stopped');
 }
+
+/** What to do about a start failure that the flags can fix, by its reason. */
+const HINTS: Record<string, string> = {
+  'address-in-use': '; pick another with --port',
+  'data-dir-locked': '; stop it, or give another --data-dir',
+};
 
 function parsePort(value: string, flag: string): number {
   const port = /^\d{1,5}$/.test(value) ? Number(value) : Number.NaN;
@@ -83,10 +66,10 @@ function parsePort(value: string, flag: string): number {
   return port;
 }
 
-type IdentityOptions = Pick<ServerOptions, 'issuerUrl' | 'accessTokenTtl' | 'adminPassword' | 'users' | 'hashedUsers'>;
+type IdentityOptions = Pick<ServeOptions, 'issuerUrl' | 'accessTokenTtl' | 'adminPassword' | 'users' | 'hashedUsers'>;
 
 /** The identity flags, checked before anything starts. */
-function identityOptions(opts: ServeCommandOptions): IdentityOptions {
+function identityOptions(opts: ServeCommandOptions, server: ServerEntry): IdentityOptions {
   const localOnly = [
     ['--token-ttl', opts.tokenTtl],
     ['--admin-password', opts.adminPassword],
@@ -107,11 +90,11 @@ function identityOptions(opts: ServeCommandOptions): IdentityOptions {
     return {
       accessTokenTtl: opts.tokenTtl === undefined ? undefined : parseTokenTtl(opts.tokenTtl),
       adminPassword: opts.adminPassword,
-      users: opts.user?.map(parseUserSpec),
-      hashedUsers: opts.usersFile === undefined ? undefined : readUsers(opts.usersFile),
+      users: opts.user?.map(server.parseUserSpec),
+      hashedUsers: opts.usersFile === undefined ? undefined : readUsers(opts.usersFile, server),
     };
   } catch (err) {
-    if (err instanceof UserError) throw new UsageError(err.message);
+    if (err instanceof server.UserError) throw new UsageError(err.message);
     throw err;
   }
 }
@@ -135,11 +118,11 @@ function parseIssuerUrl(value: string): string {
   return value;
 }
 
-function readUsers(path: string): ReturnType<typeof readUsersFile> {
+function readUsers(path: string, server: ServerEntry): ReturnType<ServerEntry['readUsersFile']> {
   try {
-    return readUsersFile(path);
+    return server.readUsersFile(path);
   } catch (err) {
-    if (err instanceof UserError) throw err;
+    if (err instanceof server.UserError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
     throw new UsageError(`cannot read the users file ${path}: ${why}`);
@@ -148,56 +131,4 @@ function readUsers(path: string): ReturnType<typeof readUsersFile> {
 
 function defaultDataDir(): string {
   return join(process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'drg', 'serve');
-}
-
-/** JSON lines on stderr (stdout stays empty); request lines only with --verbose. */
-function createLogger(verbose?: boolean): Logger {
-  return pino(
-    { level: verbose ? 'debug' : 'info', base: undefined, timestamp: pino.stdTimeFunctions.isoTime },
-    pino.destination({ dest: 2, sync: true }),
-  );
-}
-
-/**
- * Writes (or refreshes) the context for this instance and makes it active. The context's access token is
- * reused while it still verifies against this data dir, so restarts don't pile up tokens.
- */
-async function logIn(server: RunningServer, name: string, path: string): Promise<void> {
-  await updateConfig(path, (cfg: Config) => {
-    const existing = cfg.contexts.find((c) => c.name === name);
-    const token =
-      existing && isAccessTokenCredentials(existing.token) && existing.token.id === ADMIN_USER
-        ? existing.token.token
-        : undefined;
-    const valid = token !== undefined && server.accessTokens.ownerOf(token) === ADMIN_USER;
-    const context: Context = {
-      name,
-      drogue_cloud_url: server.url,
-      registry_url: server.url,
-      token: {
-        id: ADMIN_USER,
-        token: valid ? token : server.accessTokens.create(ADMIN_USER, `drg serve (context ${name})`).token,
-      },
-    };
-    if (existing?.default_app) context.default_app = existing.default_app;
-    upsertContext(cfg, context);
-    cfg.active_context = name;
-  });
-}
-
-/**
- * Resolves on the first SIGINT/SIGTERM; a second one exits at once. The listeners stay registered: removing
- * them would let signal-exit (loaded by proper-lockfile) re-raise the signal and kill the process mid-close.
- */
-function untilSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolveSignal) => {
-    let received = false;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (received) process.exit(1);
-      received = true;
-      resolveSignal(signal);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
 }

@@ -37,8 +37,8 @@ function satisfies(r: Requirement, labels: Readonly<Record<string, string>>): bo
     case 'in':
       return has && r.values.includes(value);
     case 'notin':
-      // As in Kubernetes, `notin` matches objects lacking the label.
-      return !has || !r.values.includes(value);
+      // API.md: like `!=`, and unlike Kubernetes, `notin` does not match objects lacking the label.
+      return has && !r.values.includes(value);
     case 'exists':
       return has;
     case 'absent':

@@ -1,27 +1,20 @@
-// drg serve's composition and lifecycle: store → identity (users, access tokens, OIDC issuer) → registry → HTTP
-// API, and a clean close.
-import type { AddressInfo } from 'node:net';
+// drg serve's composition: its components in start order, run by the runtime. A component added later (the event
+// log, the device endpoints, the integrations, the firmware agent) takes the ones it uses in its constructor and
+// goes into the list after them.
 import type { Logger } from 'pino';
-import type { Endpoints } from '../model/endpoints.js';
-import { adminRoutes } from './http/admin.js';
-import { createHttpApp } from './http/app.js';
-import { authenticate } from './http/auth.js';
-import { consoleInfoRoutes, wellKnownRoutes } from './http/discovery.js';
-import { registryRoutes } from './http/registry.js';
-import { tokenRoutes } from './http/tokens.js';
-import { AccessTokens } from './identity/access-tokens.js';
-import { Authenticator, accessTokenVerifier, oidcTokenVerifier } from './identity/authenticator.js';
-import { issuerRoutes } from './identity/oidc/fastify.js';
-import { API_AUDIENCE, createIssuer, DEFAULT_ISSUER_PATH, type EmbeddedIssuer } from './identity/oidc/issuer.js';
+import { HttpApi } from './http/api.js';
+import { HttpListener } from './http/listener.js';
+import type { AccessTokens } from './identity/access-tokens.js';
+import { AccountsComponent, type AccountsOptions } from './identity/accounts.js';
+import { IdentityComponent } from './identity/component.js';
 import type { LoginThrottleOptions } from './identity/oidc/login-throttle.js';
-import { PasswordPool, type PasswordPoolOptions } from './identity/oidc/password-pool.js';
-import { ensureAdmin, importUsers, setPassword } from './identity/oidc/passwords.js';
-import { type JwtVerifier, remoteJwtVerifier } from './identity/oidc/verifier.js';
-import { ADMIN_USER, Users } from './identity/users.js';
-import { SqliteRegistry } from './registry/service.js';
-import { type Db, openStore } from './store/db.js';
+import type { PasswordPoolOptions } from './identity/oidc/password-pool.js';
+import type { Users } from './identity/users.js';
+import { RegistryComponent } from './registry/component.js';
+import { type Component, type Health, Runtime } from './runtime.js';
+import { StoreComponent } from './store/component.js';
 
-export interface ServerOptions {
+export interface ServerOptions extends AccountsOptions {
   /** HTTP port; 0 picks a free one. */
   port: number;
   /** Address (or host name) to listen on. */
@@ -36,12 +29,6 @@ export interface ServerOptions {
   issuerUrl?: string;
   /** Lifetime in seconds of the embedded issuer's access tokens (`--token-ttl`). */
   accessTokenTtl?: number;
-  /** Sets admin's password (`--admin-password`); without it, one is generated on first start. */
-  adminPassword?: string;
-  /** Users created or given a new password on start (`--user NAME:PASSWORD`). */
-  users?: ReadonlyArray<{ name: string; password: string }>;
-  /** Users with bcrypt hashes (`--users-file`), imported before `users`. */
-  hashedUsers?: ReadonlyArray<{ name: string; hash: string }>;
   /** The embedded issuer's login throttle (its clock, for tests). */
   loginThrottle?: LoginThrottleOptions;
   /** The threads that check passwords (their number and queue, for tests). */
@@ -58,162 +45,32 @@ export interface RunningServer {
   generatedAdminPassword?: string;
   users: Users;
   accessTokens: AccessTokens;
-  /** Stops accepting, lets in-flight requests finish, closes the store. Idempotent. */
+  /** Each component's state, as GET /health reports it. */
+  health(): Health;
+  /** Stops accepting, lets in-flight requests finish, stops the components in reverse. Idempotent. */
   close(): Promise<void>;
 }
 
-/** Why the server could not start, with a one-line message for the user. */
-export class ServerStartError extends Error {
-  constructor(
-    message: string,
-    readonly reason: 'data-dir' | 'address-in-use' | 'listen',
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
-
+/** Starts every component; a failure is a ComponentStartError, after the started ones were stopped. */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { logger } = options;
-  const db = openDataDir(options.dataDir);
-  let issuer: EmbeddedIssuer | undefined;
-  try {
-    const users = new Users(db);
-    users.ensure(ADMIN_USER);
-    const external = options.issuerUrl;
-    const accessTokens = new AccessTokens(db);
-    const jwt: () => JwtVerifier | undefined = external
-      ? constant(remoteJwtVerifier({ issuerUrl: external, audience: API_AUDIENCE }))
-      : () => issuer?.verifier;
-    const authenticator = new Authenticator([
-      accessTokenVerifier(accessTokens),
-      oidcTokenVerifier(jwt, external ? rememberUsers(users) : undefined),
-    ]);
-    const registry = new SqliteRegistry(db, { userExists: (user) => users.exists(user) });
-
-    let endpoints: Endpoints = {};
-    const currentEndpoints = () => endpoints;
-    const app = createHttpApp(logger);
-    app.register(wellKnownRoutes, { endpoints: currentEndpoints });
-    if (!external) app.register(issuerRoutes, { path: DEFAULT_ISSUER_PATH, issuer: () => issuer });
-    app.register((api, _opts, done) => {
-      api.addHook('onRequest', authenticate(authenticator));
-      api.register(consoleInfoRoutes, { endpoints: currentEndpoints });
-      api.register(adminRoutes, { registry });
-      api.register(tokenRoutes, { tokens: accessTokens });
-      api.register(registryRoutes, { registry });
-      done();
-    });
-
-    try {
-      await app.listen({ port: options.port, host: options.bind });
-    } catch (err) {
-      await app.close();
-      throw listenError(err, options);
-    }
-    const port = (app.server.address() as AddressInfo).port;
-    const url = `http://${urlHost(options.bind)}:${port}`;
-    let issuerUrl = external;
-    let generatedAdminPassword: string | undefined;
-    let passwords: PasswordPool | undefined;
-    if (issuerUrl === undefined) {
-      // The embedded issuer's URL contains the port, known only now; until it exists, /oidc answers 503.
-      // Passwords come last: a password generated by a start that then fails would never be shown.
-      passwords = new PasswordPool(options.passwordPool);
-      try {
-        issuer = await createIssuer({
-          db,
-          issuerUrl: `${url}${DEFAULT_ISSUER_PATH}`,
-          accessTokenTtl: options.accessTokenTtl,
-          passwords,
-          loginThrottle: options.loginThrottle,
-          logger,
-        });
-        generatedAdminPassword = await setUpPasswords(db, passwords, options);
-      } catch (err) {
-        await app.close();
-        await passwords.close();
-        throw err;
-      }
-      issuerUrl = issuer.issuerUrl;
-    }
-    endpoints = { api: url, issuer_url: issuerUrl, registry: { url } };
-
-    let closing: Promise<void> | undefined;
-    const close = () => {
-      closing ??= app
-        .close()
-        .then(() => passwords?.close())
-        .finally(() => db.close());
-      return closing;
-    };
-    return { url, port, issuerUrl, generatedAdminPassword, users, accessTokens, close };
-  } catch (err) {
-    db.close();
-    throw err;
-  }
-}
-
-/** admin's password (returned when generated now), then the users of --users-file and --user. */
-async function setUpPasswords(db: Db, pool: PasswordPool, options: ServerOptions): Promise<string | undefined> {
-  const generated = await ensureAdmin(db, pool, { password: options.adminPassword });
-  if (options.hashedUsers) importUsers(db, options.hashedUsers);
-  for (const { name, password } of options.users ?? []) await setPassword(db, pool, name, password);
-  return generated;
-}
-
-function constant<T>(value: T): () => T {
-  return () => value;
-}
-
-/** Users of an external issuer become known users (members, transfers) with their first accepted token. */
-function rememberUsers(users: Users): (user: string) => void {
-  const known = new Set<string>();
-  return (user) => {
-    if (known.has(user)) return;
-    users.ensure(user);
-    known.add(user);
+  const store = new StoreComponent(options.dataDir);
+  const listener = new HttpListener({ port: options.port, bind: options.bind, health: () => runtime.health() });
+  const identity = new IdentityComponent(store, () => listener.url, options);
+  const registry = new RegistryComponent(store, identity, logger);
+  const api = new HttpApi({ listener, identity, registry, logger, endpoints: () => runtime.endpoints() });
+  const accounts = options.issuerUrl === undefined ? new AccountsComponent(store, identity, options) : undefined;
+  const components: Component[] = [store, listener, identity, registry, api, ...(accounts ? [accounts] : [])];
+  const runtime = new Runtime(components, logger);
+  await runtime.start();
+  return {
+    url: listener.url,
+    port: listener.port,
+    issuerUrl: identity.issuerUrl,
+    generatedAdminPassword: accounts?.generatedAdminPassword,
+    users: identity.users,
+    accessTokens: identity.accessTokens,
+    health: () => runtime.health(),
+    close: () => runtime.stop(),
   };
-}
-
-function openDataDir(dataDir: string): Db {
-  try {
-    return openStore(dataDir);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === 'EACCES' || code === 'EPERM'
-        ? 'permission denied'
-        : code === 'EROFS'
-          ? 'read-only file system'
-          : code === 'ENOTDIR' || code === 'EEXIST'
-            ? 'a part of the path is not a directory'
-            : code === 'SQLITE_CANTOPEN'
-              ? 'cannot create or open the database file in it'
-              : (err as Error).message;
-    throw new ServerStartError(`cannot use the data directory ${dataDir}: ${why}`, 'data-dir', { cause: err });
-  }
-}
-
-function listenError(err: unknown, { port, bind }: ServerOptions): ServerStartError {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'EADDRINUSE') {
-    return new ServerStartError(`port ${port} on ${bind} is already in use`, 'address-in-use', { cause: err });
-  }
-  const why =
-    code === 'EADDRNOTAVAIL'
-      ? 'the address is not available on this machine'
-      : code === 'ENOTFOUND'
-        ? 'unknown host name'
-        : code === 'EACCES'
-          ? 'permission denied'
-          : (err as Error).message;
-  return new ServerStartError(`cannot listen on ${bind} port ${port}: ${why}`, 'listen', { cause: err });
-}
-
-/** The host part of the URL clients use: loopback for a wildcard bind, brackets around IPv6. */
-function urlHost(bind: string): string {
-  if (bind === '0.0.0.0' || bind === '') return '127.0.0.1';
-  if (bind === '::') return '[::1]';
-  return bind.includes(':') ? `[${bind}]` : bind;
 }

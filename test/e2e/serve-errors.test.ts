@@ -1,10 +1,10 @@
 // `drg serve` start-up failures: one line on stderr, non-zero exit, no stack trace.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { drg, tempDir } from '../helpers/serve.js';
+import { drg, startServe, tempDir } from '../helpers/serve.js';
 
 function serveArgs(dir: string, ...args: string[]): string[] {
   return ['serve', '--data-dir', join(dir, 'data'), '--mqtt-port', '0', '--mqtt-integration-port', '0', ...args];
@@ -45,6 +45,35 @@ test('a data dir that cannot be created: exit 1 with one line naming it', async 
   const lines = result.stderr.trimEnd().split('\n');
   assert.equal(lines.length, 1, result.stderr);
   assert.ok(lines[0].startsWith(`error: cannot use the data directory ${dataDir}: `), lines[0]);
+});
+
+test('a second drg serve on the same data directory: exit 1 at once with one line; the first keeps serving', async () => {
+  const first = await startServe({ args: ['--no-login'] });
+  try {
+    const dir = tempDir();
+    const configPath = join(dir, 'config.yaml');
+    const result = await drg(configPath, [
+      'serve',
+      '--port',
+      '0',
+      '--data-dir',
+      first.dataDir,
+      '--mqtt-port',
+      '0',
+      '--mqtt-integration-port',
+      '0',
+    ]);
+    assert.equal(result.code, 1);
+    assert.equal(
+      result.stderr,
+      `error: the data directory ${first.dataDir} is in use by another drg serve; stop it, or give another --data-dir\n`,
+    );
+    assert.equal(result.stdout, '');
+    assert.equal(existsSync(configPath), false, 'no context was written for it');
+    assert.equal((await fetch(`${first.url}/.well-known/drogue-version`)).status, 200);
+  } finally {
+    assert.equal(await first.stop(), 0);
+  }
 });
 
 test('invalid port flags: a one-line usage error', async () => {

@@ -3,7 +3,7 @@
 // The login helpers work against any issuer of the client `drogue`, such as the one of a real drg serve.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import Fastify from 'fastify';
@@ -45,7 +45,7 @@ export interface StartOptions {
   dataDir?: string;
   port?: number;
   accessTokenTtl?: number;
-  /** Serve through a fastify app (issuerRoutes) instead of a plain node:http server. */
+  /** Serve through a fastify app (issuerRoutes) instead of the issuer's own request handler. */
   fastify?: boolean;
 }
 
@@ -56,28 +56,10 @@ export async function startIssuer(opts: StartOptions = {}): Promise<IssuerHarnes
   if (!opts.dataDir) await setPassword(db, passwords, USER, PASSWORD);
 
   // The issuer URL contains the port, known only after listen: until the issuer exists, requests get 503.
-  let issuer: EmbeddedIssuer | undefined;
-  let server: Server;
-  let closeServer: () => Promise<void>;
-  if (opts.fastify) {
-    const app = Fastify();
-    app.register(issuerRoutes, { path: ISSUER_PATH, issuer: () => issuer });
-    await app.listen({ port: opts.port ?? 0, host: '127.0.0.1' });
-    server = app.server;
-    closeServer = () => app.close();
-  } else {
-    server = createServer((req, res) => {
-      if (issuer) issuer.callback(req, res);
-      else res.writeHead(503).end();
-    });
-    server.listen(opts.port ?? 0, '127.0.0.1');
-    await once(server, 'listening');
-    closeServer = async () => {
-      server.closeAllConnections();
-      server.close();
-      await once(server, 'close');
-    };
-  }
+  let handler: RequestListener | undefined;
+  const server = createServer((req, res) => (handler ? handler(req, res) : res.writeHead(503).end()));
+  server.listen(opts.port ?? 0, '127.0.0.1');
+  await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   const errors: unknown[] = [];
   const ignore = () => {};
@@ -89,7 +71,22 @@ export async function startIssuer(opts: StartOptions = {}): Promise<IssuerHarnes
     passwords,
     logger,
   });
-  issuer = created;
+  let closeApp = async () => {};
+  if (opts.fastify) {
+    const app = Fastify();
+    app.register(issuerRoutes, { issuer: created });
+    await app.ready();
+    handler = app.routing;
+    closeApp = () => app.close();
+  } else {
+    handler = created.callback;
+  }
+  const closeServer = async () => {
+    server.closeAllConnections();
+    server.close();
+    await once(server, 'close');
+    await closeApp();
+  };
 
   return {
     issuer: created,

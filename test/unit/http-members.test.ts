@@ -99,7 +99,7 @@ describe('role matrix', () => {
     [
       'start an ownership transfer',
       (u, a) => status(as[u]('PUT', `${ADMIN}/apps/${a}/transfer-ownership`, { newUser: 'sam' })),
-      [202, 403, 403, 403, 403],
+      [202, 404, 404, 404, 404],
     ],
   ];
 
@@ -213,11 +213,11 @@ describe('ownership transfer', () => {
       assert.equal(res.status, 200, user);
       assert.deepEqual(await res.json(), { newUser: 'sam' });
     }
-    for (const user of ['ada', 'rita']) assert.equal(await status(as[user]('GET', transfer(app))), 403, user);
+    for (const user of ['ada', 'rita']) assert.equal(await status(as[user]('GET', transfer(app))), 404, user);
     // Before accepting, sam has no access.
     assert.equal(await status(as.sam('GET', `${REGISTRY}/apps/${app}`)), 403);
 
-    for (const user of ['alice', 'ada', 'rita']) assert.equal(await status(as[user]('PUT', accept(app))), 403, user);
+    for (const user of ['alice', 'ada', 'rita']) assert.equal(await status(as[user]('PUT', accept(app))), 404, user);
     assert.equal(await status(as.sam('PUT', accept(app))), 204);
 
     assert.equal(await status(as.sam('GET', `${REGISTRY}/apps/${app}`)), 200);
@@ -225,7 +225,7 @@ describe('ownership transfer', () => {
     assert.equal(await status(as.alice('GET', `${REGISTRY}/apps/${app}`)), 403);
     assert.equal(await status(as.alice('GET', `${REGISTRY}/apps/${app}/devices/d1`)), 404);
     assert.equal(await status(as.sam('GET', transfer(app))), 204);
-    assert.equal(await status(as.sam('PUT', accept(app))), 403, 'accepting twice');
+    assert.equal(await status(as.sam('PUT', accept(app))), 404, 'accepting twice');
     // Members stay; the new owner administers them.
     assert.deepEqual(Object.keys((await members(as.sam, app)).members), ['ada', 'manny', 'rita']);
     assert.equal(await status(as.rita('GET', `${REGISTRY}/apps/${app}`)), 200);
@@ -234,23 +234,47 @@ describe('ownership transfer', () => {
   test('cancel by the owner or decline by the offered user; then nobody can accept', async () => {
     const app = await sharedApp();
     assert.equal(await status(as.alice('PUT', transfer(app), { newUser: 'sam' })), 202);
-    assert.equal(await status(as.ada('DELETE', transfer(app))), 403);
+    assert.equal(await status(as.ada('DELETE', transfer(app))), 404);
     assert.equal(await status(as.alice('DELETE', transfer(app))), 204);
     assert.equal(await status(as.alice('GET', transfer(app))), 204);
-    assert.equal(await status(as.sam('PUT', accept(app))), 403);
+    assert.equal(await status(as.sam('PUT', accept(app))), 404);
     assert.equal(await status(as.alice('DELETE', transfer(app))), 204, 'cancelling nothing is fine');
 
     assert.equal(await status(as.alice('PUT', transfer(app), { newUser: 'rita' })), 202);
     assert.equal(await status(as.rita('DELETE', transfer(app))), 204);
-    assert.equal(await status(as.rita('PUT', accept(app))), 403);
+    assert.equal(await status(as.rita('PUT', accept(app))), 404);
     assert.equal(await status(as.rita('PUT', `${REGISTRY}/apps/${app}`, { metadata: { name: app } })), 403);
+  });
+
+  test('anyone but the owner and the offered user learns nothing: 404, as for a missing application', async () => {
+    const app = await sharedApp();
+    assert.equal(await status(as.alice('PUT', transfer(app), { newUser: 'rita' })), 202);
+    for (const user of ['ada', 'manny', 'sam']) {
+      for (const [method, path, body] of [
+        ['PUT', transfer(app), { newUser: 'sam' }],
+        ['GET', transfer(app)],
+        ['DELETE', transfer(app)],
+        ['PUT', accept(app)],
+      ] as const) {
+        const res = await as[user](method, path, body);
+        assert.equal(res.status, 404, `${user} ${method} ${path}`);
+        assert.equal((await res.json()).error, 'NotFound');
+      }
+    }
+    // the offered user reads and declines, but may not offer it on
+    const offered = await as.rita('GET', transfer(app));
+    assert.equal(offered.status, 200);
+    assert.deepEqual(await offered.json(), { newUser: 'rita' });
+    assert.equal(await status(as.rita('PUT', transfer(app), { newUser: 'sam' })), 404);
+    assert.equal(await status(as.rita('DELETE', transfer(app))), 204);
+    assert.equal(await status(as.alice('GET', transfer(app))), 204);
   });
 
   test('a new offer replaces the pending one', async () => {
     const app = await sharedApp();
     await as.alice('PUT', transfer(app), { newUser: 'sam' });
     await as.alice('PUT', transfer(app), { newUser: 'manny' });
-    assert.equal(await status(as.sam('PUT', accept(app))), 403);
+    assert.equal(await status(as.sam('PUT', accept(app))), 404);
     assert.equal(await status(as.manny('PUT', accept(app))), 204);
     assert.equal(await status(as.manny('DELETE', `${REGISTRY}/apps/${app}`)), 204);
   });

@@ -96,6 +96,28 @@ test('device names with "/", spaces, "%", "?" and unicode round-trip through URL
   assert.equal((await call('GET', `${API}/apps/names/devices/a`)).status, 200);
 });
 
+test('a device in an application being deleted: 404 ReferenceNotFound, exactly as Drogue Cloud answers', async () => {
+  await call('POST', `${API}/apps`, { metadata: { name: 'going', finalizers: ['keep'] } });
+  assert.equal((await call('DELETE', `${API}/apps/going`)).status, 204);
+  const res = await call('POST', `${API}/apps/going/devices`, { metadata: { name: 'd1' } });
+  assert.equal(res.status, 404);
+  assert.equal(res.headers.get('content-type'), 'application/json; charset=utf-8');
+  assert.equal(await res.text(), '{"error":"ReferenceNotFound","message":"Referenced a non-existing entity"}');
+});
+
+test('deleting an application leaves its devices with finalizers untouched, and keeps has-devices', async () => {
+  await call('POST', `${API}/apps`, { metadata: { name: 'keeper' } });
+  await call('POST', `${API}/apps/keeper/devices`, { metadata: { name: 'plain' } });
+  await call('POST', `${API}/apps/keeper/devices`, { metadata: { name: 'held', finalizers: ['f'] } });
+  const held = await (await call('GET', `${API}/apps/keeper/devices/held`)).text();
+  assert.equal((await call('DELETE', `${API}/apps/keeper`)).status, 204);
+  assert.equal((await call('GET', `${API}/apps/keeper/devices/plain`)).status, 404);
+  assert.equal(await (await call('GET', `${API}/apps/keeper/devices/held`)).text(), held);
+  const app = await (await call('GET', `${API}/apps/keeper`)).json();
+  assert.deepEqual(app.metadata.finalizers, ['has-devices']);
+  assert.ok(app.metadata.deletionTimestamp);
+});
+
 test('devices: 409 on duplicates, 404 in a missing app, update and delete with preconditions', async () => {
   await call('POST', `${API}/apps`, { metadata: { name: 'devs' } });
   let res = await call('POST', `${API}/apps/devs/devices`, { metadata: { name: 'd1' }, spec: {} });
@@ -104,6 +126,7 @@ test('devices: 409 on duplicates, 404 in a missing app, update and delete with p
   assert.equal(res.status, 409);
   res = await call('POST', `${API}/apps/missing/devices`, { metadata: { name: 'd1' }, spec: {} });
   assert.equal(res.status, 404);
+  assert.deepEqual(await res.json(), { error: 'ReferenceNotFound', message: 'Referenced a non-existing entity' });
   res = await call('GET', `${API}/apps/devs/devices/none`);
   assert.equal(res.status, 404);
 

@@ -107,10 +107,11 @@ describe('matches', () => {
     assert.equal(sel('missing in (gold)', labels), false);
   });
 
-  test('notin matches objects lacking the label (as Kubernetes does)', () => {
+  test('notin, like !=, does not match objects lacking the label (unlike Kubernetes)', () => {
     assert.equal(sel('tier notin (silver)', labels), true);
     assert.equal(sel('tier notin (silver,gold)', labels), false);
-    assert.equal(sel('missing notin (gold)', labels), true);
+    assert.equal(sel('missing notin (gold)', labels), false);
+    assert.equal(sel('tier notin (silver)', undefined), false);
   });
 
   test('exists and absent', () => {

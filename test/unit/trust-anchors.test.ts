@@ -1,12 +1,25 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { ApiError } from '../../src/server-lite/errors.js';
-import { trustAnchorsStatus, validateAnchor } from '../../src/server-lite/registry/trust-anchors.js';
+import type { Application } from '../../src/model/resource.js';
+import {
+  trustAnchorsStatus as checkedStatus,
+  type TrustAnchorsStatus,
+  trustAnchorPems,
+  validateAnchor,
+  withTrustAnchor,
+} from '../../src/model/trust-anchors.js';
 import { opensslCa, type TestCert } from '../helpers/certs.js';
 import { tempDir } from '../helpers/serve.js';
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
+
+/** The status of a well-formed section. */
+function trustAnchorsStatus(spec: Record<string, unknown> | undefined): TrustAnchorsStatus | undefined {
+  const result = checkedStatus(spec);
+  assert.ok('value' in result, JSON.stringify(result));
+  return result.value;
+}
 
 describe('trust anchors', () => {
   let dir: string;
@@ -93,13 +106,36 @@ describe('trust anchors', () => {
     assert.equal(trustAnchorsStatus({ trustAnchors: { anchors: [] } }), undefined);
   });
 
-  test('a malformed section is a bad request', () => {
-    for (const trustAnchors of ['x', { anchors: {} }, { anchors: ['x'] }, { anchors: [{ certificate: 1 }] }]) {
-      assert.throws(
-        () => trustAnchorsStatus({ trustAnchors }),
-        (err: unknown) => err instanceof ApiError && err.status === 400 && err.kind === 'BadRequest',
-        JSON.stringify(trustAnchors),
-      );
+  test('a malformed section is a problem', () => {
+    const cases: [unknown, string][] = [
+      ['x', 'spec.trustAnchors must be an object'],
+      [{ anchors: {} }, 'spec.trustAnchors.anchors must be a list'],
+      [{ anchors: ['x'] }, 'spec.trustAnchors.anchors[0].certificate must be a string (base64 of a PEM certificate)'],
+      [{ anchors: [{ certificate: b64(app1.pem) }, { certificate: 1 }] }, 'spec.trustAnchors.anchors[1].certificate'],
+    ];
+    for (const [trustAnchors, problem] of cases) {
+      const result = checkedStatus({ trustAnchors });
+      assert.ok('problem' in result && result.problem.startsWith(problem), JSON.stringify(result));
     }
+  });
+
+  test('the client adds an anchor after the others and reads their PEM texts back', () => {
+    const app: Application = {
+      metadata: { name: 'app1' },
+      spec: { trustAnchors: { anchors: [{ certificate: b64(app2.pem) }, { other: 1 }] } },
+    };
+    const added = withTrustAnchor(app, app1.pem);
+    assert.ok('value' in added);
+    assert.deepEqual(added.value.spec?.trustAnchors, {
+      anchors: [{ certificate: b64(app2.pem) }, { other: 1 }, { certificate: b64(app1.pem) }],
+    });
+    assert.deepEqual(trustAnchorPems(added.value), [app2.pem, app1.pem]);
+    assert.deepEqual(trustAnchorPems(app), [app2.pem], 'the original is unchanged');
+    assert.deepEqual(withTrustAnchor({ metadata: { name: 'a' } }, app1.pem), {
+      value: { metadata: { name: 'a' }, spec: { trustAnchors: { anchors: [{ certificate: b64(app1.pem) }] } } },
+    });
+    assert.deepEqual(withTrustAnchor({ metadata: { name: 'a' }, spec: { trustAnchors: { anchors: 'x' } } }, app1.pem), {
+      problem: 'spec.trustAnchors.anchors must be a list',
+    });
   });
 });

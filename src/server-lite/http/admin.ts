@@ -1,10 +1,9 @@
 // The admin API (API.md "Admin and tokens"): who am I, application members, ownership transfer.
-
 import type { FastifyPluginCallback } from 'fastify';
 import { ADMIN_BASE } from '../../model/api-paths.js';
 import { isJsonObject } from '../../model/json.js';
-import { badRequest } from '../errors.js';
-import type { SqliteRegistry } from '../registry/service.js';
+import type { Registry } from '../registry/registry.js';
+import { badRequest } from './errors.js';
 
 const APPS = `${ADMIN_BASE}/apps/:app`;
 type AppParams = { Params: { app: string } };
@@ -16,13 +15,13 @@ function objectBody(body: unknown, shape: string): Record<string, unknown> {
   return body;
 }
 
-export const adminRoutes: FastifyPluginCallback<{ registry: SqliteRegistry }> = (app, { registry }, done) => {
+export const adminRoutes: FastifyPluginCallback<{ registry: Registry }> = (app, { registry }, done) => {
   app.get(`${ADMIN_BASE}/user/whoami`, (request, reply) => {
     reply.send({ id: request.caller.user });
   });
 
   app.get<AppParams>(`${APPS}/members`, (request, reply) => {
-    reply.send(registry.getMembers(request.caller, request.params.app));
+    reply.send(registry.members.get(request.caller, request.params.app));
   });
 
   app.put<AppParams>(`${APPS}/members`, (request, reply) => {
@@ -33,30 +32,30 @@ export const adminRoutes: FastifyPluginCallback<{ registry: SqliteRegistry }> = 
     if (resourceVersion !== undefined && resourceVersion !== null && typeof resourceVersion !== 'string') {
       throw badRequest('resourceVersion must be a string');
     }
-    registry.setMembers(request.caller, request.params.app, members, resourceVersion || undefined);
+    registry.members.set(request.caller, request.params.app, members, resourceVersion || undefined);
     reply.code(204).send();
   });
 
   app.put<AppParams>(`${APPS}/transfer-ownership`, (request, reply) => {
     const { newUser } = objectBody(request.body, '{"newUser": "<user>"}');
     if (typeof newUser !== 'string') throw badRequest('newUser must name a user');
-    registry.transferOwnership(request.caller, request.params.app, newUser);
+    registry.transfers.offer(request.caller, request.params.app, newUser);
     reply.code(202).send();
   });
 
   app.get<AppParams>(`${APPS}/transfer-ownership`, (request, reply) => {
-    const newUser = registry.getTransfer(request.caller, request.params.app);
+    const newUser = registry.transfers.get(request.caller, request.params.app);
     if (newUser === undefined) reply.code(204).send();
     else reply.send({ newUser });
   });
 
   app.delete<AppParams>(`${APPS}/transfer-ownership`, (request, reply) => {
-    registry.cancelTransfer(request.caller, request.params.app);
+    registry.transfers.cancel(request.caller, request.params.app);
     reply.code(204).send();
   });
 
   app.put<AppParams>(`${APPS}/accept-ownership`, (request, reply) => {
-    registry.acceptOwnership(request.caller, request.params.app);
+    registry.transfers.accept(request.caller, request.params.app);
     reply.code(204).send();
   });
   done();

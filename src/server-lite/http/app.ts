@@ -1,8 +1,9 @@
 // The fastify instance every API plugin is registered on: JSON-only bodies up to 1 MiB, our error shape,
 // and request logging at debug level (fastify's own logger stays off: it costs a child logger per request).
+// It answers through `app.routing`; the socket is the listener's (http/listener.ts).
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { BODY_LIMIT, clientErrorHandler, errorHandler, frameworkErrors, notFoundHandler, pathOf } from './errors.js';
+import { BODY_LIMIT, errorHandler, frameworkErrors, notFoundHandler, pathOf } from './errors.js';
 
 /** Device names are up to 255 bytes, so up to 765 characters percent-encoded. */
 const MAX_PARAM_LENGTH = 1024;
@@ -13,7 +14,6 @@ export function createHttpApp(logger: Logger): FastifyInstance {
     bodyLimit: BODY_LIMIT,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors,
-    clientErrorHandler,
   });
 
   // Only JSON; an empty body (e.g. a DELETE without preconditions) reads as no body.

@@ -3,7 +3,7 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler } from 'fastify';
 import type { Authentication, Authenticator } from '../identity/authenticator.js';
 import { IssuerUnavailableError } from '../identity/oidc/verifier.js';
-import type { Caller } from '../registry/types.js';
+import type { Caller } from '../registry/access.js';
 import { JSON_TYPE, sendError } from './errors.js';
 
 declare module 'fastify' {

@@ -3,9 +3,33 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { ErrorKind } from '../../model/resource.js';
-import { ApiError } from '../errors.js';
+import { RegistryError, type RegistryErrorKind } from '../registry/errors.js';
 
 export const BODY_LIMIT = 1024 * 1024;
+
+/** A request the HTTP layer refuses itself (its shape: query parameters, body): a status and the API's error body. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly kind: ErrorKind,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const badRequest = (message: string) => new ApiError(400, 'BadRequest', message);
+export const notFound = (message: string) => new ApiError(404, 'NotFound', message);
+
+/** The status of each registry error (API.md "Errors"). */
+export const REGISTRY_STATUS: Readonly<Record<RegistryErrorKind, number>> = {
+  BadRequest: 400,
+  Forbidden: 403,
+  NotFound: 404,
+  ReferenceNotFound: 404,
+  Conflict: 409,
+  OptimisticLockFailed: 409,
+};
 
 export const JSON_TYPE = 'application/json; charset=utf-8';
 
@@ -53,11 +77,18 @@ function clientError(err: FastifyError, request: FastifyRequest): ClientError | 
   return status !== undefined && status >= 400 && status < 500 ? [status, kindOf(status), err.message] : undefined;
 }
 
-/** Maps thrown errors: ApiError as declared, fastify's client errors to our kinds, anything else to 500. */
+/**
+ * Maps thrown errors: RegistryError by its kind, ApiError as declared, fastify's client errors to our kinds,
+ * anything else to 500.
+ */
 export function errorHandler(logger: Logger) {
   return (err: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
+    if (err instanceof RegistryError) {
+      sendError(reply, REGISTRY_STATUS[err.kind], err.kind, err.message);
+      return;
+    }
     if (err instanceof ApiError) {
-      reply.code(err.status).type(JSON_TYPE).send(JSON.stringify(err.body()));
+      sendError(reply, err.status, err.kind, err.message);
       return;
     }
     const known = clientError(err, request);

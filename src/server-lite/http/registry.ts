@@ -1,12 +1,10 @@
-// The registry API (API.md "Registry"): applications and their devices, over a RegistryService.
-
+// The registry API (API.md "Registry"): applications and their devices.
 import type { FastifyPluginCallback, FastifyReply } from 'fastify';
 import { REGISTRY_BASE } from '../../model/api-paths.js';
 import { isJsonObject } from '../../model/json.js';
 import type { ListOptions, Preconditions } from '../../model/resource.js';
-import { badRequest } from '../errors.js';
-import type { RegistryService } from '../registry/types.js';
-import { JSON_TYPE } from './errors.js';
+import type { Registry } from '../registry/registry.js';
+import { badRequest, JSON_TYPE } from './errors.js';
 
 type AppParams = { Params: { app: string } };
 type DeviceParams = { Params: { app: string; device: string } };
@@ -80,45 +78,46 @@ function preconditionsOf(body: unknown): Preconditions | undefined {
   };
 }
 
-export const registryRoutes: FastifyPluginCallback<{ registry: RegistryService }> = (app, { registry }, done) => {
+export const registryRoutes: FastifyPluginCallback<{ registry: Registry }> = (app, { registry }, done) => {
+  const { applications, devices } = registry;
   app.post(`${REGISTRY_BASE}/apps`, (request, reply) => {
-    const { name } = registry.createApp(request.caller, resourceBody(request.body));
+    const { name } = applications.create(request.caller, resourceBody(request.body));
     created(reply, appLocation(name));
   });
   app.get<ListQuery>(`${REGISTRY_BASE}/apps`, (request, reply) => {
-    sendJsonText(reply, registry.listApps(request.caller, listOptions(request.query)));
+    sendJsonText(reply, applications.list(request.caller, listOptions(request.query)));
   });
   app.get<AppParams>(`${REGISTRY_BASE}/apps/:app`, (request, reply) => {
-    sendJsonText(reply, registry.getApp(request.caller, request.params.app));
+    sendJsonText(reply, applications.get(request.caller, request.params.app));
   });
   app.put<AppParams>(`${REGISTRY_BASE}/apps/:app`, (request, reply) => {
-    registry.updateApp(request.caller, request.params.app, resourceBody(request.body));
+    applications.update(request.caller, request.params.app, resourceBody(request.body));
     reply.code(204).send();
   });
   app.delete<AppParams>(`${REGISTRY_BASE}/apps/:app`, (request, reply) => {
-    registry.deleteApp(request.caller, request.params.app, preconditionsOf(request.body));
+    applications.delete(request.caller, request.params.app, preconditionsOf(request.body));
     reply.code(204).send();
   });
 
   app.post<AppParams>(`${REGISTRY_BASE}/apps/:app/devices`, (request, reply) => {
     const { app: application } = request.params;
-    const { name } = registry.createDevice(request.caller, application, resourceBody(request.body));
+    const { name } = devices.create(request.caller, application, resourceBody(request.body));
     created(reply, deviceLocation(application, name));
   });
   app.get<AppParams & ListQuery>(`${REGISTRY_BASE}/apps/:app/devices`, (request, reply) => {
-    sendJsonText(reply, registry.listDevices(request.caller, request.params.app, listOptions(request.query)));
+    sendJsonText(reply, devices.list(request.caller, request.params.app, listOptions(request.query)));
   });
   app.get<DeviceParams>(`${REGISTRY_BASE}/apps/:app/devices/:device`, (request, reply) => {
-    sendJsonText(reply, registry.getDevice(request.caller, request.params.app, request.params.device));
+    sendJsonText(reply, devices.get(request.caller, request.params.app, request.params.device));
   });
   app.put<DeviceParams>(`${REGISTRY_BASE}/apps/:app/devices/:device`, (request, reply) => {
     const { app: application, device } = request.params;
-    registry.updateDevice(request.caller, application, device, resourceBody(request.body));
+    devices.update(request.caller, application, device, resourceBody(request.body));
     reply.code(204).send();
   });
   app.delete<DeviceParams>(`${REGISTRY_BASE}/apps/:app/devices/:device`, (request, reply) => {
     const { app: application, device } = request.params;
-    registry.deleteDevice(request.caller, application, device, preconditionsOf(request.body));
+    devices.delete(request.caller, application, device, preconditionsOf(request.body));
     reply.code(204).send();
   });
   done();

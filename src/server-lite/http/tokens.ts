@@ -1,9 +1,8 @@
 // Access tokens of the calling user (API.md "Admin and tokens").
-
 import type { FastifyPluginCallback } from 'fastify';
 import { TOKENS_BASE } from '../../model/api-paths.js';
-import { badRequest, notFound } from '../errors.js';
 import type { AccessTokens } from '../identity/access-tokens.js';
+import { badRequest, notFound } from './errors.js';
 
 export const tokenRoutes: FastifyPluginCallback<{ tokens: AccessTokens }> = (app, { tokens }, done) => {
   app.get(TOKENS_BASE, (request, reply) => {

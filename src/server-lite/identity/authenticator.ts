@@ -1,7 +1,7 @@
 // Authentication of API calls (API.md): exactly one kind of credentials per request, checked by pluggable
 // verifiers: access tokens (synchronous, the fast path) and OIDC access tokens (JWTs, asynchronous).
 import type { AccessTokens } from './access-tokens.js';
-import { IssuerUnavailableError, type JwtVerifier, TokenRejectedError } from './oidc/verifier.js';
+import { type JwtVerifier, TokenRejectedError } from './oidc/verifier.js';
 
 export type Credentials = { kind: 'basic'; username: string; password: string } | { kind: 'bearer'; token: string };
 
@@ -91,20 +91,12 @@ export function accessTokenVerifier(tokens: AccessTokens): CredentialVerifier {
   };
 }
 
-/**
- * Bearer tokens (header or `?token=`) as OIDC access tokens. `jwt()` is the current verifier; undefined while the
- * embedded issuer is starting. `onUser` learns every user a token was accepted for.
- */
-export function oidcTokenVerifier(
-  jwt: () => JwtVerifier | undefined,
-  onUser: (user: string) => void = () => {},
-): CredentialVerifier {
+/** Bearer tokens (header or `?token=`) as OIDC access tokens. `onUser` learns every user a token was accepted for. */
+export function oidcTokenVerifier(jwt: JwtVerifier, onUser: (user: string) => void = () => {}): CredentialVerifier {
   return {
     verify: (c) => {
       if (c.kind !== 'bearer') return undefined;
-      const verifier = jwt();
-      if (!verifier) return Promise.reject(new IssuerUnavailableError('the OIDC issuer is starting'));
-      return verifier.verify(c.token).then(
+      return jwt.verify(c.token).then(
         ({ user }) => {
           onUser(user);
           return user;

@@ -1,62 +1,25 @@
-// Registry documents: validating request bodies, the stored shape and serialisation.
-import { isJsonObject } from '../../model/json.js';
-import { METADATA_FIELDS, type Metadata, type Resource, type ResourceKind } from '../../model/resource.js';
-import { badRequest } from '../errors.js';
-
-/** What a create or update body may set, with absent optional fields as empty values. */
-export interface ResourceInput {
-  name: string;
-  application?: string;
-  /** Non-empty optimistic-locking values (empty means "don't check"). */
-  uid?: string;
-  resourceVersion?: string;
-  finalizers: string[];
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  spec: Record<string, unknown>;
-  status: Record<string, unknown>;
-}
+// Registry documents: request bodies checked by the shared rules (model/documents.ts), the stored shape, and
+// how a write turns the stored document and the client's input into the next one.
+import { randomUUID } from 'node:crypto';
+import { documentProblems, type ResourceInput, resourceInput } from '../../model/documents.js';
+import { jsonEqual } from '../../model/json.js';
+import type { Metadata, Preconditions, Resource, ResourceKind } from '../../model/resource.js';
+import { badRequest, lockFailed } from './errors.js';
 
 /** A resource as stored: server-managed metadata always present. */
 export interface StoredResource extends Resource {
   metadata: Metadata & { uid: string; creationTimestamp: string; generation: number; resourceVersion: string };
 }
 
-const STRING_FIELDS = ['name', 'application', 'uid', 'creationTimestamp', 'resourceVersion', 'deletionTimestamp'];
-
+/** The client-writable content of a create or update body; a body the rules refuse is a BadRequest. */
 export function parseResourceBody(body: unknown, kind: ResourceKind): ResourceInput {
-  if (!isJsonObject(body)) throw badRequest(`the ${kind} must be a JSON object`);
-  const metadata = body.metadata;
-  if (!isJsonObject(metadata)) throw badRequest(`the ${kind} must have a "metadata" object`);
-  for (const field of Object.keys(metadata)) {
-    if (!METADATA_FIELDS.has(field) || (kind === 'application' && field === 'application')) {
-      throw badRequest(`unknown metadata field "${field}"`);
-    }
-  }
-  for (const field of STRING_FIELDS) {
-    const v = metadata[field];
-    if (v !== undefined && v !== null && typeof v !== 'string') throw badRequest(`metadata.${field} must be a string`);
-  }
-  if (typeof metadata.name !== 'string') throw badRequest(`the ${kind} must have metadata.name`);
-  const generation = metadata.generation;
-  if (
-    generation !== undefined &&
-    generation !== null &&
-    !(Number.isSafeInteger(generation) && Number(generation) >= 0)
-  ) {
-    throw badRequest('metadata.generation must be a non-negative integer');
-  }
-  return {
-    name: metadata.name,
-    application: (metadata.application as string | null) || undefined,
-    uid: (metadata.uid as string | null) || undefined,
-    resourceVersion: (metadata.resourceVersion as string | null) || undefined,
-    finalizers: stringArray(metadata.finalizers, 'metadata.finalizers'),
-    labels: stringMap(metadata.labels, 'metadata.labels'),
-    annotations: stringMap(metadata.annotations, 'metadata.annotations'),
-    spec: objectOrEmpty(body.spec, 'spec'),
-    status: objectOrEmpty(body.status, 'status'),
-  };
+  const problems = documentProblems(body, kind);
+  if (problems.length > 0) throw badRequest(problems.join('; '));
+  return resourceInput(body as Record<string, unknown>);
+}
+
+export function parseStored(doc: string): StoredResource {
+  return JSON.parse(doc) as StoredResource;
 }
 
 /**
@@ -85,23 +48,57 @@ function nonEmpty(v: object | undefined): boolean {
   return v !== undefined && Object.keys(v).length > 0;
 }
 
-function stringArray(v: unknown, what: string): string[] {
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v) || !v.every((s) => typeof s === 'string'))
-    throw badRequest(`${what} must be an array of strings`);
-  return v;
+/** A new resource from a create body: a fresh uid and resourceVersion, generation 0. */
+export function created(
+  input: ResourceInput,
+  status: Record<string, unknown>,
+  creationTimestamp: string,
+  application?: string,
+): StoredResource {
+  const metadata = { name: input.name, application, uid: randomUUID(), creationTimestamp };
+  return withInput({ ...metadata, generation: 0 }, input, status);
 }
 
-function stringMap(v: unknown, what: string): Record<string, string> {
-  if (v === undefined || v === null) return {};
-  if (!isJsonObject(v) || !Object.values(v).every((s) => typeof s === 'string')) {
-    throw badRequest(`${what} must be an object of string values`);
+/** `current` with the client-writable content of `input`, a new resourceVersion, generation bumped on spec change. */
+export function updated(
+  current: StoredResource,
+  input: ResourceInput,
+  status: Record<string, unknown>,
+): StoredResource {
+  const specChanged = !jsonEqual(current.spec ?? {}, input.spec);
+  return withInput(
+    { ...current.metadata, generation: current.metadata.generation + (specChanged ? 1 : 0) },
+    input,
+    status,
+  );
+}
+
+/** `current` with changed server-managed metadata (deletionTimestamp, finalizers) and a new resourceVersion. */
+export function withMetadata(current: StoredResource, changes: Partial<Metadata>): StoredResource {
+  return { ...current, metadata: { ...current.metadata, ...changes, resourceVersion: randomUUID() } };
+}
+
+/** Server-managed `metadata` with the client-writable content of `input` and a new resourceVersion. */
+function withInput(
+  metadata: Omit<StoredResource['metadata'], 'resourceVersion'>,
+  input: ResourceInput,
+  status: Record<string, unknown>,
+): StoredResource {
+  const { finalizers, labels, annotations, spec } = input;
+  return { metadata: { ...metadata, resourceVersion: randomUUID(), finalizers, labels, annotations }, spec, status };
+}
+
+/** An update body's uid and resourceVersion, when given, must be the stored ones. */
+export function checkLock(current: StoredResource, input: ResourceInput): void {
+  checkPreconditions(current, { uid: input.uid, resourceVersion: input.resourceVersion });
+}
+
+export function checkPreconditions(current: StoredResource, p: Preconditions | undefined): void {
+  const what = current.metadata.application ? 'device' : 'application';
+  if (p?.uid && p.uid !== current.metadata.uid) {
+    throw lockFailed(`the ${what} "${current.metadata.name}" has a different uid: it was deleted and re-created`);
   }
-  return v as Record<string, string>;
-}
-
-function objectOrEmpty(v: unknown, what: string): Record<string, unknown> {
-  if (v === undefined || v === null) return {};
-  if (!isJsonObject(v)) throw badRequest(`${what} must be an object`);
-  return v;
+  if (p?.resourceVersion && p.resourceVersion !== current.metadata.resourceVersion) {
+    throw lockFailed(`the ${what} "${current.metadata.name}" was modified meanwhile; read it again and retry`);
+  }
 }

@@ -40,8 +40,8 @@ function requirementSql(r: Requirement, scope: string, params: string[]): string
     case 'in':
     case 'notin': {
       params.push(...r.values);
-      const set = `l.value IN (${r.values.map(() => '?').join(', ')})`;
-      return `${r.op === 'in' ? '' : 'NOT '}EXISTS (${scope} AND ${set})`;
+      const set = `l.value ${r.op === 'in' ? 'IN' : 'NOT IN'} (${r.values.map(() => '?').join(', ')})`;
+      return `EXISTS (${scope} AND ${set})`;
     }
     case 'exists':
       return `EXISTS (${scope})`;

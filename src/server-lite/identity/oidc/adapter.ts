@@ -1,4 +1,4 @@
-// oidc-provider's storage adapter on SQLite (table oidc_models, see schema.ts): every model
+// oidc-provider's storage adapter on SQLite (table oidc_models, migration 3): every model
 // (Session, Grant, AuthorizationCode, RefreshToken, DeviceCode, Interaction, ...) persists across restarts.
 import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
 import type { Db } from '../../store/db.js';

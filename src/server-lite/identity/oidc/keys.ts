@@ -1,4 +1,4 @@
-// The issuer's secrets, generated on first start and kept in oidc_secrets (schema.ts), so that tokens and
+// The issuer's secrets, generated on first start and kept in oidc_secrets (migration 3), so that tokens and
 // sessions stay valid across restarts: the JWT signing key (RS256, which every OIDC client supports) and
 // the key that signs the provider's cookies.
 import { randomBytes } from 'node:crypto';

@@ -1,7 +1,11 @@
-// Tables of the embedded OpenID Provider. Users live in the `users` table of migration 1 (password_hash).
+// Migration 3. Shipped: never edit it (test/unit/store-migrations.test.ts pins its SQL).
+// Users live in the `users` table of migration 1 (password_hash).
+import type { Migration } from './migration.js';
 
-/** Migration 3 (store/migrations.ts). */
-export const OIDC_SCHEMA_SQL = `
+export const migration: Migration = {
+  version: 3,
+  description: 'the embedded OIDC issuer: its persisted models (grants, tokens, sessions) and secrets',
+  sql: `
   -- Everything oidc-provider persists (sessions, grants, codes, refresh tokens, device codes, ...):
   -- one row per model instance; payload is its JSON. grant_id, user_code and uid are the lookup keys
   -- the provider asks for; expires_at (epoch ms) is NULL for rows without a lifetime.
@@ -29,4 +33,5 @@ export const OIDC_SCHEMA_SQL = `
     created TEXT NOT NULL,
     PRIMARY KEY (purpose, id)
   );
-`;
+`,
+};

@@ -1,17 +1,10 @@
-// Versioned schema. Append a migration; never edit one that has shipped.
-import { OIDC_SCHEMA_SQL } from '../identity/oidc/schema.js';
+// Migration 1. Shipped: never edit it (test/unit/store-migrations.test.ts pins its SQL).
+import type { Migration } from './migration.js';
 
-export interface Migration {
-  version: number;
-  description: string;
-  sql: string;
-}
-
-export const migrations: Migration[] = [
-  {
-    version: 1,
-    description: 'users, access tokens, applications (members, labels), devices (labels)',
-    sql: `
+export const migration: Migration = {
+  version: 1,
+  description: 'users, access tokens, applications (members, labels), devices (labels)',
+  sql: `
       CREATE TABLE users (
         id TEXT PRIMARY KEY,
         password_hash TEXT,
@@ -62,19 +55,5 @@ export const migrations: Migration[] = [
         value TEXT NOT NULL,
         PRIMARY KEY (device_id, key)
       ) WITHOUT ROWID;
-    `,
-  },
-  {
-    version: 2,
-    description: 'pending ownership transfers of applications',
-    sql: `
-      -- The user an application's owner offered it to (PUT .../transfer-ownership), until accepted or cancelled.
-      ALTER TABLE applications ADD COLUMN transfer_to TEXT;
-    `,
-  },
-  {
-    version: 3,
-    description: 'the embedded OIDC issuer: its persisted models (grants, tokens, sessions) and secrets',
-    sql: OIDC_SCHEMA_SQL,
-  },
-];
+`,
+};

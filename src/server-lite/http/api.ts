@@ -1,0 +1,62 @@
+// The Drogue Cloud API as a component of drg serve: one fastify app (one plugin per API) answering the
+// listener's requests; the authenticated APIs behind one onRequest hook.
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Endpoints } from '../../model/endpoints.js';
+import type { IdentityComponent } from '../identity/component.js';
+import { issuerRoutes } from '../identity/oidc/fastify.js';
+import type { RegistryComponent } from '../registry/component.js';
+import type { Component } from '../runtime.js';
+import { adminRoutes } from './admin.js';
+import { createHttpApp } from './app.js';
+import { authenticate } from './auth.js';
+import { consoleInfoRoutes, wellKnownRoutes } from './discovery.js';
+import type { HttpListener } from './listener.js';
+import { registryRoutes } from './registry.js';
+import { tokenRoutes } from './tokens.js';
+
+export interface HttpApiOptions {
+  listener: HttpListener;
+  identity: IdentityComponent;
+  registry: RegistryComponent;
+  logger: Logger;
+  /** What discovery advertises: everything drg serve serves. */
+  endpoints: () => Endpoints;
+}
+
+export class HttpApi implements Component {
+  readonly name = 'http-api';
+  private app?: FastifyInstance;
+
+  constructor(private readonly options: HttpApiOptions) {}
+
+  async start(): Promise<void> {
+    const { listener, identity, logger, endpoints } = this.options;
+    const { registry } = this.options.registry;
+    const app = createHttpApp(logger);
+    app.register(wellKnownRoutes, { endpoints });
+    const { issuer } = identity;
+    if (issuer) app.register(issuerRoutes, { issuer });
+    app.register((api, _opts, done) => {
+      api.addHook('onRequest', authenticate(identity.authenticator));
+      api.register(consoleInfoRoutes, { endpoints });
+      api.register(adminRoutes, { registry });
+      api.register(tokenRoutes, { tokens: identity.accessTokens });
+      api.register(registryRoutes, { registry });
+      done();
+    });
+    await app.ready();
+    this.app = app;
+    listener.attach(app.routing);
+  }
+
+  endpoints(): Endpoints {
+    const { url } = this.options.listener;
+    return { api: url, registry: { url } };
+  }
+
+  async stop(): Promise<void> {
+    await this.app?.close();
+    this.app = undefined;
+  }
+}
