@@ -31,9 +31,15 @@ test('transfer: the owner offers, only the named user accepts, then owns the app
   let res = ok(await owner('transfer', 'init', 'bob', '--app', 'handover'));
   assert.match(res.stdout, /drg transfer accept handover/);
 
-  // API.md: nothing pending to the caller, or not the owner, is a 404 (the server says no more than that).
-  fails(await asUser(carol, 'transfer', 'accept', 'handover'), /application 'handover' not found/);
-  fails(await asUser(carol, 'transfer', 'init', 'carol', '--app', 'handover'), /application 'handover' not found/);
+  // Drogue Cloud: nothing pending to the caller, or not the owner, is a 404 (the server says no more than that).
+  fails(
+    await asUser(carol, 'transfer', 'accept', 'handover'),
+    /application 'handover' not found, or no transfer of application 'handover' to you is pending/,
+  );
+  fails(
+    await asUser(carol, 'transfer', 'init', 'carol', '--app', 'handover'),
+    /application 'handover' not found, or you are not its owner/,
+  );
   fails(await asUser(bob, 'get', 'app', 'handover'), /forbidden/);
 
   res = ok(await asUser(bob, 'transfer', 'accept', 'handover'));
@@ -43,8 +49,8 @@ test('transfer: the owner offers, only the named user accepts, then owns the app
   assert.equal(JSON.parse(res.stdout).metadata.name, 'd1');
   ok(await asUser(bob, 'get', 'member', '--app', 'handover'));
   fails(await owner('get', 'app', 'handover'), /forbidden/);
-  fails(await owner('transfer', 'init', 'carol', '--app', 'handover'), /application 'handover' not found/);
-  fails(await asUser(bob, 'transfer', 'accept', 'handover'), /application 'handover' not found/);
+  fails(await owner('transfer', 'init', 'carol', '--app', 'handover'), /you are not its owner/);
+  fails(await asUser(bob, 'transfer', 'accept', 'handover'), /no transfer of application 'handover' to you is pending/);
 });
 
 test('transfer: cancel by the owner (also with -o json); a declined offer cannot be accepted', async () => {
@@ -52,11 +58,11 @@ test('transfer: cancel by the owner (also with -o json); a declined offer cannot
   ok(await owner('transfer', 'init', 'bob', '--app', 'kept'));
   const res = ok(await owner('transfer', 'cancel', 'kept', '-o', 'json'));
   assert.equal(JSON.parse(res.stdout).status, 'success');
-  fails(await asUser(bob, 'transfer', 'accept', 'kept'), /application 'kept' not found/);
+  fails(await asUser(bob, 'transfer', 'accept', 'kept'), /no transfer/);
 
   ok(await owner('transfer', 'init', 'carol', '-a', 'kept'));
   ok(await asUser(carol, 'transfer', 'cancel', 'kept'));
-  fails(await asUser(carol, 'transfer', 'accept', 'kept'), /application 'kept' not found/);
+  fails(await asUser(carol, 'transfer', 'accept', 'kept'), /no transfer/);
   ok(await owner('get', 'app', 'kept'));
 });
 

@@ -22,7 +22,16 @@ export const transferInit = defineCommand({
   async handler({ args }, ctx) {
     if (args.user.trim() === '') throw new UsageError('give the user who is to own the application');
     const { session, app } = await appOf(ctx, undefined);
-    await session.admin.transferOwnership(app, args.user);
+    try {
+      await session.admin.transferOwnership(app, args.user);
+    } catch (err) {
+      // Drogue Cloud answers 404 to anyone but the owner.
+      if (!isApiStatus(err, 404)) throw err;
+      throw new DrgError(
+        `${subjectText({ kind: 'application', app })} not found, or you are not its owner: only the owner offers it`,
+        { cause: err },
+      );
+    }
     await ctx.out.outcome({ message: transferStartedMessage(app, args.user) });
   },
 });
