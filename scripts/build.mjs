@@ -3,11 +3,14 @@
 // (src/server-lite/main.ts), which only `drg serve` loads: the CLI's `import('../server-lite/main.js')` becomes an
 // import of that file, so no other command parses the server's code. Packages that only some commands need stay
 // external and load on first use: the server's, login's and the certificate commands', and `yaml` (apply, edit,
-// -o yaml). ESM-only externals (openid-client, oidc-provider, open) are imported with import(), which esbuild keeps
-// as is. Worker threads' entries are built beside them (password-worker.cjs: bcrypt for drg serve); import.meta.url
+// -o yaml). Worker threads' entries are built beside them (password-worker.cjs: bcrypt for drg serve); import.meta.url
 // is the bundle file's URL, for finding them.
 // Builds into a fresh directory and swaps it in, so a running drg never sees half a build.
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -19,20 +22,29 @@ const loginOnly = ['openid-client', '@napi-rs/keyring', 'open'];
 const sometimes = ['yaml', 'proper-lockfile', '@peculiar/x509', 'reflect-metadata', 'https-proxy-agent'];
 const staging = `dist.${process.pid}.tmp`;
 
-/** An import of the server's entry (from commands/serve.ts) loads the server bundle beside the importing one. */
-const serverEntryAsBundle = {
-  name: 'server-entry-as-bundle',
+/** Imports of a module that is a bundle file of its own (`./server.cjs` for server-lite/main.js) load that file. */
+function ownFiles(files) {
+  return {
+    name: 'own-files',
+    setup(b) {
+      for (const [pattern, path] of files) b.onResolve({ filter: pattern }, () => ({ path, external: true }));
+    },
+  };
+}
+
+/** commander's child_process, loaded when it is used (see lazy-child-process.cjs). */
+const lazyChildProcessInCommander = {
+  name: 'lazy-child-process-in-commander',
   setup(b) {
-    b.onResolve({ filter: /\/server-lite\/main\.js$/ }, () => ({ path: './server.cjs', external: true }));
+    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      args.importer.includes('/node_modules/commander/')
+        ? { path: fileURLToPath(new URL('./lazy-child-process.cjs', import.meta.url)) }
+        : undefined,
+    );
   },
 };
 
-await build({
-  entryPoints: {
-    cli: 'src/main.ts',
-    server: 'src/server-lite/main.ts',
-    'password-worker': 'src/server-lite/identity/oidc/password-worker.ts',
-  },
+const common = {
   outdir: staging,
   outExtension: { '.js': '.cjs' },
   bundle: true,
@@ -42,10 +54,33 @@ await build({
   minify: true,
   sourcemap: 'linked',
   external: [...serverOnly, ...loginOnly, ...sometimes],
-  plugins: [serverEntryAsBundle],
   inject: ['scripts/import-meta-url.js'],
   define: { __DRG_VERSION__: JSON.stringify(version), 'import.meta.url': 'importMetaUrl' },
   logLevel: 'warning',
+};
+
+// The CLI. Its import() become require() (the launcher runs it from a V8 code cache, and a script compiled from
+// one cannot import()), except for the ES-module-only packages, which src/esm-import.ts imports from a file of
+// its own.
+await build({
+  ...common,
+  entryPoints: { cli: 'src/main.ts' },
+  supported: { 'dynamic-import': false },
+  plugins: [
+    ownFiles([
+      [/\/server-lite\/main\.js$/, './server.cjs'],
+      [/\/esm-import\.js$/, './esm-import.cjs'],
+    ]),
+    lazyChildProcessInCommander,
+  ],
+});
+await build({
+  ...common,
+  entryPoints: {
+    server: 'src/server-lite/main.ts',
+    'password-worker': 'src/server-lite/identity/oidc/password-worker.ts',
+    'esm-import': 'src/esm-import.ts',
+  },
 });
 
 // The launcher answers `drg --version` from this file alone.
@@ -59,3 +94,13 @@ try {
 }
 renameSync(staging, 'dist');
 rmSync(old, { recursive: true, force: true });
+
+// The code cache the launcher uses where Node has no compile cache of its own (Node 20): written by a run of a
+// command without side effects (an empty config), so that the functions every command needs are compiled in it.
+const scratch = mkdtempSync(join(tmpdir(), 'drg-build-'));
+const warm = spawnSync(process.execPath, ['bin/drg.cjs', 'config', 'list'], {
+  env: { ...process.env, DRG_WRITE_CODE_CACHE: '1', DRGCFG: join(scratch, 'config.yaml') },
+  encoding: 'utf8',
+});
+rmSync(scratch, { recursive: true, force: true });
+if (warm.status !== 0) throw new Error(`the built drg failed to run (writing its code cache):\n${warm.stderr}`);

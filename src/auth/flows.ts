@@ -1,7 +1,9 @@
 // The ways `drg login` gets tokens from the issuer: the authorization code flow with PKCE and `state` through a
 // browser and the loopback listener, the device authorization grant, and a refresh token the user already has.
+
 import type { DeviceAuthorizationResponse } from 'openid-client';
 import { AuthError, DrgError } from '../errors.js';
+import { importEsm } from '../esm-import.js';
 import { DROGUE_CLI_SCOPE } from '../model/oidc.js';
 import { startLoopback } from './loopback.js';
 import { failureReason, type OidcClient, oauthErrorCode, openidClient } from './oidc.js';
@@ -57,7 +59,7 @@ export async function browserLogin(config: OidcClient, opts: BrowserLoginOptions
 /** Best effort: `open` does nothing on a machine without a browser, and the URL was printed anyway. */
 async function openInBrowser(url: string): Promise<void> {
   try {
-    const { default: open } = await import('open');
+    const { default: open } = await importEsm<typeof import('open')>('open');
     const child = await open(url);
     child.on('error', () => {});
   } catch {

@@ -1,10 +1,12 @@
 // The OIDC client side of drg (openid-client 6): the public client `drogue` at the cluster's issuer, token grants,
 // revocation, and failures as one-line DrgErrors without any token in them. Loaded only to log in, refresh or log out.
+
 import type * as OpenIdClient from 'openid-client';
 import { EndpointsClient } from '../client/endpoints.js';
 import { ApiClient } from '../client/http.js';
 import type { Context } from '../config/config.js';
 import { AuthError, DrgError } from '../errors.js';
+import { importEsm } from '../esm-import.js';
 import { DROGUE_CLIENT_ID } from '../model/oidc.js';
 import type { TokenResponse } from './token-store.js';
 
@@ -17,7 +19,7 @@ let loaded: typeof OpenIdClient | undefined;
 
 /** openid-client, imported on first use: it is ESM-only, and only login, refresh and logout need it. */
 export async function openidClient(): Promise<typeof OpenIdClient> {
-  loaded ??= await import('openid-client');
+  loaded ??= await importEsm<typeof OpenIdClient>('openid-client');
   return loaded;
 }
 

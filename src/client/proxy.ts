@@ -1,9 +1,11 @@
 // Which proxy a request goes through, by the rules of Go's http.ProxyFromEnvironment (what kubectl and gh do):
 // HTTPS_PROXY for https (and wss) URLs, HTTP_PROXY for http (and ws) URLs, NO_PROXY for exceptions, and never a
 // proxy for `localhost` or a loopback address. https-proxy-agent (CONNECT tunnels) is imported only when needed.
+
 import type { Agent } from 'node:http';
 import { BlockList, isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
+import { importEsm } from '../esm-import.js';
 
 /**
  * The proxy the environment names for `url`, or undefined for a direct connection. Throws, without echoing the
@@ -34,7 +36,7 @@ export async function agentFor(url: URL): Promise<Agent | undefined> {
  * Aborting `signal` destroys the connection to the proxy, also while the proxy has not answered yet.
  */
 export async function tunnelAgent(proxy: URL, signal?: AbortSignal): Promise<Agent> {
-  const { HttpsProxyAgent } = await import('https-proxy-agent');
+  const { HttpsProxyAgent } = await importEsm<typeof import('https-proxy-agent')>('https-proxy-agent');
   return new HttpsProxyAgent(proxy, { signal });
 }
 

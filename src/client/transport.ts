@@ -1,17 +1,19 @@
 // HTTP requests for every client of drg: URLs, methods, headers and bodies, with size and time limits, the
 // environment's proxies (./proxy.ts), redirects and retries; nothing of JSON, credentials or error wording.
 // node:http(s), not the global fetch: fetch's first use costs ~50 ms on Node 20 and its keep-alive socket delays
-// the exit of a short command. node:https is imported for https URLs only.
-import {
-  type Agent,
-  type ClientRequest,
-  request as httpRequest,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-} from 'node:http';
-import { type Readable, Transform } from 'node:stream';
+// the exit of a short command. The HTTP stack loads with the first request (a command without one pays nothing
+// for it), node:https for https URLs only.
+import type { Agent, ClientRequest, IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Readable, Transform } from 'node:stream';
 import type { NetworkReason } from '../errors.js';
-import { proxyAuthorization, proxyFor, tunnelAgent } from './proxy.js';
+
+const loadHttpStack = () => Promise.all([import('node:http'), import('node:stream'), import('./proxy.js')]);
+let stack: ReturnType<typeof loadHttpStack> | undefined;
+
+function httpStack(): ReturnType<typeof loadHttpStack> {
+  stack ??= loadHttpStack();
+  return stack;
+}
 
 export const DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -285,6 +287,7 @@ async function attempt(
   if (server.protocol !== 'http:' && server.protocol !== 'https:') {
     throw failure('bad-url', `unsupported protocol ${server.protocol.slice(0, -1)}`);
   }
+  const [http, streams, { proxyAuthorization, proxyFor, tunnelAgent }] = await httpStack();
   // Ends this attempt's connection, to the proxy too while the proxy has not answered yet.
   const finish = new AbortController();
   let agent: Agent | undefined;
@@ -297,7 +300,7 @@ async function attempt(
   // The proxy that plain http goes to, as absolute-form requests.
   const via = server.protocol === 'http:' ? proxy : undefined;
   const peer = via ?? server;
-  const sendRequest = peer.protocol === 'https:' ? (await import('node:https')).request : httpRequest;
+  const sendRequest = peer.protocol === 'https:' ? (await import('node:https')).request : http.request;
   const sendHeaders: Record<string, string> = { ...headers };
   if (payload !== undefined) sendHeaders['content-length'] = String(Buffer.byteLength(payload));
   if (via) {
@@ -375,7 +378,7 @@ async function attempt(
       const declared = method === 'HEAD' || status === 304 ? 0 : Number(res.headers['content-length']);
       if (maxBytes !== undefined && declared > maxBytes) return fail(tooLarge());
       let received = 0;
-      body = new Transform({
+      body = new streams.Transform({
         transform(chunk: Buffer, _encoding, next) {
           received += chunk.length;
           next(maxBytes !== undefined && received > maxBytes ? tooLarge() : null, chunk);

@@ -3,7 +3,7 @@
 // in test/cli/.)
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -109,4 +109,33 @@ test('a reader that goes away (| head -1) ends drg quietly: no EPIPE, no stack t
   const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
   assert.equal(stderr, '', 'nothing on stderr');
   assert.equal(code, 141, 'the status of a process ended by SIGPIPE, as other tools');
+});
+
+test('the launcher runs the CLI from its code cache, and without one, or with a broken one, all the same', async () => {
+  const root = tempDir();
+  cpSync(join(import.meta.dirname, '../../bin'), join(root, 'bin'), { recursive: true });
+  cpSync(join(import.meta.dirname, '../../dist'), join(root, 'dist'), { recursive: true });
+  symlinkSync(join(import.meta.dirname, '../../node_modules'), join(root, 'node_modules'));
+  const cache = join(root, 'dist', 'cli.cjs.cache');
+  const listContexts = () =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [join(root, 'bin', 'drg.cjs'), 'config', 'list', '-o', 'name'], {
+        env: childEnv(serve.configPath),
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => {
+        stdout += d;
+      });
+      child.stderr.on('data', (d) => {
+        stderr += d;
+      });
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+  const expected = { code: 0, stdout: 'local\n', stderr: '' };
+  assert.deepEqual(await listContexts(), expected, 'with the cache the build wrote');
+  writeFileSync(cache, 'not a code cache');
+  assert.deepEqual(await listContexts(), expected, 'with a broken cache');
+  rmSync(cache);
+  assert.deepEqual(await listContexts(), expected, 'without a cache');
 });

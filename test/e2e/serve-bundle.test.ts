@@ -18,7 +18,7 @@ const SERVER_CODE = [
 test('dist/cli.cjs holds no server code; drg serve loads it from dist/server.cjs', () => {
   const cli = dist('cli.cjs');
   for (const trace of SERVER_CODE) assert.ok(!cli.includes(trace), `dist/cli.cjs contains ${trace}`);
-  assert.ok(cli.includes('import("./server.cjs")'), 'drg serve imports the server bundle');
+  assert.ok(cli.includes('require("./server.cjs")'), 'drg serve loads the server bundle');
   const server = dist('server.cjs');
   for (const trace of SERVER_CODE) assert.ok(server.includes(trace), `dist/server.cjs lacks ${trace}`);
 });

@@ -1,16 +1,16 @@
 // The provider's interactions (`<mount>/interaction/<uid>`): the login form, throttled (login-throttle.ts) and
 // logged, and consent, which is given without asking for the first-party client `drogue`.
+
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 import type { InteractionResults } from 'oidc-provider';
+import { DROGUE_CLIENT_ID } from '../../../model/oidc.js';
 import type { Db } from '../../store/db.js';
 import type { IssuerLogger } from './issuer.js';
 import { clientOf, type LoginAttempt, type LoginThrottle } from './login-throttle.js';
 import { errorPage, loginPage, PAGE_HEADERS, waitText } from './pages.js';
 import { type PasswordPool, PasswordPoolBusyError } from './password-pool.js';
 import { checkPassword } from './passwords.js';
-
-export const DROGUE_CLIENT_ID = 'drogue';
 
 const MAX_FORM_BYTES = 16 * 1024;
 const WRONG_CREDENTIALS = 'Wrong username or password.';

@@ -5,9 +5,10 @@ import type { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
+import { DROGUE_CLIENT_ID } from '../../../model/oidc.js';
 import type { Db } from '../../store/db.js';
 import { sqliteAdapter } from './adapter.js';
-import { DROGUE_CLIENT_ID, interactionHandler, sendPage } from './interactions.js';
+import { interactionHandler, sendPage } from './interactions.js';
 import { loadCookieKeys, loadSigningKeys, publicJwks, SIGNING_ALG } from './keys.js';
 import { loadOidcProvider } from './load-provider.js';
 import { clientOf, type LoginAttempt, LoginThrottle, type LoginThrottleOptions } from './login-throttle.js';
@@ -15,8 +16,6 @@ import { confirmDevicePage, deviceDonePage, errorPage, PAGE_HEADERS, userCodePag
 import type { PasswordPool } from './password-pool.js';
 import { canLogIn } from './passwords.js';
 import { type JwtVerifier, localJwtVerifier } from './verifier.js';
-
-export { DROGUE_CLIENT_ID };
 
 /** `aud` of the access tokens: what the API checks. */
 export const API_AUDIENCE = 'drogue';
