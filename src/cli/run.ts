@@ -6,7 +6,7 @@ import { argvDocumentFormat } from '../output/format.js';
 import { type Clock, systemClock } from './context.js';
 import { argvVerbose, GLOBAL_OPTIONS } from './globals.js';
 import type { IO } from './io.js';
-import { buildProgram } from './program.js';
+import { buildProgram, WholeProgramNeeded } from './program.js';
 import { reportError } from './report.js';
 import { buildTree, type CommandNode, findNode } from './tree.js';
 
@@ -20,25 +20,36 @@ export function commandTree(): CommandNode {
 export async function run(argv: readonly string[], io: IO, clock: Clock = systemClock): Promise<number> {
   const document = argvDocumentFormat(argv);
   let exitCode = 0;
-  const program = buildProgram(commandTree(), {
-    io,
-    clock,
-    quietErrors: document !== undefined,
-    onExitCode: (code) => {
-      exitCode = code;
-    },
-  });
+  const program = (only?: CommandNode) =>
+    buildProgram(commandTree(), {
+      io,
+      clock,
+      quietErrors: document !== undefined,
+      onExitCode: (code) => {
+        exitCode = code;
+      },
+      only,
+    });
   // `drg` or `drg get` alone (global options aside): the help of that group, as a successful answer.
   const words = groupWords(argv);
   if (words) {
     const { node, rest } = findNode(commandTree(), words);
     if (!node.command && rest.length === 0) {
-      program.commandOf(node).outputHelp();
+      program().commandOf(node).outputHelp();
       return 0;
     }
   }
+  const help = argv.some((a) => a === '-h' || a === '--help');
   try {
-    await program.commander.parseAsync([...argv], { from: 'user' });
+    try {
+      await program(help ? undefined : findNode(commandTree(), operandWords(argv)).node).commander.parseAsync(
+        [...argv],
+        { from: 'user' },
+      );
+    } catch (err) {
+      if (!(err instanceof WholeProgramNeeded)) throw err;
+      await program().commander.parseAsync([...argv], { from: 'user' });
+    }
     return exitCode;
   } catch (err) {
     if (err instanceof CommanderError && ['commander.helpDisplayed', 'commander.version'].includes(err.code)) {
@@ -63,6 +74,17 @@ function groupWords(argv: readonly string[]): string[] | undefined {
     else if (arg === '-v' || arg === '--verbose' || GLOBAL_VALUE_FLAGS.has(arg.split('=')[0])) continue;
     else if (arg.startsWith('-')) return undefined;
     else words.push(arg);
+  }
+  return words;
+}
+
+/** The words of `argv` that are not options or values of global options: the command's path comes first. */
+function operandWords(argv: readonly string[]): string[] {
+  const words: string[] = [];
+  for (let i = 0; i < argv.length && argv[i] !== '--'; i++) {
+    const arg = argv[i];
+    if (GLOBAL_VALUE_FLAGS.has(arg)) i++;
+    else if (!arg.startsWith('-')) words.push(arg);
   }
   return words;
 }
