@@ -1,4 +1,6 @@
 // The streams and environment a command runs with: the process's own, or captured ones in tests.
+import { writeSync } from 'node:fs';
+import { isatty } from 'node:tty';
 
 export interface OutputStream {
   write(text: string): void;
@@ -22,44 +24,50 @@ export interface IO {
 }
 
 /**
- * The process's streams. A reader that goes away (`drg get devices -o json | head -1`) ends the process
- * quietly with 141, as a Unix tool killed by SIGPIPE does, instead of an unhandled EPIPE.
+ * The process's streams, written synchronously, as Node writes to files and pipes anyway (and without creating
+ * process.stdout, a few ms of every start). A reader that goes away (`drg get devices -o json | head -1`) ends the
+ * process quietly with 141, as a Unix tool killed by SIGPIPE does, instead of an unhandled EPIPE.
  */
 export function processIo(): IO {
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EPIPE') process.exit(141);
-      throw err;
-    });
-  }
   let stdin: Promise<string> | undefined;
   return {
-    stdout: nodeStream(process.stdout),
-    stderr: nodeStream(process.stderr),
+    stdout: descriptor(1, () => process.stdout),
+    stderr: descriptor(2, () => process.stderr),
     readStdin: () => {
       stdin ??= readAll(process.stdin);
       return stdin;
     },
     get stdinIsTTY() {
-      return !!process.stdin.isTTY;
+      return isatty(0);
     },
     env: process.env,
     cwd: process.cwd(),
   };
 }
 
-function nodeStream(stream: NodeJS.WriteStream): OutputStream {
+function descriptor(fd: number, stream: () => NodeJS.WriteStream): OutputStream {
+  const tty = isatty(fd);
   return {
-    write: (text) => {
-      stream.write(text);
-    },
-    get isTTY() {
-      return !!stream.isTTY;
-    },
+    write: (text) => writeAll(fd, text),
+    isTTY: tty,
     get columns() {
-      return stream.columns;
+      return tty ? stream().columns : undefined;
     },
   };
+}
+
+function writeAll(fd: number, text: string): void {
+  let pending = Buffer.from(text);
+  while (pending.length > 0) {
+    try {
+      pending = pending.subarray(writeSync(fd, pending));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EPIPE') process.exit(141);
+      // A descriptor someone made non-blocking, and full for now.
+      if (code !== 'EAGAIN') throw err;
+    }
+  }
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {

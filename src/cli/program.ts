@@ -53,8 +53,7 @@ export function buildProgram(tree: CommandNode, options: ProgramOptions): Progra
   if (tree.description) root.addHelpText('after', `\n${tree.description}`);
 
   const commands = new Map<CommandNode, Command>([[tree, root]]);
-  const full = (node: CommandNode) =>
-    !options.only || node.path.every((word, i) => options.only?.path[i] === word);
+  const full = (node: CommandNode) => !options.only || node.path.every((word, i) => options.only?.path[i] === word);
   for (const node of allNodes(tree)) {
     if (node === tree) continue;
     const parent = commands.get(findParent(tree, node));
@@ -65,9 +64,12 @@ export function buildProgram(tree: CommandNode, options: ProgramOptions): Progra
       .description(node.summary)
       .helpCommand(false);
     if (!full(node)) {
-      cmd.allowUnknownOption().allowExcessArguments().action(() => {
-        throw new WholeProgramNeeded();
-      });
+      cmd
+        .allowUnknownOption()
+        .allowExcessArguments()
+        .action(() => {
+          throw new WholeProgramNeeded();
+        });
       continue;
     }
     commands.set(node, cmd);
