@@ -6,8 +6,9 @@
 // -o yaml). Worker threads' entries are built beside them (password-worker.cjs: bcrypt for drg serve); import.meta.url
 // is the bundle file's URL, for finding them.
 // Builds into a fresh directory and swaps it in, so a running drg never sees half a build.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -95,12 +96,29 @@ try {
 renameSync(staging, 'dist');
 rmSync(old, { recursive: true, force: true });
 
-// The code cache the launcher uses where Node has no compile cache of its own (Node 20): written by a run of a
-// command without side effects (an empty config), so that the functions every command needs are compiled in it.
+// The code cache the launcher uses where Node has no compile cache of its own (Node 20): written by a run of
+// `drg get apps` against a stand-in for a cluster, so that the functions a command needs (the config, the HTTP
+// client, a table) are compiled in it.
+const cluster = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('[]'));
+await new Promise((resolve) => cluster.listen(0, '127.0.0.1', resolve));
 const scratch = mkdtempSync(join(tmpdir(), 'drg-build-'));
-const warm = spawnSync(process.execPath, ['bin/drg.cjs', 'config', 'list'], {
-  env: { ...process.env, DRG_WRITE_CODE_CACHE: '1', DRGCFG: join(scratch, 'config.yaml') },
-  encoding: 'utf8',
+const config = join(scratch, 'config.yaml');
+const url = `http://127.0.0.1:${cluster.address().port}`;
+writeFileSync(
+  config,
+  `active_context: warm\ncontexts:\n  - name: warm\n    drogue_cloud_url: ${url}\n    token: {id: u, token: t}\n`,
+);
+const warm = await new Promise((resolve) => {
+  const child = spawn(process.execPath, ['bin/drg.cjs', 'get', 'apps'], {
+    env: { ...process.env, DRG_WRITE_CODE_CACHE: '1', DRGCFG: config },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  child.on('close', (status) => resolve({ status, stderr }));
 });
+cluster.close();
 rmSync(scratch, { recursive: true, force: true });
 if (warm.status !== 0) throw new Error(`the built drg failed to run (writing its code cache):\n${warm.stderr}`);

@@ -1,6 +1,6 @@
 // The streams and environment a command runs with: the process's own, or captured ones in tests.
 import { writeSync } from 'node:fs';
-import { isatty } from 'node:tty';
+import { createRequire } from 'node:module';
 
 export interface OutputStream {
   write(text: string): void;
@@ -38,7 +38,7 @@ export function processIo(): IO {
       return stdin;
     },
     get stdinIsTTY() {
-      return isatty(0);
+      return isTerminal(0);
     },
     env: process.env,
     cwd: process.cwd(),
@@ -46,14 +46,21 @@ export function processIo(): IO {
 }
 
 function descriptor(fd: number, stream: () => NodeJS.WriteStream): OutputStream {
-  const tty = isatty(fd);
   return {
     write: (text) => writeAll(fd, text),
-    isTTY: tty,
+    get isTTY() {
+      return isTerminal(fd);
+    },
     get columns() {
-      return tty ? stream().columns : undefined;
+      return isTerminal(fd) ? stream().columns : undefined;
     },
   };
+}
+
+/** node:tty loads node:net: only when someone asks (colours, the editor, help's width), not for every output. */
+function isTerminal(fd: number): boolean {
+  const { isatty } = createRequire(import.meta.url)('node:tty') as typeof import('node:tty');
+  return isatty(fd);
 }
 
 function writeAll(fd: number, text: string): void {
