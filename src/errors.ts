@@ -100,7 +100,7 @@ export class ApiError extends DrgError {
     return this.details.status;
   }
 
-  /** 401, or the bare 403 `{"error":"Forbidden"}` that answers credentials the server does not accept (API.md). */
+  /** 401, or the bare 403 `{"error":"Forbidden"}` that answers credentials the server does not accept (docs/drogue-api.md). */
   get credentialsRejected(): boolean {
     return this.status === 401 || (this.status === 403 && !this.details.serverMessage);
   }

@@ -3,7 +3,7 @@
 import type { TokenProvider } from '../client/http.js';
 import type { Context, OAuthToken } from '../config/config.js';
 
-/** Refresh before a call when the access token expires within this (API.md). */
+/** Refresh before a call when the access token expires within this (docs/drogue-api.md). */
 export const REFRESH_MARGIN_MS = 30_000;
 
 export type OAuthContext = Context & { token: OAuthToken };

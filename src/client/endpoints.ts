@@ -1,4 +1,4 @@
-// Discovery (API.md "Discovery"): the server's version and the endpoints it serves.
+// Discovery (docs/drogue-api.md, "Discovery"): the server's version and the endpoints it serves.
 
 import { ProtocolError } from '../errors.js';
 import { CONSOLE_INFO, DISCOVERY_ENDPOINTS, DISCOVERY_VERSION } from '../model/api-paths.js';

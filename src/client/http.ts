@@ -191,7 +191,7 @@ interface RawResponse {
 }
 
 /**
- * 401, or the 403 with the bare `{"error":"Forbidden"}` that answers invalid credentials (API.md); a 403 with a
+ * 401, or the 403 with the bare `{"error":"Forbidden"}` that answers invalid credentials (docs/drogue-api.md); a 403 with a
  * message is about permissions, which new credentials would not change.
  */
 function credentialsRejected(response: RawResponse): boolean {

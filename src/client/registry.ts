@@ -1,4 +1,4 @@
-// The registry API (API.md "Registry"): applications and their devices.
+// The registry API (docs/drogue-api.md, "Registry"): applications and their devices.
 
 import type { ApiSubject } from '../errors.js';
 import { REGISTRY_BASE } from '../model/api-paths.js';

@@ -1,4 +1,4 @@
-// Access tokens of the logged-in user (API.md "Admin and tokens").
+// Access tokens of the logged-in user (docs/drogue-api.md, "Admin and tokens").
 import { TOKENS_BASE } from '../model/api-paths.js';
 import { type ApiClient, pathSegment } from './http.js';
 

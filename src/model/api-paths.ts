@@ -1,4 +1,4 @@
-// Where each Drogue Cloud API lives (API.md), for the client and drg serve alike.
+// Where each Drogue Cloud API lives (docs/drogue-api.md), for the client and drg serve alike.
 export const REGISTRY_BASE = '/api/registry/v1alpha1';
 export const ADMIN_BASE = '/api/admin/v1alpha1';
 export const TOKENS_BASE = '/api/tokens/v1alpha1';

@@ -1,4 +1,4 @@
-// The device spec sections the cloud understands (API.md, "Device spec sections"), read the same way by the
+// The device spec sections the cloud understands (docs/drogue-api.md, "Device spec sections"), read the same way by the
 // client (tables, `drg set`) and the server (the coming device endpoints).
 import { isJsonObject } from './json.js';
 import type { Resource } from './resource.js';

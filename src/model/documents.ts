@@ -1,4 +1,4 @@
-// The rules of a resource document (API.md, "Resource shape") that client and server both apply: the client
+// The rules of a resource document (docs/drogue-api.md, "Resources") that client and server both apply: the client
 // before it sends a manifest or an edit, drg serve on every create and update.
 import { isJsonObject } from './json.js';
 import { appNameProblem, deviceNameProblem } from './names.js';

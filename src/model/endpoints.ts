@@ -1,4 +1,4 @@
-// Discovery (API.md "Discovery"): the endpoints a server serves, shared by client and server.
+// Discovery (docs/drogue-api.md, "Discovery"): the endpoints a server serves, shared by client and server.
 
 /** `/.well-known/drogue-endpoints`; services the server does not run are absent. */
 export interface Endpoints {

@@ -1,4 +1,4 @@
-// Labels (API.md, "Resource shape"): Kubernetes' label key and value rules, which the registry enforces and
+// Labels (docs/drogue-api.md, "Resources"): Kubernetes' label key and value rules, which the registry enforces and
 // selectors rely on, and the `key=value` / `key-` syntax of the CLI (kubectl's).
 
 const NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;

@@ -1,4 +1,4 @@
-// Application member roles (API.md "Admin and tokens"), shared by client and server.
+// Application member roles (docs/drogue-api.md, "Admin and tokens"), shared by client and server.
 
 export const MEMBER_ROLES = ['reader', 'manager', 'admin'] as const;
 export type MemberRole = (typeof MEMBER_ROLES)[number];

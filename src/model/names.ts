@@ -1,4 +1,4 @@
-// Name rules of the Drogue Cloud registry (API.md, "Semantics").
+// Name rules of the Drogue Cloud registry (docs/drogue-api.md, "Resources").
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 

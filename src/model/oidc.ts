@@ -1,4 +1,4 @@
-// The OpenID Connect client of Drogue Cloud's CLI (API.md "Authentication of API calls"): drg logs in as it, and
+// The OpenID Connect client of Drogue Cloud's CLI (docs/drogue-api.md, "Authentication"): drg logs in as it, and
 // drg serve's embedded issuer knows it.
 
 /** The public client id every Drogue Cloud issuer has for the CLI. */

@@ -1,4 +1,4 @@
-// The registry's resource shapes (API.md, "Registry"), shared by client and server.
+// The registry's resource shapes (docs/drogue-api.md, "Registry"), shared by client and server.
 import { jsonEqual } from './json.js';
 
 export interface Metadata {

@@ -1,4 +1,4 @@
-// Label selectors (API.md, "Label selectors"), shared by the CLI (validation) and the server (filtering).
+// Label selectors (docs/drogue-api.md, "Label selectors"), shared by the CLI (validation) and the server (filtering).
 // Grammar: requirements separated by commas (AND); each one of
 //   k=v | k==v | k!=v | k in (a,b) | k notin (a,b) | k | !k
 // Keys and values follow the Kubernetes label syntax (./labels.ts). Whitespace around tokens is allowed.
@@ -32,12 +32,12 @@ function satisfies(r: Requirement, labels: Readonly<Record<string, string>>): bo
     case 'eq':
       return has && value === r.value;
     case 'neq':
-      // API.md: `!=` does not match objects lacking the label.
+      // docs/drogue-api.md: `!=` does not match objects lacking the label.
       return has && value !== r.value;
     case 'in':
       return has && r.values.includes(value);
     case 'notin':
-      // API.md: like `!=`, and unlike Kubernetes, `notin` does not match objects lacking the label.
+      // docs/drogue-api.md: like `!=`, and unlike Kubernetes, `notin` does not match objects lacking the label.
       return has && !r.values.includes(value);
     case 'exists':
       return has;

@@ -1,4 +1,4 @@
-// An application's trust anchors (API.md, "Application spec sections"): the CA certificates in
+// An application's trust anchors (docs/drogue-api.md, "Application spec sections"): the CA certificates in
 // spec.trustAnchors.anchors[].certificate (base64 of the PEM text), which the server validates into
 // status.trustAnchors. Pure: each returns values, or the problem with the section.
 import { X509Certificate } from 'node:crypto';

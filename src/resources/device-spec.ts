@@ -1,4 +1,4 @@
-// Changes `drg set` makes to a device's spec (API.md, "Device spec sections"). Pure: each returns a new device.
+// Changes `drg set` makes to a device's spec (docs/drogue-api.md, "Device spec sections"). Pure: each returns a new device.
 import { encrypt } from 'unixcrypt';
 import { DrgError, UsageError } from '../errors.js';
 import { CREDENTIAL_SECTIONS } from '../model/device-spec.js';

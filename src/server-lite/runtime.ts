@@ -19,7 +19,7 @@ export interface Component {
   close?(): Promise<void> | void;
   /** Releases what start acquired. */
   stop(): Promise<void> | void;
-  /** What it serves, as discovery advertises it (API.md "Discovery"); asked once it is ready. */
+  /** What it serves, as discovery advertises it (docs/drogue-api.md, "Discovery"); asked once it is ready. */
   endpoints?(): Endpoints;
 }
 

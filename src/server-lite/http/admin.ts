@@ -1,4 +1,4 @@
-// The admin API (API.md "Admin and tokens"): who am I, application members, ownership transfer.
+// The admin API (docs/drogue-api.md, "Admin and tokens"): who am I, application members, ownership transfer.
 import type { FastifyPluginCallback } from 'fastify';
 import { ADMIN_BASE } from '../../model/api-paths.js';
 import { isJsonObject } from '../../model/json.js';

@@ -1,4 +1,4 @@
-// Discovery (API.md): the version and the endpoints this instance really serves.
+// Discovery (docs/drogue-api.md): the version and the endpoints this instance really serves.
 
 import type { FastifyPluginCallback } from 'fastify';
 import { CONSOLE_INFO } from '../../model/api-paths.js';

@@ -1,4 +1,4 @@
-// Every failure leaves the server as `{"error": kind, "message": ...}` (API.md), never fastify's own shape.
+// Every failure leaves the server as `{"error": kind, "message": ...}` (docs/drogue-api.md), never fastify's own shape.
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -21,7 +21,7 @@ export class ApiError extends Error {
 export const badRequest = (message: string) => new ApiError(400, 'BadRequest', message);
 export const notFound = (message: string) => new ApiError(404, 'NotFound', message);
 
-/** The status of each registry error (API.md "Errors"). */
+/** The status of each registry error (docs/drogue-api.md, "Errors"). */
 export const REGISTRY_STATUS: Readonly<Record<RegistryErrorKind, number>> = {
   BadRequest: 400,
   Forbidden: 403,

@@ -1,4 +1,4 @@
-// The registry API (API.md "Registry"): applications and their devices.
+// The registry API (docs/drogue-api.md, "Registry"): applications and their devices.
 import type { FastifyPluginCallback, FastifyReply } from 'fastify';
 import { REGISTRY_BASE } from '../../model/api-paths.js';
 import { isJsonObject } from '../../model/json.js';

@@ -1,4 +1,4 @@
-// Access tokens of the calling user (API.md "Admin and tokens").
+// Access tokens of the calling user (docs/drogue-api.md, "Admin and tokens").
 import type { FastifyPluginCallback } from 'fastify';
 import { TOKENS_BASE } from '../../model/api-paths.js';
 import type { AccessTokens } from '../identity/access-tokens.js';

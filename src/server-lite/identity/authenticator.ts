@@ -1,4 +1,4 @@
-// Authentication of API calls (API.md): exactly one kind of credentials per request, checked by pluggable
+// Authentication of API calls (docs/drogue-api.md): exactly one kind of credentials per request, checked by pluggable
 // verifiers: access tokens (synchronous, the fast path) and OIDC access tokens (JWTs, asynchronous).
 import type { AccessTokens } from './access-tokens.js';
 import { type JwtVerifier, TokenRejectedError } from './oidc/verifier.js';

@@ -1,4 +1,4 @@
-// Who may do what (API.md "Ownership"): the owner and the member roles, and how a call that may not is refused:
+// Who may do what (docs/drogue-api.md, "Ownership and access"): the owner and the member roles, and how a call that may not is refused:
 // 403 on an application (its name is global anyway), 404 on its devices and on its ownership transfer.
 import type { MemberRole } from '../../model/members.js';
 import { appNotFound, forbidden } from './errors.js';

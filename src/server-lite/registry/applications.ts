@@ -1,4 +1,4 @@
-// Applications (API.md "Registry"): create, list, read, update, delete, with their trust anchors' status and the
+// Applications (docs/drogue-api.md, "Registry"): create, list, read, update, delete, with their trust anchors' status and the
 // finalizer `has-devices` that keeps a deleted application while devices with finalizers remain.
 import type { ResourceInput } from '../../model/documents.js';
 import { jsonEqual } from '../../model/json.js';

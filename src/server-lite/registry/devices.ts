@@ -1,4 +1,4 @@
-// Devices (API.md "Registry"): create, list, read, update, delete within an application.
+// Devices (docs/drogue-api.md, "Registry"): create, list, read, update, delete within an application.
 import type { ResourceInput } from '../../model/documents.js';
 import { type ListOptions, type Preconditions, sameContent } from '../../model/resource.js';
 import { type Access, CAN_WRITE, type Caller, checkDeviceAccess } from './access.js';

@@ -29,7 +29,7 @@ export function deviceNotFound(app: string, device: string): RegistryError {
   return new RegistryError('NotFound', `device "${device}" not found in application "${app}"`);
 }
 
-/** A device's application is missing or being deleted (API.md: exactly this body). */
+/** A device's application is missing or being deleted (docs/drogue-api.md: exactly this body). */
 export function referenceNotFound(): RegistryError {
   return new RegistryError('ReferenceNotFound', 'Referenced a non-existing entity');
 }

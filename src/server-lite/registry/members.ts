@@ -1,4 +1,4 @@
-// An application's members and its ownership transfer (API.md "Admin and tokens"): kept beside the application,
+// An application's members and its ownership transfer (docs/drogue-api.md, "Admin and tokens"): kept beside the application,
 // not in its document. Changing the members gives the application a new resourceVersion, their lock.
 import { isJsonObject } from '../../model/json.js';
 import { isMemberRole, type MemberRole } from '../../model/members.js';

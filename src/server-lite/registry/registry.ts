@@ -1,4 +1,4 @@
-// The registry on SQLite: applications and devices with the semantics of API.md ("Registry"), their members and
+// The registry on SQLite: applications and devices with the semantics of docs/drogue-api.md, "Registry", their members and
 // ownership transfers, and the events of every committed write. Each part checks the caller's role on every call
 // and throws RegistryError; reads return the stored JSON text, ready to send.
 import type { Db } from '../store/db.js';
