@@ -1,13 +1,12 @@
 // create/get/delete for apps and devices against a real drg serve, in the spellings drg 0.11 scripts use.
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Resource } from '../../src/model/resource.js';
 import { contextApi } from '../helpers/context-api.js';
 import { runDrg as drg, localServerDuringTests } from '../helpers/drg.js';
-import { ok, type RunResult, tempDir } from '../helpers/serve.js';
+import { configFor, ok, type RunResult, tempDir, unreachableConfig } from '../helpers/serve.js';
 
 const serve = localServerDuringTests();
 const api = contextApi(serve);
@@ -22,20 +21,6 @@ function jsonDoc<T = Doc>(r: RunResult): T {
   assert.equal(r.stderr, '', 'nothing on stderr with -o json');
   assert.ok(!r.stdout.includes('\u001b['), 'no colour codes');
   return JSON.parse(r.stdout);
-}
-
-/** A config whose only context points at a closed port: any request would fail with "cannot reach". */
-async function unreachableConfig(extra = ''): Promise<string> {
-  const probe = createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-  const { port } = probe.address() as { port: number };
-  await new Promise<void>((r) => probe.close(() => r()));
-  const path = join(tempDir(), 'config.yaml');
-  writeFileSync(
-    path,
-    `active_context: dead\ncontexts:\n  - name: dead\n    drogue_cloud_url: http://127.0.0.1:${port}\n    token: {id: u, token: t}\n${extra}`,
-  );
-  return path;
 }
 
 test('create app, get it as a table, as one object and in a list; global options before or after', async () => {
@@ -322,12 +307,7 @@ test('a hostile server cannot make drg buffer without end: the answer is cut at 
   await new Promise<void>((r) => hostile.listen(0, '127.0.0.1', r));
   try {
     const { port } = hostile.address() as { port: number };
-    const path = join(tempDir(), 'config.yaml');
-    writeFileSync(
-      path,
-      `active_context: h\ncontexts:\n  - name: h\n    drogue_cloud_url: http://127.0.0.1:${port}\n    token: {id: u, token: t}\n`,
-    );
-    const res = await drg(path, ['get', 'apps']);
+    const res = await drg(configFor(`http://127.0.0.1:${port}`), ['get', 'apps']);
     assert.equal(res.code, 1);
     assert.match(
       res.stderr,

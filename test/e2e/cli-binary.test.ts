@@ -4,28 +4,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { cpSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { localServerDuringTests } from '../helpers/drg.js';
-import { childEnv, DRG_BIN, drg, newConfigPath, ok, tempDir } from '../helpers/serve.js';
+import { childEnv, DRG_BIN, drg, newConfigPath, ok, tempDir, unreachableConfig } from '../helpers/serve.js';
 
 const serve = localServerDuringTests();
 const VERSION = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
-
-/** A config whose only context points at a closed port: any request would fail with "cannot reach". */
-async function unreachableConfig(): Promise<string> {
-  const probe = createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-  const { port } = probe.address() as { port: number };
-  await new Promise<void>((r) => probe.close(() => r()));
-  const path = join(tempDir(), 'config.yaml');
-  writeFileSync(
-    path,
-    `active_context: dead\ncontexts:\n  - name: dead\n    drogue_cloud_url: http://127.0.0.1:${port}\n    token: {id: u, token: t}\n`,
-  );
-  return path;
-}
 
 test('--version and -V print the client version', async () => {
   for (const flag of ['--version', '-V']) {
@@ -118,20 +103,7 @@ test('the launcher runs the CLI from its code cache, and without one, or with a 
   symlinkSync(join(import.meta.dirname, '../../node_modules'), join(root, 'node_modules'));
   const cache = join(root, 'dist', 'cli.cjs.cache');
   const listContexts = () =>
-    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [join(root, 'bin', 'drg.cjs'), 'config', 'list', '-o', 'name'], {
-        env: childEnv(serve.configPath),
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => {
-        stdout += d;
-      });
-      child.stderr.on('data', (d) => {
-        stderr += d;
-      });
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+    drg(serve.configPath, ['config', 'list', '-o', 'name'], { bin: join(root, 'bin', 'drg.cjs') });
   const expected = { code: 0, stdout: 'local\n', stderr: '' };
   assert.deepEqual(await listContexts(), expected, 'with the cache the build wrote');
   writeFileSync(cache, 'not a code cache');

@@ -2,12 +2,12 @@
 // ephemeral port: the same command code and the same server as the binary, without a process per call.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before } from 'node:test';
 import pino from 'pino';
 import type { IO } from '../../src/cli/io.js';
 import { run } from '../../src/cli/run.js';
 import { ADMIN_USER } from '../../src/server-lite/identity/users.js';
 import { type RunningServer, type ServerOptions, startServer } from '../../src/server-lite/server.js';
+import { type DuringTests, duringTests } from './fixture.js';
 import type { RunResult } from './serve.js';
 import { tempDir } from './serve.js';
 
@@ -140,50 +140,11 @@ export async function startLocalServer(options: Partial<ServerOptions> = {}): Pr
   };
 }
 
-export type SharedLocalServer = LocalServer & { ready(): Promise<void> };
+export type SharedLocalServer = DuringTests<LocalServer>;
 
-/**
- * One in-process drg serve for all the tests of a file: started before them, closed after. Its properties throw
- * until it has started (hooks that use it first await `ready()`).
- */
+/** One in-process drg serve for all the tests of a file (see fixture.ts). */
 export function localServerDuringTests(
   start: () => Promise<LocalServer> = () => startLocalServer(),
 ): SharedLocalServer {
-  let starting: Promise<LocalServer> | undefined;
-  let started: LocalServer | undefined;
-  const ready = async () => {
-    starting ??= start();
-    started = await starting;
-  };
-  before(ready);
-  after(async () => {
-    await started?.server.close();
-  });
-  const current = (): LocalServer => {
-    if (!started) throw new Error('the server has not started yet: use it inside tests, and in hooks after ready()');
-    return started;
-  };
-  return {
-    ready,
-    get server() {
-      return current().server;
-    },
-    get url() {
-      return current().url;
-    },
-    get dataDir() {
-      return current().dataDir;
-    },
-    get configPath() {
-      return current().configPath;
-    },
-    get token() {
-      return current().token;
-    },
-    get adminPassword() {
-      return current().adminPassword;
-    },
-    logs: () => current().logs(),
-    run: (args, opts) => current().run(args, opts),
-  };
+  return duringTests('the server', start, (local) => local.server.close());
 }

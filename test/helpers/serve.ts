@@ -1,12 +1,13 @@
 // Starts a real `drg serve` (the built binary) on ephemeral ports in a temp dir, for e2e tests.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { after, before } from 'node:test';
 import { parse } from 'yaml';
+import { type DuringTests, duringTests } from './fixture.js';
 
 export const DRG_BIN = resolve(import.meta.dirname, '../../bin/drg.cjs');
 
@@ -131,59 +132,39 @@ export async function startServe(opts: ServeOptions = {}): Promise<ServeHandle> 
   };
 }
 
-export interface SharedServe extends ServeHandle {
-  /** The `local` context's access token (user admin), from the config `drg serve` wrote. */
-  readonly token: string;
-  /** Starts drg serve unless it is already starting; resolves once it runs. */
-  ready(): Promise<void>;
+export type SharedServe = DuringTests<
+  ServeHandle & { /** The `local` context's access token (user admin). */ token: string }
+>;
+
+/** One built `drg serve` for all the tests of a file (see fixture.ts). */
+export function serveDuringTests(start: () => Promise<ServeHandle> = () => startServe()): SharedServe {
+  return duringTests(
+    'drg serve',
+    async () => {
+      const handle = await start();
+      return { ...handle, token: localToken(handle.configPath) };
+    },
+    (handle) => handle.stop(),
+  );
 }
 
-/**
- * One `drg serve` for all the tests of a file: a `before` hook starts it (with `start`), an `after` hook stops it.
- * Node 20 runs a file's top-level `before` hooks concurrently: one that uses the server awaits `ready()` first.
- * Until it has started, its properties throw.
- */
-export function serveDuringTests(start: () => Promise<ServeHandle> = () => startServe()): SharedServe {
-  let starting: Promise<ServeHandle> | undefined;
-  let started: ServeHandle | undefined;
-  let token: string | undefined;
-  const ready = async () => {
-    starting ??= start();
-    started = await starting;
-  };
-  before(ready);
-  after(async () => {
-    await started?.stop();
-  });
-  const current = (): ServeHandle => {
-    if (!started) throw new Error('drg serve has not started yet: use it inside tests, and in hooks after ready()');
-    return started;
-  };
-  return {
-    ready,
-    get url() {
-      return current().url;
-    },
-    get dataDir() {
-      return current().dataDir;
-    },
-    get configPath() {
-      return current().configPath;
-    },
-    get process() {
-      return current().process;
-    },
-    get adminPassword() {
-      return current().adminPassword;
-    },
-    get token() {
-      token ??= localToken(current().configPath);
-      return token;
-    },
-    logs: () => current().logs(),
-    stop: () => current().stop(),
-    kill9: () => current().kill9(),
-  };
+/** A config whose only context `name` points at `url`, with an access token of user `u`; `extra` is appended. */
+export function configFor(url: string, extra = '', name = 'ctx'): string {
+  const path = join(tempDir(), 'config.yaml');
+  writeFileSync(
+    path,
+    `active_context: ${name}\ncontexts:\n  - name: ${name}\n    drogue_cloud_url: ${url}\n    token: {id: u, token: t}\n${extra}`,
+  );
+  return path;
+}
+
+/** A config whose only context points at a closed port: any request would fail with "cannot reach". */
+export async function unreachableConfig(extra = ''): Promise<string> {
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const { port } = probe.address() as { port: number };
+  await new Promise<void>((r) => probe.close(() => r()));
+  return configFor(`http://127.0.0.1:${port}`, extra, 'dead');
 }
 
 export interface RunResult {
@@ -205,14 +186,14 @@ export function fails(r: RunResult, stderr: RegExp): RunResult {
   return r;
 }
 
-/** Runs the built drg binary with the given config file; `input` goes to stdin; `cwd` defaults to this process's. */
+/** Runs the built drg binary (or `bin`) with the given config file; `input` goes to stdin; `cwd` defaults to this process's. */
 export function drg(
   configPath: string,
   args: string[],
-  opts: { input?: string; env?: Record<string, string>; cwd?: string } = {},
+  opts: { input?: string; env?: Record<string, string>; cwd?: string; bin?: string } = {},
 ): Promise<RunResult> {
   return new Promise((res) => {
-    const child = spawn(process.execPath, [DRG_BIN, ...args], {
+    const child = spawn(process.execPath, [opts.bin ?? DRG_BIN, ...args], {
       cwd: opts.cwd,
       env: childEnv(configPath, opts.env),
       stdio: ['pipe', 'pipe', 'pipe'],
