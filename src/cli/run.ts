@@ -30,22 +30,17 @@ export async function run(argv: readonly string[], io: IO, clock: Clock = system
       },
       only,
     });
+  const { words, otherOptions } = scan(argv);
+  const { node, rest } = findNode(commandTree(), words);
   // `drg` or `drg get` alone (global options aside): the help of that group, as a successful answer.
-  const words = groupWords(argv);
-  if (words) {
-    const { node, rest } = findNode(commandTree(), words);
-    if (!node.command && rest.length === 0) {
-      program().commandOf(node).outputHelp();
-      return 0;
-    }
+  if (!otherOptions && !node.command && rest.length === 0) {
+    program().commandOf(node).outputHelp();
+    return 0;
   }
   const help = argv.some((a) => a === '-h' || a === '--help');
   try {
     try {
-      await program(help ? undefined : findNode(commandTree(), operandWords(argv)).node).commander.parseAsync(
-        [...argv],
-        { from: 'user' },
-      );
+      await program(help ? undefined : node).commander.parseAsync([...argv], { from: 'user' });
     } catch (err) {
       if (!(err instanceof WholeProgramNeeded)) throw err;
       await program().commander.parseAsync([...argv], { from: 'user' });
@@ -65,26 +60,15 @@ const GLOBAL_VALUE_FLAGS = new Set(
     .flatMap((o) => o.flags.split(/[ ,]+/).filter((f) => f.startsWith('-'))),
 );
 
-/** The words of `argv` when it holds nothing but words and global options (with their values), else undefined. */
-function groupWords(argv: readonly string[]): string[] | undefined {
+/** The words of `argv` (neither options nor the values of global options), and whether it has other options. */
+function scan(argv: readonly string[]): { words: string[]; otherOptions: boolean } {
   const words: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (GLOBAL_VALUE_FLAGS.has(arg)) i++;
-    else if (arg === '-v' || arg === '--verbose' || GLOBAL_VALUE_FLAGS.has(arg.split('=')[0])) continue;
-    else if (arg.startsWith('-')) return undefined;
-    else words.push(arg);
-  }
-  return words;
-}
-
-/** The words of `argv` that are not options or values of global options: the command's path comes first. */
-function operandWords(argv: readonly string[]): string[] {
-  const words: string[] = [];
+  let otherOptions = false;
   for (let i = 0; i < argv.length && argv[i] !== '--'; i++) {
     const arg = argv[i];
     if (GLOBAL_VALUE_FLAGS.has(arg)) i++;
     else if (!arg.startsWith('-')) words.push(arg);
+    else if (arg !== '-v' && arg !== '--verbose' && !GLOBAL_VALUE_FLAGS.has(arg.split('=')[0])) otherOptions = true;
   }
-  return words;
+  return { words, otherOptions };
 }
