@@ -108,12 +108,12 @@ function defineAction(cmd: Command, def: AnyCommand, options: ProgramOptions, tr
         return [key, spec.type === 'list' ? (value ?? []) : spec.type === 'boolean' ? !!value : value];
       }),
     );
-    const globals = self.optsWithGlobals() as GlobalValues & { headers?: boolean };
     const ctx = createContext({
       io: options.io,
       clock: options.clock,
       tree,
-      globals,
+      globals: self.optsWithGlobals() as GlobalValues,
+      // Listings' --no-headers (commands/options.ts HEADERS): commander's attribute `headers`, false when given.
       noHeaders: values.headers === false,
     });
     const code = await def.handler({ args, options: opts } as never, ctx);
