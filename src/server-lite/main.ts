@@ -1,21 +1,30 @@
 // The entry of `drg serve`, bundled on its own (dist/server.cjs) so that no other command loads the server:
-// everything after the flags are parsed. The logger, the runtime, the `local` context in the drg config, and the
-// wait for SIGINT/SIGTERM.
-import pino, { type Logger } from 'pino';
-import { type Config, type Context, isAccessTokenCredentials, updateConfig, upsertContext } from '../config/config.js';
+// everything after the flags are parsed. The logger, the runtime, the context in the drg config (./serve-context.ts),
+// what a person or a script sees (./serve-output.ts), and the wait for SIGINT/SIGTERM.
+import pc from 'picocolors';
+import type { Logger } from 'pino';
 import { ConfigError } from '../errors.js';
-import { ADMIN_USER } from './identity/users.js';
 import { ComponentStartError, type StartError } from './runtime.js';
+import {
+  type ClaimedContext,
+  ContextInUseError,
+  type ContextRequest,
+  claimContext,
+  releaseContext,
+} from './serve-context.js';
+import { createLogger, type LogOptions, readySummary } from './serve-output.js';
 import { type RunningServer, type ServerOptions, startServer } from './server.js';
 
 // What drg serve's flag parsing needs of the server.
-export { parseUserSpec, readUsersFile, UserError } from './identity/oidc/passwords.js';
+export { parseUserSpec, readUsersFile, UserError, validatePassword } from './identity/oidc/passwords.js';
+export { ADMIN_USER } from './identity/users.js';
+export type { LogFormat } from './serve-output.js';
 
 export interface ServeOptions extends Omit<ServerOptions, 'logger'> {
-  /** Request lines in the log. */
-  verbose?: boolean;
-  /** Writes (or refreshes) this context of the drg config and makes it active. */
-  login?: { context: string; configPath: string };
+  /** The log lines' format and colours; with `text`, a summary when ready. */
+  log: LogOptions;
+  /** Writes this context (or, by ./serve-context.ts's rules, another) into the drg config and makes it active. */
+  login?: ContextRequest;
 }
 
 /** Why drg serve stopped before it was ready: one line for the user. */
@@ -30,7 +39,7 @@ export class ServeError extends Error {
 
 /** Runs drg serve until SIGINT or SIGTERM. */
 export async function serve(options: ServeOptions): Promise<void> {
-  const logger = createLogger(options.verbose);
+  const logger = createLogger(options.log);
   let server: RunningServer;
   try {
     server = await startServer({ ...options, logger });
@@ -38,68 +47,75 @@ export async function serve(options: ServeOptions): Promise<void> {
     if (err instanceof ComponentStartError) throw new ServeError(err.message, err.reason);
     throw err;
   }
-  if (server.generatedAdminPassword !== undefined) {
-    // A plain line for the person starting the server, never a log entry: it is not shown again.
+  const text = options.log.format === 'text';
+  // Shown once, never as a log entry: in the summary, else (JSON, or a start that fails now) as a plain line.
+  let adminPassword = server.generatedAdminPassword;
+  const showPasswordLine = () => {
+    if (adminPassword === undefined) return;
     process.stderr.write(
-      `admin password (shown once; set one with --admin-password): ${server.generatedAdminPassword}\n`,
+      `admin password (shown once; set one with --admin-password-file or DRG_ADMIN_PASSWORD): ${adminPassword}\n`,
     );
-  }
+    adminPassword = undefined;
+  };
+  if (!text) showPasswordLine();
 
   const stopped = untilSignal();
-  const { login } = options;
-  if (login) {
+  let claimed: ClaimedContext | undefined;
+  if (options.login) {
     try {
-      await logIn(server, login.context, login.configPath);
+      claimed = await claimContext(server, options.login);
     } catch (err) {
+      showPasswordLine();
       await server.close();
       const message = (err as Error).message;
       throw new ServeError(
-        err instanceof ConfigError ? message : `cannot write the drg config ${login.configPath}: ${message}`,
+        err instanceof ConfigError || err instanceof ContextInUseError
+          ? message
+          : `cannot write the drg config ${options.login.configPath}: ${message}`,
       );
     }
   }
   const { url, issuerUrl } = server;
-  logger.info({ url, issuerUrl, dataDir: options.dataDir, context: login?.context }, 'drg serve ready');
+  const ready = {
+    url,
+    issuerUrl,
+    healthUrl: `${url}/health`,
+    dataDir: options.dataDir,
+    context: claimed?.name,
+  };
+  if (text) {
+    const summary = {
+      ...ready,
+      embeddedIssuer: options.issuerUrl === undefined,
+      contextInUse: claimed?.inUse,
+      adminPassword,
+    };
+    process.stderr.write(readySummary(summary, pc.createColors(options.log.colors)));
+    adminPassword = undefined;
+  } else {
+    const inUse = claimed?.inUse;
+    if (inUse) {
+      const { name, url: at } = inUse;
+      logger.warn({ context: claimed?.name, inUse: name, at }, `the context ${name} is another server's`);
+    }
+    logger.info(ready, 'drg serve ready');
+  }
 
   const signal = await stopped;
   logger.info({ signal }, 'stopping');
   await server.close();
+  if (claimed) await giveBack(server, claimed, logger);
   logger.info('stopped');
 }
 
-/** JSON lines on stderr (stdout stays empty); request lines only with --verbose. */
-function createLogger(verbose?: boolean): Logger {
-  return pino(
-    { level: verbose ? 'debug' : 'info', base: undefined, timestamp: pino.stdTimeFunctions.isoTime },
-    pino.destination({ dest: 2, sync: true }),
-  );
-}
-
-/**
- * Writes (or refreshes) the context for this instance and makes it active. The context's access token is
- * reused while it still verifies against this data dir, so restarts don't pile up tokens.
- */
-async function logIn(server: RunningServer, name: string, path: string): Promise<void> {
-  await updateConfig(path, (cfg: Config) => {
-    const existing = cfg.contexts.find((c) => c.name === name);
-    const token =
-      existing && isAccessTokenCredentials(existing.token) && existing.token.id === ADMIN_USER
-        ? existing.token.token
-        : undefined;
-    const valid = token !== undefined && server.accessTokens.ownerOf(token) === ADMIN_USER;
-    const context: Context = {
-      name,
-      drogue_cloud_url: server.url,
-      registry_url: server.url,
-      token: {
-        id: ADMIN_USER,
-        token: valid ? token : server.accessTokens.create(ADMIN_USER, `drg serve (context ${name})`).token,
-      },
-    };
-    if (existing?.default_app) context.default_app = existing.default_app;
-    upsertContext(cfg, context);
-    cfg.active_context = name;
-  });
+/** Makes the context active before this start active again (./serve-context.ts); a failure is only logged. */
+async function giveBack(server: RunningServer, claimed: ClaimedContext, logger: Logger) {
+  try {
+    const active = await releaseContext(server, claimed);
+    if (active !== undefined) logger.info({ context: active }, 'active context given back');
+  } catch (err) {
+    logger.warn({ error: (err as Error).message }, 'cannot give back the active context');
+  }
 }
 
 /**

@@ -31,6 +31,11 @@ export function drogueClient(issuerUrl: string): Promise<client.Configuration> {
   });
 }
 
+/** The issuer at `issuerUrl` (a drg serve's `URL/oidc`), to log in at. */
+export function issuerAt(issuerUrl: string): OidcClientSource {
+  return { oidc: () => drogueClient(issuerUrl) };
+}
+
 export interface IssuerHarness extends OidcClientSource {
   issuer: EmbeddedIssuer;
   db: Db;

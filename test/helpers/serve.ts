@@ -34,6 +34,8 @@ export interface ServeOptions {
   configPath?: string;
   args?: string[];
   env?: Record<string, string>;
+  /** What drg serve reads on stdin (else none). */
+  input?: string;
 }
 
 /** The line `drg serve` shows a generated admin password on, once; the one stderr line that is not a log. */
@@ -95,8 +97,9 @@ export async function startServe(opts: ServeOptions = {}): Promise<ServeHandle> 
   ];
   const child = spawn(process.execPath, args, {
     env: childEnv(configPath, opts.env),
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
+  child.stdin?.end(opts.input);
   let stderr = '';
   let adminPassword: string | undefined;
   const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));

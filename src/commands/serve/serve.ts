@@ -1,11 +1,13 @@
 // `drg serve`: a local Drogue Cloud in this process, until SIGINT/SIGTERM. This module parses the flags; the
 // server is its own bundle (dist/server.cjs, from server-lite/main.ts), loaded only when it runs.
+import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { defineCommand, type OptionValues, option } from '../../cli/command.js';
+import type { CommandContext } from '../../cli/context.js';
 import type { Env } from '../../cli/io.js';
 import { DrgError, UsageError } from '../../errors.js';
-import type { ServeOptions } from '../../server-lite/main.js';
+import type { LogFormat, ServeOptions } from '../../server-lite/main.js';
 
 type ServerEntry = typeof import('../../server-lite/main.js');
 
@@ -16,12 +18,31 @@ const SERVE_OPTIONS = {
   mqttPort: option.string('--mqtt-port <port>', 'MQTT device endpoint port', { default: '1883' }),
   mqttIntegrationPort: option.string('--mqtt-integration-port <port>', 'MQTT integration port', { default: '18883' }),
   login: option.boolean('--no-login', 'do not write a context for this instance into the drg config'),
+  logFormat: option.string(
+    '--log-format <format>',
+    'text: a summary when ready, then log lines for people (the default on a terminal); json: JSON lines (otherwise)',
+    { choices: ['text', 'json'] },
+  ),
   tokenTtl: option.string(
     '--token-ttl <seconds>',
     'lifetime of the OIDC access tokens the built-in issuer signs (default: 300)',
   ),
-  adminPassword: option.string('--admin-password <password>', 'set the password of the built-in user "admin"'),
-  user: option.list('--user <name:password>', 'create a user, or set their password (repeatable)'),
+  adminPassword: option.string(
+    '--admin-password <password>',
+    'set the password of the built-in user "admin" (visible in the process list: prefer --admin-password-file)',
+  ),
+  adminPasswordFile: option.string(
+    '--admin-password-file <file>',
+    "set admin's password to the one line of this file (- for stdin); else $DRG_ADMIN_PASSWORD, if set",
+  ),
+  user: option.list(
+    '--user <name:password>',
+    'create a user, or set their password (repeatable; visible in the process list: prefer --user-file)',
+  ),
+  userFile: option.string(
+    '--user-file <file>',
+    'create users, or set their passwords, from NAME:PASSWORD lines of this file (- for stdin; keep it mode 0600)',
+  ),
   usersFile: option.string(
     '--users-file <file>',
     'create users from an htpasswd file with bcrypt hashes (htpasswd -nbB NAME PASSWORD)',
@@ -34,18 +55,29 @@ const SERVE_OPTIONS = {
 
 type ServeFlags = OptionValues<typeof SERVE_OPTIONS>;
 
+/** The default context; when another running server holds it, `local-PORT`. */
+const DEFAULT_CONTEXT = 'local';
+
 export const serve = defineCommand({
   path: 'serve',
   summary: 'run a local Drogue Cloud: registry, API and OpenID Provider, in one process',
   options: SERVE_OPTIONS,
   description: `On start, drg serve writes a context (named "local", or -c NAME) with an access token for the
-built-in user "admin" into the drg config and makes it active, so other drg commands just work.
+built-in user "admin" into the drg config and makes it active, so other drg commands just work; a restart
+reuses the token. When "local" points at another drg serve that is running, it writes "local-PORT" instead
+(and a context named with -c that is another running server's is an error). When it stops, the context that
+was active before is active again.
+
+On a terminal it prints where everything is once it is ready, then log lines as text; otherwise (and with
+--log-format json) JSON log lines, on stderr. Stop it with Ctrl+C (SIGINT) or SIGTERM.
 
 Users log in (drg login URL) at the built-in OpenID Provider, URL/oidc. On the first start, admin's
-password is generated and printed once; --admin-password sets it. The API accepts the issuer's
-access tokens (JWTs) as Bearer tokens or ?token=, and access tokens (drg create token).
-With --issuer-url, users log in at that provider instead; its access tokens must have the audience
-"drogue" and name the user in preferred_username (else sub).`,
+password is generated and printed once. Passwords given as arguments (--admin-password, --user) are visible
+to other users of the machine (ps): give admin's with --admin-password-file FILE (- for stdin) or
+DRG_ADMIN_PASSWORD, and users' with --user-file FILE (NAME:PASSWORD lines, - for stdin) or --users-file
+(bcrypt hashes). The API accepts the issuer's access tokens (JWTs) as Bearer tokens or ?token=, and access
+tokens (drg create token). With --issuer-url, users log in at that provider instead; its access tokens
+must have the audience "drogue" and name the user in preferred_username (else sub).`,
   examples: [
     {
       command: 'drg serve',
@@ -55,6 +87,10 @@ With --issuer-url, users log in at that provider instead; its access tokens must
       command: 'drg serve --port 0 --data-dir /tmp/drg --no-login',
       description: 'On a free port, elsewhere, without a context',
     },
+    {
+      command: 'drg serve --admin-password-file admin.txt --user-file users.txt',
+      description: "With admin's password and more users from files (mode 0600)",
+    },
     { command: 'drg serve --users-file users.htpasswd', description: 'With users from an htpasswd file (bcrypt)' },
   ],
   async handler({ options }, ctx) {
@@ -63,10 +99,16 @@ With --issuer-url, users log in at that provider instead; its access tokens must
     const mqttIntegrationPort = parsePort(options.mqttIntegrationPort, '--mqtt-integration-port');
     const dataDir = resolve(ctx.io.cwd, options.dataDir ?? defaultDataDir(ctx.env));
     const server = await import('../../server-lite/main.js');
-    const identity = identityOptions(options, server);
+    const identity = await identityOptions(options, server, ctx);
+    for (const warning of argvSecretWarnings(options)) ctx.out.warn(warning);
     const login = options.login
-      ? { context: ctx.selection.context ?? 'local', configPath: ctx.selection.configPath }
+      ? {
+          name: ctx.selection.context ?? DEFAULT_CONTEXT,
+          explicit: ctx.selection.context !== undefined,
+          configPath: ctx.selection.configPath,
+        }
       : undefined;
+    const format = (options.logFormat ?? (ctx.io.stderr.isTTY ? 'text' : 'json')) as LogFormat;
     try {
       await server.serve({
         port,
@@ -76,7 +118,7 @@ With --issuer-url, users log in at that provider instead; its access tokens must
         mqttIntegrationPort,
         ...identity,
         login,
-        verbose: ctx.verbose,
+        log: { format, colors: ctx.io.stderr.isTTY && !ctx.env.NO_COLOR, verbose: ctx.verbose },
       });
     } catch (err) {
       if (!(err instanceof server.ServeError)) throw err;
@@ -101,12 +143,14 @@ function parsePort(value: string, flag: string): number {
 
 type IdentityOptions = Pick<ServeOptions, 'issuerUrl' | 'accessTokenTtl' | 'adminPassword' | 'users' | 'hashedUsers'>;
 
-/** The identity flags, checked before anything starts. */
-function identityOptions(opts: ServeFlags, server: ServerEntry): IdentityOptions {
+/** The identity flags, checked (and their files read) before anything starts. */
+async function identityOptions(opts: ServeFlags, server: ServerEntry, ctx: CommandContext): Promise<IdentityOptions> {
   const localOnly = [
     ['--token-ttl', opts.tokenTtl],
     ['--admin-password', opts.adminPassword],
+    ['--admin-password-file', opts.adminPasswordFile],
     ['--user', opts.user?.length ? opts.user : undefined],
+    ['--user-file', opts.userFile],
     ['--users-file', opts.usersFile],
   ] as const;
   if (opts.issuerUrl !== undefined) {
@@ -119,17 +163,84 @@ function identityOptions(opts: ServeFlags, server: ServerEntry): IdentityOptions
     }
     return { issuerUrl };
   }
+  if (opts.adminPassword !== undefined && opts.adminPasswordFile !== undefined) {
+    throw new UsageError('use only one of --admin-password and --admin-password-file');
+  }
+  if (opts.adminPasswordFile === '-' && opts.userFile === '-') {
+    throw new UsageError('only one of --admin-password-file and --user-file can read stdin (-)');
+  }
   try {
+    const adminPassword =
+      opts.adminPasswordFile !== undefined
+        ? passwordLine(await readSecretFile(opts.adminPasswordFile, "admin's password file", ctx))
+        : (opts.adminPassword ?? (ctx.env.DRG_ADMIN_PASSWORD || undefined));
+    if (adminPassword !== undefined) server.validatePassword(adminPassword, server.ADMIN_USER);
+    const fromFile =
+      opts.userFile === undefined
+        ? []
+        : userLines(await readSecretFile(opts.userFile, 'the user file', ctx), opts.userFile, server);
+    const fromFlags = opts.user?.map(server.parseUserSpec) ?? [];
     return {
       accessTokenTtl: opts.tokenTtl === undefined ? undefined : parseTokenTtl(opts.tokenTtl),
-      adminPassword: opts.adminPassword,
-      users: opts.user?.map(server.parseUserSpec),
+      adminPassword,
+      users: fromFile.length + fromFlags.length > 0 ? [...fromFile, ...fromFlags] : undefined,
       hashedUsers: opts.usersFile === undefined ? undefined : readUsers(opts.usersFile, server),
     };
   } catch (err) {
     if (err instanceof server.UserError) throw new UsageError(err.message);
     throw err;
   }
+}
+
+/** One line on stderr for each kind of password given as an argument, which `ps` shows to every user. */
+function argvSecretWarnings(opts: ServeFlags): string[] {
+  const visible = 'visible to other users of this machine (ps)';
+  const warnings: string[] = [];
+  if (opts.adminPassword !== undefined) {
+    warnings.push(`--admin-password is ${visible}: use --admin-password-file FILE or DRG_ADMIN_PASSWORD`);
+  }
+  if (opts.user?.length) warnings.push(`--user passwords are ${visible}: use --user-file FILE`);
+  return warnings;
+}
+
+/** A file's text, or stdin's for `-`; a file other users can read gets a warning. */
+async function readSecretFile(path: string, what: string, ctx: CommandContext): Promise<string> {
+  if (path === '-') return ctx.io.readStdin();
+  const file = resolve(ctx.io.cwd, path);
+  try {
+    const stat = statSync(file);
+    if (stat.isFile() && (stat.mode & 0o077) !== 0)
+      ctx.out.warn(`${path} can be read by other users: chmod 600 ${path}`);
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read ${what} ${path}: ${whyUnreadable(err)}`);
+  }
+}
+
+/** A password file's one line (its line break removed). */
+function passwordLine(text: string): string {
+  const password = text.replace(/\r?\n$/, '');
+  if (/[\r\n]/.test(password)) throw new UsageError("admin's password file must hold the password on one line");
+  return password;
+}
+
+/**
+ * The users of a user file: `NAME:PASSWORD` lines (the password may contain ':'), with blank lines and
+ * `#` comments ignored. Errors name the line, never the password.
+ */
+function userLines(text: string, path: string, server: ServerEntry): Array<{ name: string; password: string }> {
+  const source = path === '-' ? 'stdin' : path;
+  return text.split(/\r?\n/).flatMap((line, index) => {
+    if (line.trim() === '' || line.startsWith('#')) return [];
+    const where = `${source}:${index + 1}`;
+    if (!line.includes(':')) throw new server.UserError(`${where}: expected NAME:PASSWORD`);
+    try {
+      return [server.parseUserSpec(line)];
+    } catch (err) {
+      if (err instanceof server.UserError) throw new server.UserError(`${where}: ${err.message}`);
+      throw err;
+    }
+  });
 }
 
 function parseTokenTtl(value: string): number {
@@ -156,10 +267,13 @@ function readUsers(path: string, server: ServerEntry): ReturnType<ServerEntry['r
     return server.readUsersFile(path);
   } catch (err) {
     if (err instanceof server.UserError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
-    throw new UsageError(`cannot read the users file ${path}: ${why}`);
+    throw new UsageError(`cannot read the users file ${path}: ${whyUnreadable(err)}`);
   }
+}
+
+function whyUnreadable(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
 }
 
 function defaultDataDir(env: Env): string {
