@@ -1,0 +1,101 @@
+// drg serve's text output: pino records as lines for people, and the summary when it is ready.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import pc from 'picocolors';
+import { readySummary, textLine } from '../../src/server-lite/serve-output.js';
+
+const at = (hh: number, mm: number, ss: number) => new Date(2026, 0, 2, hh, mm, ss).toISOString();
+
+test('a record becomes time, level, message and key=value fields; values with spaces or quotes are JSON', () => {
+  const line = textLine(
+    JSON.stringify({
+      level: 30,
+      time: at(9, 5, 7),
+      msg: 'request',
+      method: 'GET',
+      path: '/api/registry/v1alpha1/apps',
+      status: 200,
+      ms: 1.5,
+      note: 'two words',
+      cached: false,
+    }),
+  );
+  assert.equal(
+    line,
+    '09:05:07 INFO  request method=GET path=/api/registry/v1alpha1/apps status=200 ms=1.5 note="two words" cached=false\n',
+  );
+  assert.equal(textLine(JSON.stringify({ level: 40, time: at(23, 59, 0), msg: 'slow' })), '23:59:00 WARN  slow\n');
+  assert.equal(
+    textLine(JSON.stringify({ level: 20, time: at(0, 0, 1), msg: 'component ready', component: 'store' })),
+    '00:00:01 DEBUG component ready component=store\n',
+  );
+});
+
+test('control characters from requests reach the terminal escaped, in values and messages', () => {
+  const line = textLine(
+    JSON.stringify({ level: 50, time: at(1, 2, 3), msg: 'bad\u001b[2Jmessage', path: '/a\u0085b\u202ec', user: 'x y' }),
+  );
+  assert.equal(line, '01:02:03 ERROR bad\\x1b[2Jmessage path="/a\\x85b\\u202ec" user="x y"\n');
+  assert.equal(line.split('\n').length, 2, 'one line');
+});
+
+test('an error with a stack: the fields on the line, the stack indented below', () => {
+  const line = textLine(
+    JSON.stringify({
+      level: 50,
+      time: at(12, 0, 0),
+      msg: 'request failed',
+      err: { type: 'TypeError', message: 'x is undefined', stack: 'TypeError: x is undefined\n    at f (a.js:1:2)' },
+    }),
+  );
+  assert.equal(
+    line,
+    '12:00:00 ERROR request failed err={"type":"TypeError","message":"x is undefined"}\n' +
+      '    TypeError: x is undefined\n' +
+      '    at f (a.js:1:2)\n',
+  );
+});
+
+test('colours when asked for: the level coloured, keys and time dim', () => {
+  const colors = pc.createColors(true);
+  const line = textLine(JSON.stringify({ level: 40, time: at(9, 0, 0), msg: 'm', k: 'v' }), colors);
+  assert.equal(line, `${colors.dim('09:00:00')} ${colors.yellow('WARN ')} m ${colors.dim('k=')}v\n`);
+});
+
+const READY = {
+  url: 'http://127.0.0.1:8011',
+  issuerUrl: 'http://127.0.0.1:8011/oidc',
+  embeddedIssuer: true,
+  healthUrl: 'http://127.0.0.1:8011/health',
+  dataDir: '/home/me/.local/share/drg/serve',
+};
+
+test('the summary: URLs, data, the context and why it is not the one asked for, the password, how to stop', () => {
+  assert.equal(
+    readySummary({ ...READY, context: 'local-8012', contextInUse: { name: 'local', url: 'http://127.0.0.1:8011' } }),
+    [
+      'drg serve is ready',
+      '  API              http://127.0.0.1:8011',
+      '  OpenID Provider  http://127.0.0.1:8011/oidc',
+      '  health           http://127.0.0.1:8011/health',
+      '  data             /home/me/.local/share/drg/serve',
+      '  context          local-8012, active: drg commands use this server (local belongs to the server running at http://127.0.0.1:8011)',
+      'Press Ctrl+C to stop it.',
+      '',
+    ].join('\n'),
+  );
+  const first = readySummary({ ...READY, context: 'local', adminPassword: 'generated-password' });
+  assert.match(
+    first,
+    /^ {2}admin password {3}generated-password {2}\(shown once; set one with --admin-password-file or DRG_ADMIN_PASSWORD\)$/m,
+  );
+  const external = readySummary({ ...READY, issuerUrl: 'https://sso.example.com/realms/x', embeddedIssuer: false });
+  assert.match(external, /^ {2}OpenID Provider {2}https:\/\/sso\.example\.com\/realms\/x \(--issuer-url\)$/m);
+  assert.match(external, /^ {2}context {10}none written \(--no-login\)$/m);
+  assert.doesNotMatch(external, /admin password/);
+});
+
+test('the summary escapes a data directory with control characters', () => {
+  const summary = readySummary({ ...READY, dataDir: '/tmp/a\u001b]0;title\u0007b' });
+  assert.match(summary, /^ {2}data {13}\/tmp\/a\\x1b\]0;title\\x07b$/m);
+});
