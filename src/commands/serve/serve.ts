@@ -20,7 +20,7 @@ const SERVE_OPTIONS = {
   login: option.boolean('--no-login', 'do not write a context for this instance into the drg config'),
   logFormat: option.string(
     '--log-format <format>',
-    'text: a summary when ready, then log lines for people (the default on a terminal); json: JSON lines (otherwise)',
+    'text (the default on a terminal): a summary when ready, then log lines for people; json (the default otherwise)',
     { choices: ['text', 'json'] },
   ),
   tokenTtl: option.string(
@@ -62,22 +62,22 @@ export const serve = defineCommand({
   path: 'serve',
   summary: 'run a local Drogue Cloud: registry, API and OpenID Provider, in one process',
   options: SERVE_OPTIONS,
-  description: `On start, drg serve writes a context (named "local", or -c NAME) with an access token for the
-built-in user "admin" into the drg config and makes it active, so other drg commands just work; a restart
-reuses the token. When "local" points at another drg serve that is running, it writes "local-PORT" instead
-(and a context named with -c that is another running server's is an error). When it stops, the context that
-was active before is active again.
+  description: `On start, drg serve writes a context (named "local", or -c NAME) with an access token for the built-in
+user "admin" into the drg config and makes it active, so other drg commands just work; a restart reuses the
+token. When "local" belongs to another drg serve that is running, it writes "local-PORT" instead (a context
+named with -c that belongs to another running server is an error). When it stops, the context that was active
+before is active again.
 
 On a terminal it prints where everything is once it is ready, then log lines as text; otherwise (and with
---log-format json) JSON log lines, on stderr. Stop it with Ctrl+C (SIGINT) or SIGTERM.
+--log-format json) JSON lines, all on stderr. Stop it with Ctrl+C (SIGINT) or SIGTERM.
 
-Users log in (drg login URL) at the built-in OpenID Provider, URL/oidc. On the first start, admin's
-password is generated and printed once. Passwords given as arguments (--admin-password, --user) are visible
-to other users of the machine (ps): give admin's with --admin-password-file FILE (- for stdin) or
-DRG_ADMIN_PASSWORD, and users' with --user-file FILE (NAME:PASSWORD lines, - for stdin) or --users-file
-(bcrypt hashes). The API accepts the issuer's access tokens (JWTs) as Bearer tokens or ?token=, and access
-tokens (drg create token). With --issuer-url, users log in at that provider instead; its access tokens
-must have the audience "drogue" and name the user in preferred_username (else sub).`,
+Users log in (drg login URL) at the built-in OpenID Provider, URL/oidc. On the first start, admin's password
+is generated and printed once. Passwords given as arguments (--admin-password, --user) are visible to other
+users of the machine (ps): give admin's with --admin-password-file FILE (- for stdin) or DRG_ADMIN_PASSWORD,
+and users' with --user-file FILE (NAME:PASSWORD lines, - for stdin) or --users-file (bcrypt hashes). The API
+accepts the issuer's access tokens (JWTs) as Bearer tokens or ?token=, and access tokens (drg create token).
+With --issuer-url, users log in at that provider instead; its access tokens must have the audience "drogue"
+and name the user in preferred_username (else sub).`,
   examples: [
     {
       command: 'drg serve',
