@@ -36,6 +36,10 @@ function onTerminal(configPath: string, args: string[]): Terminal {
     for (const check of waiting.splice(0)) check();
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  // A test that fails by its timeout leaves no drg serve behind (script ends it on SIGTERM).
+  const ended = () => child.kill('SIGTERM');
+  process.once('exit', ended);
+  exited.then(() => process.off('exit', ended));
   const shows = (pattern: RegExp) =>
     new Promise<RegExpExecArray>((resolve, reject) => {
       const check = () => {
@@ -70,7 +74,9 @@ function serveArgs(dir: string, ...more: string[]): string[] {
   ];
 }
 
-test('on a terminal: a summary once ready (URLs, data, context, the new admin password), then text log lines', async (t) => {
+test('on a terminal: a summary once ready (URLs, data, context, the new admin password), then text log lines', {
+  timeout: 30_000,
+}, async (t) => {
   const dir = tempDir();
   const configPath = join(dir, 'config.yaml');
   const terminal = onTerminal(configPath, serveArgs(dir));
@@ -109,7 +115,9 @@ test('on a terminal: a summary once ready (URLs, data, context, the new admin pa
   assert.ok(!terminal.output().includes('\x1b['), 'no colours with NO_COLOR');
 });
 
-test('on a terminal, a restart shows no password; --log-format json there gives the JSON lines', async (t) => {
+test('on a terminal, a restart shows no password; --log-format json there gives the JSON lines', {
+  timeout: 30_000,
+}, async (t) => {
   const dir = tempDir();
   const configPath = join(dir, 'config.yaml');
   const first = onTerminal(configPath, serveArgs(dir));
@@ -157,13 +165,14 @@ test('in a pipe: JSON lines by default; --log-format text gives people the summa
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
-  const ready = new Promise<void>((resolve) =>
+  const exited = new Promise<number | null>((resolve) => text.once('exit', resolve));
+  const ready = new Promise<void>((resolve, reject) => {
     text.stderr!.on('data', (chunk) => {
       stderr += chunk;
       if (stderr.includes('Press Ctrl+C')) resolve();
-    }),
-  );
-  const exited = new Promise<number | null>((resolve) => text.once('exit', resolve));
+    });
+    exited.then((code) => reject(new Error(`drg serve exited with ${code} before it was ready:\n${stderr}`)));
+  });
   await ready;
   text.kill('SIGTERM');
   assert.equal(await exited, 0);
