@@ -91,12 +91,13 @@ export async function serve(options: ServeOptions): Promise<void> {
       adminPassword,
     };
     process.stderr.write(readySummary(summary, pc.createColors(options.log.colors)));
-    adminPassword = undefined;
   } else {
-    const inUse = claimed?.inUse;
-    if (inUse) {
-      const { name, url: at } = inUse;
-      logger.warn({ context: claimed?.name, inUse: name, at }, `the context ${name} is another server's`);
+    if (claimed?.inUse) {
+      const { name, url: at } = claimed.inUse;
+      logger.warn(
+        { context: claimed.name, inUse: name, at },
+        'the context asked for belongs to another running server',
+      );
     }
     logger.info(ready, 'drg serve ready');
   }

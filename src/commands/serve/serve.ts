@@ -118,7 +118,7 @@ and name the user in preferred_username (else sub).`,
         mqttIntegrationPort,
         ...identity,
         login,
-        log: { format, colors: ctx.io.stderr.isTTY && !ctx.env.NO_COLOR, verbose: ctx.verbose },
+        log: { format, colors: ctx.out.colors().isColorSupported, verbose: ctx.verbose },
       });
     } catch (err) {
       if (!(err instanceof server.ServeError)) throw err;
