@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
 import { issuerAt, logInWithCode } from '../helpers/oidc.js';
-import { childEnv, DRG_BIN, startServe, tempDir } from '../helpers/serve.js';
+import { childEnv, DRG_BIN, serveArgs, startServe, tempDir } from '../helpers/serve.js';
 
 interface Terminal {
   child: ChildProcess;
@@ -16,6 +16,8 @@ interface Terminal {
   /** Resolves once the terminal showed text matching `pattern`. */
   shows: (pattern: RegExp) => Promise<RegExpExecArray>;
   exited: Promise<number | null>;
+  /** Ctrl+C; resolves with drg's exit code. */
+  interrupt: () => Promise<number | null>;
   /** Ends the terminal session (and drg in it) unless it has ended. */
   close: () => Promise<void>;
 }
@@ -54,24 +56,16 @@ function onTerminal(configPath: string, args: string[]): Terminal {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await exited;
   };
-  return { child, output: () => text, shows, exited, close };
+  const interrupt = () => {
+    child.stdin!.write('\x03');
+    return exited;
+  };
+  return { child, output: () => text, shows, exited, interrupt, close };
 }
 
-function serveArgs(dir: string, ...more: string[]): string[] {
-  return [
-    'serve',
-    '--port',
-    '0',
-    '--mqtt-port',
-    '0',
-    '--mqtt-integration-port',
-    '0',
-    '--data-dir',
-    join(dir, 'data'),
-    '--config',
-    join(dir, 'config.yaml'),
-    ...more,
-  ];
+/** `drg serve` in `dir`, then `more` arguments. */
+function serveIn(dir: string, ...more: string[]): string[] {
+  return [...serveArgs({ dataDir: join(dir, 'data'), configPath: join(dir, 'config.yaml') }), ...more];
 }
 
 test('on a terminal: a summary once ready (URLs, data, context, the new admin password), then text log lines', {
@@ -79,7 +73,7 @@ test('on a terminal: a summary once ready (URLs, data, context, the new admin pa
 }, async (t) => {
   const dir = tempDir();
   const configPath = join(dir, 'config.yaml');
-  const terminal = onTerminal(configPath, serveArgs(dir));
+  const terminal = onTerminal(configPath, serveIn(dir));
   t.after(terminal.close);
   const [summary] = await terminal.shows(/drg serve is ready\n(?: {2}.*\n)+Press Ctrl\+C to stop it\.\n/);
   const cfg = parse(readFileSync(configPath, 'utf8'));
@@ -104,8 +98,7 @@ test('on a terminal: a summary once ready (URLs, data, context, the new admin pa
   assert.ok(password, summary);
   await logInWithCode(issuerAt(`${url}/oidc`), { user: 'admin', password });
 
-  terminal.child.stdin!.write('\x03');
-  assert.equal(await terminal.exited, 0);
+  assert.equal(await terminal.interrupt(), 0);
   const after = terminal.output().slice(terminal.output().indexOf('Press Ctrl+C'));
   // The terminal echoes the ^C.
   assert.match(after, /^(?:\^C)?\d\d:\d\d:\d\d INFO {2}stopping signal=SIGINT$/m);
@@ -120,24 +113,21 @@ test('on a terminal, a restart shows no password; --log-format json there gives 
 }, async (t) => {
   const dir = tempDir();
   const configPath = join(dir, 'config.yaml');
-  const first = onTerminal(configPath, serveArgs(dir));
+  const first = onTerminal(configPath, serveIn(dir));
   t.after(first.close);
   await first.shows(/Press Ctrl\+C/);
-  first.child.stdin!.write('\x03');
-  assert.equal(await first.exited, 0);
+  assert.equal(await first.interrupt(), 0);
 
-  const second = onTerminal(configPath, serveArgs(dir));
+  const second = onTerminal(configPath, serveIn(dir));
   t.after(second.close);
   await second.shows(/Press Ctrl\+C/);
   assert.doesNotMatch(second.output(), /admin password/);
-  second.child.stdin!.write('\x03');
-  assert.equal(await second.exited, 0);
+  assert.equal(await second.interrupt(), 0);
 
-  const json = onTerminal(configPath, serveArgs(dir, '--log-format', 'json'));
+  const json = onTerminal(configPath, serveIn(dir, '--log-format', 'json'));
   t.after(json.close);
   const [line] = await json.shows(/^\{.*"msg":"drg serve ready".*\}$/m);
-  json.child.stdin!.write('\x03');
-  assert.equal(await json.exited, 0);
+  assert.equal(await json.interrupt(), 0);
   const ready = JSON.parse(line);
   assert.equal(ready.healthUrl, `${ready.url}/health`);
   assert.equal(ready.context, 'local');
@@ -160,7 +150,7 @@ test('in a pipe: JSON lines by default; --log-format text gives people the summa
   assert.equal(records[0].context, undefined);
 
   const dir = tempDir();
-  const text = spawn(process.execPath, [DRG_BIN, ...serveArgs(dir, '--log-format', 'text', '--no-login')], {
+  const text = spawn(process.execPath, [DRG_BIN, ...serveIn(dir, '--log-format', 'text', '--no-login')], {
     env: childEnv(join(dir, 'config.yaml')),
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -76,12 +76,9 @@ export function childEnv(configPath: string, extra: Record<string, string> = {})
   return { ...env, ...extra };
 }
 
-export async function startServe(opts: ServeOptions = {}): Promise<ServeHandle> {
-  const base = tempDir('drg-serve-');
-  const dataDir = opts.dataDir ?? join(base, 'data');
-  const configPath = opts.configPath ?? join(base, 'config.yaml');
-  const args = [
-    DRG_BIN,
+/** drg's arguments for `drg serve` on ephemeral ports (unless `port` is given), with this data dir and config. */
+export function serveArgs(opts: { dataDir: string; configPath: string; port?: number }): string[] {
+  return [
     'serve',
     '--port',
     String(opts.port ?? 0),
@@ -90,11 +87,17 @@ export async function startServe(opts: ServeOptions = {}): Promise<ServeHandle> 
     '--mqtt-integration-port',
     '0',
     '--data-dir',
-    dataDir,
+    opts.dataDir,
     '--config',
-    configPath,
-    ...(opts.args ?? []),
+    opts.configPath,
   ];
+}
+
+export async function startServe(opts: ServeOptions = {}): Promise<ServeHandle> {
+  const base = tempDir('drg-serve-');
+  const dataDir = opts.dataDir ?? join(base, 'data');
+  const configPath = opts.configPath ?? join(base, 'config.yaml');
+  const args = [DRG_BIN, ...serveArgs({ dataDir, configPath, port: opts.port }), ...(opts.args ?? [])];
   const child = spawn(process.execPath, args, {
     env: childEnv(configPath, opts.env),
     stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
