@@ -1,7 +1,6 @@
 // The entry of `drg serve`, bundled on its own (dist/server.cjs) so that no other command loads the server:
 // everything after the flags are parsed. The logger, the runtime, the context in the drg config (./serve-context.ts),
 // what a person or a script sees (./serve-output.ts), and the wait for SIGINT/SIGTERM.
-import pc from 'picocolors';
 import type { Logger } from 'pino';
 import { ConfigError } from '../errors.js';
 import { ComponentStartError, type StartError } from './runtime.js';
@@ -90,7 +89,7 @@ export async function serve(options: ServeOptions): Promise<void> {
       contextInUse: claimed?.inUse,
       adminPassword,
     };
-    process.stderr.write(readySummary(summary, pc.createColors(options.log.colors)));
+    process.stderr.write(readySummary(summary, options.log.colors));
   } else {
     if (claimed?.inUse) {
       const { name, url: at } = claimed.inUse;

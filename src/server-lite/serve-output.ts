@@ -1,35 +1,34 @@
 // What drg serve writes on stderr: JSON log lines (pino) for scripts, or, for a person at a terminal, a summary
 // once it is ready and log lines as text. The text lines are pino's JSON records re-read and formatted here:
 // a few lines a minute, so this costs nothing, and it saves pino-pretty's ~25 ms of start-up and 12 packages.
-
-import pc from 'picocolors';
 import pino, { type Logger } from 'pino';
+import type { Colors } from '../output/colors.js';
 import { escapeInline } from '../output/escape.js';
 
 export type LogFormat = 'json' | 'text';
 
 export interface LogOptions {
   format: LogFormat;
-  /** ANSI colours in the text format. */
-  colors: boolean;
+  /** The text format's colours: drg's own (none unless on a terminal, or with NO_COLOR). */
+  colors: Colors;
   /** Request lines (debug level). */
   verbose?: boolean;
 }
-
-type Colors = ReturnType<typeof pc.createColors>;
 
 /** Log lines on stderr (stdout stays empty), synchronously, so none is lost when the process exits. */
 export function createLogger({ format, colors, verbose }: LogOptions): Logger {
   const options = { level: verbose ? 'debug' : 'info', base: undefined, timestamp: pino.stdTimeFunctions.isoTime };
   if (format === 'json') return pino(options, pino.destination({ dest: 2, sync: true }));
-  const palette = pc.createColors(colors);
-  return pino(options, { write: (line: string) => process.stderr.write(textLine(line, palette)) });
+  return pino(options, { write: (line: string) => process.stderr.write(textLine(line, colors)) });
 }
 
-const LEVELS: Record<number, [string, (c: Colors) => (text: string) => string]> = {
+type Paint = (colors: Colors) => (text: string) => string;
+const unpainted: Paint = () => (text) => text;
+
+const LEVELS: Record<number, [string, Paint]> = {
   10: ['TRACE', (c) => c.dim],
   20: ['DEBUG', (c) => c.dim],
-  30: ['INFO ', (c) => c.green],
+  30: ['INFO ', unpainted],
   40: ['WARN ', (c) => c.yellow],
   50: ['ERROR', (c) => c.red],
   60: ['FATAL', (c) => c.red],
@@ -42,9 +41,9 @@ const PLAIN = /^[\w./:@+,-]+$/;
  * One pino record as a line for people: `12:04:05 INFO  message key=value ...`, with a stack trace, if any, on
  * the lines below. Whatever came from a request is escaped, so that no control character reaches the terminal.
  */
-export function textLine(json: string, colors: Colors = pc.createColors(false)): string {
+export function textLine(json: string, colors: Colors): string {
   const { level, time, msg, ...fields } = JSON.parse(json) as Record<string, unknown>;
-  const [label, paint] = LEVELS[level as number] ?? [String(level), (c: Colors) => c.reset];
+  const [label, paint] = LEVELS[level as number] ?? [String(level), unpainted];
   const stacks: string[] = [];
   const pairs = Object.entries(fields).map(([key, value]) => {
     if (value && typeof value === 'object' && typeof (value as { stack?: unknown }).stack === 'string') {
@@ -86,7 +85,7 @@ export interface ReadyInfo {
 }
 
 /** The summary a person sees when drg serve is ready: where everything is, and how to stop it. */
-export function readySummary(info: ReadyInfo, colors: Colors = pc.createColors(false)): string {
+export function readySummary(info: ReadyInfo, colors: Colors): string {
   const rows: Array<[string, string]> = [
     ['API', info.url],
     ['OpenID Provider', info.embeddedIssuer ? info.issuerUrl : `${info.issuerUrl} (--issuer-url)`],

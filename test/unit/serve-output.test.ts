@@ -1,9 +1,11 @@
 // drg serve's text output: pino records as lines for people, and the summary when it is ready.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import pc from 'picocolors';
+import { colorsFor } from '../../src/output/colors.js';
 import { readySummary, textLine } from '../../src/server-lite/serve-output.js';
 
+const plain = colorsFor({ isTTY: false }, {});
+const colored = colorsFor({ isTTY: true }, {});
 const at = (hh: number, mm: number, ss: number) => new Date(2026, 0, 2, hh, mm, ss).toISOString();
 
 test('a record becomes time, level, message and key=value fields; values with spaces or quotes are JSON', () => {
@@ -19,14 +21,18 @@ test('a record becomes time, level, message and key=value fields; values with sp
       note: 'two words',
       cached: false,
     }),
+    plain,
   );
   assert.equal(
     line,
     '09:05:07 INFO  request method=GET path=/api/registry/v1alpha1/apps status=200 ms=1.5 note="two words" cached=false\n',
   );
-  assert.equal(textLine(JSON.stringify({ level: 40, time: at(23, 59, 0), msg: 'slow' })), '23:59:00 WARN  slow\n');
   assert.equal(
-    textLine(JSON.stringify({ level: 20, time: at(0, 0, 1), msg: 'component ready', component: 'store' })),
+    textLine(JSON.stringify({ level: 40, time: at(23, 59, 0), msg: 'slow' }), plain),
+    '23:59:00 WARN  slow\n',
+  );
+  assert.equal(
+    textLine(JSON.stringify({ level: 20, time: at(0, 0, 1), msg: 'component ready', component: 'store' }), plain),
     '00:00:01 DEBUG component ready component=store\n',
   );
 });
@@ -34,6 +40,7 @@ test('a record becomes time, level, message and key=value fields; values with sp
 test('control characters from requests reach the terminal escaped, in values and messages', () => {
   const line = textLine(
     JSON.stringify({ level: 50, time: at(1, 2, 3), msg: 'bad\u001b[2Jmessage', path: '/a\u0085b\u202ec', user: 'x y' }),
+    plain,
   );
   assert.equal(line, '01:02:03 ERROR bad\\x1b[2Jmessage path="/a\\x85b\\u202ec" user="x y"\n');
   assert.equal(line.split('\n').length, 2, 'one line');
@@ -47,6 +54,7 @@ test('an error with a stack: the fields on the line, the stack indented below', 
       msg: 'request failed',
       err: { type: 'TypeError', message: 'x is undefined', stack: 'TypeError: x is undefined\n    at f (a.js:1:2)' },
     }),
+    plain,
   );
   assert.equal(
     line,
@@ -57,9 +65,8 @@ test('an error with a stack: the fields on the line, the stack indented below', 
 });
 
 test('colours when asked for: the level coloured, keys and time dim', () => {
-  const colors = pc.createColors(true);
-  const line = textLine(JSON.stringify({ level: 40, time: at(9, 0, 0), msg: 'm', k: 'v' }), colors);
-  assert.equal(line, `${colors.dim('09:00:00')} ${colors.yellow('WARN ')} m ${colors.dim('k=')}v\n`);
+  const line = textLine(JSON.stringify({ level: 40, time: at(9, 0, 0), msg: 'm', k: 'v' }), colored);
+  assert.equal(line, '\x1b[2m09:00:00\x1b[22m \x1b[33mWARN \x1b[39m m \x1b[2mk=\x1b[22mv\n');
 });
 
 const READY = {
@@ -72,7 +79,10 @@ const READY = {
 
 test('the summary: URLs, data, the context and why it is not the one asked for, the password, how to stop', () => {
   assert.equal(
-    readySummary({ ...READY, context: 'local-8012', contextInUse: { name: 'local', url: 'http://127.0.0.1:8011' } }),
+    readySummary(
+      { ...READY, context: 'local-8012', contextInUse: { name: 'local', url: 'http://127.0.0.1:8011' } },
+      plain,
+    ),
     [
       'drg serve is ready',
       '  API              http://127.0.0.1:8011',
@@ -84,18 +94,21 @@ test('the summary: URLs, data, the context and why it is not the one asked for, 
       '',
     ].join('\n'),
   );
-  const first = readySummary({ ...READY, context: 'local', adminPassword: 'generated-password' });
+  const first = readySummary({ ...READY, context: 'local', adminPassword: 'generated-password' }, plain);
   assert.match(
     first,
     /^ {2}admin password {3}generated-password {2}\(shown once; set one with --admin-password-file or DRG_ADMIN_PASSWORD\)$/m,
   );
-  const external = readySummary({ ...READY, issuerUrl: 'https://sso.example.com/realms/x', embeddedIssuer: false });
+  const external = readySummary(
+    { ...READY, issuerUrl: 'https://sso.example.com/realms/x', embeddedIssuer: false },
+    plain,
+  );
   assert.match(external, /^ {2}OpenID Provider {2}https:\/\/sso\.example\.com\/realms\/x \(--issuer-url\)$/m);
   assert.match(external, /^ {2}context {10}none written \(--no-login\)$/m);
   assert.doesNotMatch(external, /admin password/);
 });
 
 test('the summary escapes a data directory with control characters', () => {
-  const summary = readySummary({ ...READY, dataDir: '/tmp/a\u001b]0;title\u0007b' });
+  const summary = readySummary({ ...READY, dataDir: '/tmp/a\u001b]0;title\u0007b' }, plain);
   assert.match(summary, /^ {2}data {13}\/tmp\/a\\x1b\]0;title\\x07b$/m);
 });

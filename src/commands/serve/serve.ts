@@ -118,7 +118,7 @@ and name the user in preferred_username (else sub).`,
         mqttIntegrationPort,
         ...identity,
         login,
-        log: { format, colors: ctx.out.colors().isColorSupported, verbose: ctx.verbose },
+        log: { format, colors: ctx.out.colors(), verbose: ctx.verbose },
       });
     } catch (err) {
       if (!(err instanceof server.ServeError)) throw err;
