@@ -38,7 +38,7 @@ export interface ServeOptions {
   input?: string;
 }
 
-/** The line `drg serve` shows a generated admin password on, once; the one stderr line that is not a log. */
+/** The line `drg serve` shows a generated admin password on, once, in JSON mode (on a terminal the summary has it). */
 export const ADMIN_PASSWORD_LINE = /^admin password \(shown once[^)]*\): (\S+)$/;
 
 const created: string[] = [];
