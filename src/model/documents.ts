@@ -1,6 +1,7 @@
 // The rules of a resource document (docs/drogue-api.md, "Resources") that client and server both apply: the client
 // before it sends a manifest or an edit, drg serve on every create and update.
-import { isJsonObject } from './json.js';
+import { isJsonObject, jsonValueProblem } from './json.js';
+import { annotationKeyProblem, labelKeyProblem, labelValueProblem } from './labels.js';
 import { appNameProblem, deviceNameProblem } from './names.js';
 import { METADATA_FIELDS, type ResourceKind } from './resource.js';
 
@@ -23,6 +24,9 @@ const STRING_FIELDS = ['application', 'uid', 'creationTimestamp', 'resourceVersi
 /** Everything wrong with `value` as a document of `kind` (empty when it is fine). */
 export function documentProblems(value: unknown, kind: ResourceKind): string[] {
   if (!isJsonObject(value)) return [`the ${kind} must be an object`];
+  // Checked first: the other messages would quote the strings it refuses.
+  const jsonProblem = jsonValueProblem(value);
+  if (jsonProblem) return [jsonProblem];
   const metadata = value.metadata;
   if (!isJsonObject(metadata)) return ['metadata must be an object'];
   const problems: string[] = [];
@@ -45,22 +49,33 @@ export function documentProblems(value: unknown, kind: ResourceKind): string[] {
   if (!optional(metadata.finalizers, (v) => Array.isArray(v) && v.every((s) => typeof s === 'string'))) {
     problems.push('metadata.finalizers must be a list of strings');
   }
-  problems.push(...labelProblems(metadata.labels));
-  if (!optional(metadata.annotations, (v) => isJsonObject(v) && Object.values(v).every((s) => typeof s === 'string'))) {
-    problems.push('metadata.annotations must map names to strings');
-  }
+  problems.push(...labelProblems(metadata.labels), ...annotationProblems(metadata.annotations));
   for (const section of ['spec', 'status'] as const) {
     if (!optional(value[section], isJsonObject)) problems.push(`${section} must be an object`);
   }
   return problems;
 }
 
+/** Kubernetes' rules of label keys and values: what a selector can match. */
 function labelProblems(labels: unknown): string[] {
   if (labels === undefined || labels === null) return [];
   if (!isJsonObject(labels)) return ['metadata.labels must map label keys to strings'];
-  return Object.entries(labels).flatMap(([key, value]) =>
-    typeof value === 'string' ? [] : [`label "${key}" must have a string value`],
-  );
+  return Object.entries(labels).flatMap(([key, value]) => {
+    const problem =
+      typeof value === 'string'
+        ? (labelKeyProblem(key) ?? labelValueProblem(value))
+        : `label "${key}" must have a string value`;
+    return problem ? [problem] : [];
+  });
+}
+
+/** Annotation values are any text; their keys follow the rules of label keys (as in Kubernetes). */
+function annotationProblems(annotations: unknown): string[] {
+  if (annotations === undefined || annotations === null) return [];
+  if (!isJsonObject(annotations) || !Object.values(annotations).every((v) => typeof v === 'string')) {
+    return ['metadata.annotations must map names to strings'];
+  }
+  return Object.keys(annotations).flatMap((key) => annotationKeyProblem(key) ?? []);
 }
 
 /** null counts as absent (an empty YAML field). */

@@ -37,6 +37,9 @@ export function sameContent(a: Resource, b: Resource): boolean {
   );
 }
 
+/** The largest `limit` drg serve takes (larger ones are refused); without `limit`, a listing has everything. */
+export const MAX_LIST_LIMIT = 1000;
+
 /** A list request's query (`?labels=&limit=&offset=`). */
 export interface ListOptions {
   /** A label selector, unparsed, e.g. `env=prod,!legacy`. */
@@ -75,6 +78,8 @@ export type ErrorKind =
   | 'Forbidden'
   | 'Unauthorized'
   | 'PayloadTooLarge'
+  | 'UnsupportedMediaType'
+  | 'MethodNotAllowed'
   | 'ServiceUnavailable'
   | 'Internal';
 

@@ -14,6 +14,9 @@ export type Selector = Requirement[];
 
 export class SelectorError extends Error {}
 
+/** The most requirements a selector may have: each is a condition of the SQL a listing runs. */
+export const MAX_SELECTOR_REQUIREMENTS = 100;
+
 /** Characters that end a key or value token. */
 const DELIMITER = /[\s!=,()]/;
 
@@ -56,6 +59,11 @@ class Parser {
     this.skipSpace();
     if (this.atEnd()) return selector;
     for (;;) {
+      if (selector.length === MAX_SELECTOR_REQUIREMENTS) {
+        throw new SelectorError(
+          `the label selector has more than ${MAX_SELECTOR_REQUIREMENTS} requirements (the limit); use fewer, e.g. one "key in (a, b)" for several values of a key`,
+        );
+      }
       selector.push(this.requirement());
       this.skipSpace();
       if (this.atEnd()) return selector;

@@ -2,7 +2,6 @@
 // document rules drg serve applies too (model/documents.ts), and what only a manifest can get wrong.
 import { documentProblems } from '../model/documents.js';
 import { isJsonObject } from '../model/json.js';
-import { labelKeyProblem, labelValueProblem } from '../model/labels.js';
 import { appNameProblem } from '../model/names.js';
 import type { Resource, ResourceKind } from '../model/resource.js';
 
@@ -34,12 +33,6 @@ export function resourceProblems(value: unknown, kind: ResourceKind): string[] {
     if (application === undefined || application === null) problems.push('metadata.application must be a string');
     else if (typeof application === 'string') {
       const problem = appNameProblem(application);
-      if (problem) problems.push(problem);
-    }
-  }
-  if (isJsonObject(metadata.labels)) {
-    for (const [key, v] of Object.entries(metadata.labels)) {
-      const problem = typeof v === 'string' ? (labelKeyProblem(key) ?? labelValueProblem(v)) : undefined;
       if (problem) problems.push(problem);
     }
   }

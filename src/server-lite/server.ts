@@ -3,13 +3,15 @@
 // goes into the list after them.
 import type { Logger } from 'pino';
 import { HttpApi } from './http/api.js';
-import { HttpListener } from './http/listener.js';
+import { type HttpLimits, HttpListener } from './http/listener.js';
+import type { ListingLimits } from './http/listings.js';
 import type { AccessTokens } from './identity/access-tokens.js';
 import { AccountsComponent, type AccountsOptions } from './identity/accounts.js';
 import { IdentityComponent } from './identity/component.js';
 import type { LoginThrottleOptions } from './identity/oidc/login-throttle.js';
 import type { PasswordPoolOptions } from './identity/oidc/password-pool.js';
 import type { Users } from './identity/users.js';
+import { RateLimitedLog } from './log-limit.js';
 import { RegistryComponent } from './registry/component.js';
 import { type Component, type Health, Runtime } from './runtime.js';
 import { StoreComponent } from './store/component.js';
@@ -33,6 +35,12 @@ export interface ServerOptions extends AccountsOptions {
   loginThrottle?: LoginThrottleOptions;
   /** The threads that check passwords (their number and queue, for tests). */
   passwordPool?: PasswordPoolOptions;
+  /** Timeouts and connection limits of the HTTP port (defaults: DEFAULT_HTTP_LIMITS). */
+  http?: Partial<HttpLimits>;
+  /** How many listings are streamed at once, and how long others wait (defaults: DEFAULT_LISTING_LIMITS). */
+  listings?: Partial<ListingLimits>;
+  /** How long repeats of a logged error are counted before their summary (ms; default one minute). */
+  logRepeatWindowMs?: number;
 }
 
 export interface RunningServer {
@@ -47,18 +55,36 @@ export interface RunningServer {
   accessTokens: AccessTokens;
   /** Each component's state, as GET /health reports it. */
   health(): Health;
-  /** Stops accepting, lets in-flight requests finish, stops the components in reverse. Idempotent. */
+  /**
+   * Stops accepting, lets in-flight requests finish (for a grace period, then closes their connections), stops
+   * the components in reverse. Idempotent.
+   */
   close(): Promise<void>;
 }
 
 /** Starts every component; a failure is a ComponentStartError, after the started ones were stopped. */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { logger } = options;
+  const log = new RateLimitedLog(logger, options.logRepeatWindowMs);
   const store = new StoreComponent(options.dataDir);
-  const listener = new HttpListener({ port: options.port, bind: options.bind, health: () => runtime.health() });
+  const listener = new HttpListener({
+    port: options.port,
+    bind: options.bind,
+    health: () => runtime.health(),
+    log,
+    limits: options.http,
+  });
   const identity = new IdentityComponent(store, () => listener.url, options);
   const registry = new RegistryComponent(store, identity, logger);
-  const api = new HttpApi({ listener, identity, registry, logger, endpoints: () => runtime.endpoints() });
+  const api = new HttpApi({
+    listener,
+    identity,
+    registry,
+    logger,
+    log,
+    endpoints: () => runtime.endpoints(),
+    listings: options.listings,
+  });
   const accounts = options.issuerUrl === undefined ? new AccountsComponent(store, identity, options) : undefined;
   const components: Component[] = [store, listener, identity, registry, api, ...(accounts ? [accounts] : [])];
   const runtime = new Runtime(components, logger);
@@ -71,6 +97,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     users: identity.users,
     accessTokens: identity.accessTokens,
     health: () => runtime.health(),
-    close: () => runtime.stop(),
+    close: () => runtime.stop().then(() => log.close()),
   };
 }

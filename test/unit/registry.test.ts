@@ -10,6 +10,7 @@ import type { RegistryEvent } from '../../src/server-lite/registry/events.js';
 import { Registry } from '../../src/server-lite/registry/registry.js';
 import { type Db, openStore } from '../../src/server-lite/store/db.js';
 import { opensslCa } from '../helpers/certs.js';
+import { listText } from '../helpers/listing.js';
 import { tempDir } from '../helpers/serve.js';
 
 const alice: Caller = { user: 'alice' }; // the owner
@@ -46,7 +47,8 @@ describe('Registry', () => {
 
   const app = (caller: Caller, name: string) => JSON.parse(reg.applications.get(caller, name)) as Doc;
   const device = (caller: Caller, a: string, name: string) => JSON.parse(reg.devices.get(caller, a, name)) as Doc;
-  const names = (json: string) => (JSON.parse(json) as Resource[]).map((r) => r.metadata.name);
+  const names = (listing: Iterable<string>) =>
+    (JSON.parse(listText(listing)) as Resource[]).map((r) => r.metadata.name);
 
   beforeEach(() => {
     dir = tempDir('drg-registry-');
@@ -193,7 +195,7 @@ describe('Registry', () => {
         'BadRequest',
         /"metadata\.owner"/,
       );
-      assert.equal(reg.applications.list(alice, {}), '[]');
+      assert.equal(listText(reg.applications.list(alice, {})), '[]');
       assert.deepEqual(changes, []);
     });
 
@@ -254,7 +256,7 @@ describe('Registry', () => {
       for (const name of ['d3', 'd1', 'd2']) reg.devices.create(alice, 'a', { metadata: { name } });
       assert.deepEqual(names(reg.devices.list(alice, 'a', {})), ['d1', 'd2', 'd3']);
       assert.deepEqual(names(reg.devices.list(alice, 'a', { limit: 1, offset: 1 })), ['d2']);
-      assert.equal(reg.devices.list(alice, 'b', {}), '[]');
+      assert.equal(listText(reg.devices.list(alice, 'b', {})), '[]');
     });
 
     test('invalid paging numbers are bad requests', () => {
@@ -268,8 +270,8 @@ describe('Registry', () => {
     test('list elements are the same documents as get returns', () => {
       reg.applications.create(alice, { metadata: { name: 'a', labels: { k: 'v' } }, spec: { x: 1 } });
       reg.devices.create(alice, 'a', { metadata: { name: 'd' }, spec: { y: [1] } });
-      assert.equal(reg.applications.list(alice, {}), `[${reg.applications.get(alice, 'a')}]`);
-      assert.equal(reg.devices.list(alice, 'a', {}), `[${reg.devices.get(alice, 'a', 'd')}]`);
+      assert.equal(listText(reg.applications.list(alice, {})), `[${reg.applications.get(alice, 'a')}]`);
+      assert.equal(listText(reg.devices.list(alice, 'a', {})), `[${reg.devices.get(alice, 'a', 'd')}]`);
     });
   });
 
@@ -306,7 +308,7 @@ describe('Registry', () => {
 
     test('SQL selects exactly what model/selector.ts matches', () => {
       const labelsOf = Object.fromEntries(
-        (JSON.parse(reg.devices.list(alice, 'app1', {})) as Resource[]).map((d) => [
+        (JSON.parse(listText(reg.devices.list(alice, 'app1', {}))) as Resource[]).map((d) => [
           d.metadata.name,
           d.metadata.labels,
         ]),
@@ -680,7 +682,7 @@ describe('Registry', () => {
       assert.deepEqual(names(reg.applications.list(alice, {})), ['private', 'shared']);
       for (const member of [rita, manny, ada]) assert.deepEqual(names(reg.applications.list(member, {})), ['shared']);
       assert.deepEqual(names(reg.applications.list(sam, {})), ['sams']);
-      assert.equal(reg.applications.list({}, {}), '[]');
+      assert.equal(listText(reg.applications.list({}, {})), '[]');
     });
 
     test('owner and members read; anyone else gets 403 for the application and 404 for its devices', () => {
@@ -731,7 +733,7 @@ describe('Registry', () => {
     test('owner and members are not part of the resource', () => {
       for (const text of [
         reg.applications.get(alice, 'shared'),
-        reg.applications.list(rita, {}),
+        listText(reg.applications.list(rita, {})),
         reg.devices.get(alice, 'shared', 'd1'),
       ]) {
         for (const word of ['alice', 'rita', 'owner', 'members']) assert.equal(text.includes(word), false, text);
@@ -822,14 +824,14 @@ describe('Registry', () => {
     reg.devices.create(alice, 'app1', { metadata: { name: 'd2', finalizers: ['f'] } });
     reg.devices.delete(alice, 'app1', 'd2');
     const appText = reg.applications.get(alice, 'app1');
-    const devicesText = reg.devices.list(alice, 'app1', {});
+    const devicesText = listText(reg.devices.list(alice, 'app1', {}));
     db.close();
 
     db = openStore(dir);
     reg = new Registry(db);
     assert.equal(reg.applications.get(alice, 'app1'), appText);
     assert.equal(reg.applications.get(rita, 'app1'), appText);
-    assert.equal(reg.devices.list(alice, 'app1', {}), devicesText);
+    assert.equal(listText(reg.devices.list(alice, 'app1', {})), devicesText);
     assert.deepEqual(names(reg.devices.list(alice, 'app1', { labels: 'tier=gold' })), ['d1']);
     assert.deepEqual(names(reg.applications.list(alice, { labels: 'env=prod' })), ['app1']);
     assert.ok(device(alice, 'app1', 'd2').metadata.deletionTimestamp);

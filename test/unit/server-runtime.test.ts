@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import pino from 'pino';
 import { HttpListener } from '../../src/server-lite/http/listener.js';
+import { RateLimitedLog } from '../../src/server-lite/log-limit.js';
 import { type Component, ComponentStartError, type Health, Runtime } from '../../src/server-lite/runtime.js';
 import { startServer } from '../../src/server-lite/server.js';
 import { tempDir } from '../helpers/serve.js';
@@ -166,7 +167,12 @@ test('the HTTP listener holds requests until every component is ready; /health a
     release = resolve;
   });
   let isReleased = false;
-  const listener: HttpListener = new HttpListener({ port: 0, bind: '127.0.0.1', health: () => runtime.health() });
+  const listener: HttpListener = new HttpListener({
+    port: 0,
+    bind: '127.0.0.1',
+    health: () => runtime.health(),
+    log: new RateLimitedLog(pino({ level: 'silent' })),
+  });
   let listening!: () => void;
   const bound = new Promise<void>((resolve) => {
     listening = resolve;
@@ -205,7 +211,7 @@ test('the HTTP listener holds requests until every component is ready; /health a
   await runtime.stop();
 });
 
-// Without closing it, the idle connection would keep the stop waiting for the keep-alive timeout (72 s).
+// Without closing it, the idle connection would keep the stop waiting for the keep-alive timeout.
 test('closing lets a request in flight finish, then closes its keep-alive connection', {
   timeout: 20_000,
 }, async () => {
@@ -213,7 +219,12 @@ test('closing lets a request in flight finish, then closes its keep-alive connec
   const answered = new Promise<void>((resolve) => {
     answer = resolve;
   });
-  const listener: HttpListener = new HttpListener({ port: 0, bind: '127.0.0.1', health: () => runtime.health() });
+  const listener: HttpListener = new HttpListener({
+    port: 0,
+    bind: '127.0.0.1',
+    health: () => runtime.health(),
+    log: new RateLimitedLog(pino({ level: 'silent' })),
+  });
   listener.attach((_req, res) => {
     void answered.then(() => res.end('done'));
   });

@@ -15,6 +15,7 @@ import { Users } from '../../src/server-lite/identity/users.js';
 import { Registry } from '../../src/server-lite/registry/registry.js';
 import { openStore } from '../../src/server-lite/store/db.js';
 import { migrations } from '../../src/server-lite/store/migrations/index.js';
+import { listText } from '../helpers/listing.js';
 import { tempDir } from '../helpers/serve.js';
 import { nextLine, storeProcess } from '../helpers/store-process.js';
 
@@ -166,16 +167,21 @@ for (const from of migrations.map((m) => m.version).slice(0, -1)) {
       assert.equal(canLogIn(db, 'alice'), true);
       assert.equal(canLogIn(db, 'bob'), false);
       assert.deepEqual(JSON.parse(registry.applications.get(alice, 'old')), appDoc);
-      assert.deepEqual(JSON.parse(registry.applications.list(bob, { labels: 'env=prod' })), [appDoc]);
-      assert.deepEqual(JSON.parse(registry.devices.list(alice, 'old', { labels: 'tier in (gold)' })), [deviceDoc]);
+      assert.deepEqual(JSON.parse(listText(registry.applications.list(bob, { labels: 'env=prod' }))), [appDoc]);
+      assert.deepEqual(JSON.parse(listText(registry.devices.list(alice, 'old', { labels: 'tier in (gold)' }))), [
+        deviceDoc,
+      ]);
       assert.deepEqual(registry.members.get(alice, 'old').members, { bob: { role: 'reader' } });
 
       // writes work as on a new store
       registry.devices.create(alice, 'old', { metadata: { name: 'd2', labels: { tier: 'silver' } } });
-      assert.equal(JSON.parse(registry.devices.list(alice, 'old', { labels: 'tier notin (gold)' })).length, 1);
+      assert.equal(
+        JSON.parse(listText(registry.devices.list(alice, 'old', { labels: 'tier notin (gold)' }))).length,
+        1,
+      );
       registry.applications.update(alice, 'old', { metadata: { name: 'old', labels: { env: 'dev' } } });
       assert.deepEqual(
-        JSON.parse(registry.applications.list(alice, { labels: 'env=dev' }))[0].metadata.uid,
+        JSON.parse(listText(registry.applications.list(alice, { labels: 'env=dev' })))[0].metadata.uid,
         appDoc.metadata.uid,
       );
 

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Endpoints } from '../../model/endpoints.js';
 import type { IdentityComponent } from '../identity/component.js';
 import { issuerRoutes } from '../identity/oidc/fastify.js';
+import type { RateLimitedLog } from '../log-limit.js';
 import type { RegistryComponent } from '../registry/component.js';
 import type { Component } from '../runtime.js';
 import { adminRoutes } from './admin.js';
@@ -12,6 +13,7 @@ import { createHttpApp } from './app.js';
 import { authenticate } from './auth.js';
 import { consoleInfoRoutes, wellKnownRoutes } from './discovery.js';
 import type { HttpListener } from './listener.js';
+import { DEFAULT_LISTING_LIMITS, ListingGate, type ListingLimits } from './listings.js';
 import { registryRoutes } from './registry.js';
 import { tokenRoutes } from './tokens.js';
 
@@ -20,8 +22,11 @@ export interface HttpApiOptions {
   identity: IdentityComponent;
   registry: RegistryComponent;
   logger: Logger;
+  /** Where failed requests are logged, rate-limited. */
+  log: RateLimitedLog;
   /** What discovery advertises: everything drg serve serves. */
   endpoints: () => Endpoints;
+  listings?: Partial<ListingLimits>;
 }
 
 export class HttpApi implements Component {
@@ -31,9 +36,10 @@ export class HttpApi implements Component {
   constructor(private readonly options: HttpApiOptions) {}
 
   async start(): Promise<void> {
-    const { listener, identity, logger, endpoints } = this.options;
+    const { listener, identity, logger, log, endpoints } = this.options;
     const { registry } = this.options.registry;
-    const app = createHttpApp(logger);
+    const listings = new ListingGate({ ...DEFAULT_LISTING_LIMITS, ...this.options.listings });
+    const app = createHttpApp(logger, log);
     app.register(wellKnownRoutes, { endpoints });
     const { issuer } = identity;
     if (issuer) app.register(issuerRoutes, { issuer });
@@ -42,7 +48,7 @@ export class HttpApi implements Component {
       api.register(consoleInfoRoutes, { endpoints });
       api.register(adminRoutes, { registry });
       api.register(tokenRoutes, { tokens: identity.accessTokens });
-      api.register(registryRoutes, { registry });
+      api.register(registryRoutes, { registry, listings });
       done();
     });
     await app.ready();

@@ -1,8 +1,7 @@
 // Every failure leaves the server as `{"error": kind, "message": ...}` (docs/drogue-api.md), never fastify's own shape.
-import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import type { Logger } from 'pino';
 import type { ErrorKind } from '../../model/resource.js';
+import type { RateLimitedLog } from '../log-limit.js';
 import { RegistryError, type RegistryErrorKind } from '../registry/errors.js';
 
 export const BODY_LIMIT = 1024 * 1024;
@@ -50,6 +49,7 @@ export function pathOf(request: FastifyRequest): string {
 function kindOf(status: number): ErrorKind {
   if (status === 404) return 'NotFound';
   if (status === 413) return 'PayloadTooLarge';
+  if (status === 415) return 'UnsupportedMediaType';
   if (status === 401) return 'Unauthorized';
   if (status === 403) return 'Forbidden';
   if (status === 409) return 'Conflict';
@@ -70,7 +70,7 @@ function clientError(err: FastifyError, request: FastifyRequest): ClientError | 
       const problem = type
         ? `unsupported content type ${JSON.stringify(type)}`
         : 'the request body has no content type';
-      return [415, 'BadRequest', `${problem}: send application/json`];
+      return [415, 'UnsupportedMediaType', `${problem}: send application/json`];
     }
   }
   const status = err.statusCode;
@@ -79,9 +79,9 @@ function clientError(err: FastifyError, request: FastifyRequest): ClientError | 
 
 /**
  * Maps thrown errors: RegistryError by its kind, ApiError as declared, fastify's client errors to our kinds,
- * anything else to 500.
+ * anything else to 500, logged (the first of a kind in full, its repeats counted).
  */
-export function errorHandler(logger: Logger) {
+export function errorHandler(log: RateLimitedLog) {
   return (err: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
     if (err instanceof RegistryError) {
       sendError(reply, REGISTRY_STATUS[err.kind], err.kind, err.message);
@@ -96,7 +96,8 @@ export function errorHandler(logger: Logger) {
       sendError(reply, ...known);
       return;
     }
-    logger.error(
+    log.error(
+      `${request.method} ${request.routeOptions.url}: ${err.message}`,
       {
         err: { type: err.name, message: err.message, stack: err.stack },
         method: request.method,
@@ -119,22 +120,4 @@ export function frameworkErrors(err: FastifyError, _request: FastifyRequest, rep
       ? 'a path segment of the request is too long'
       : 'the request path is not valid percent-encoded UTF-8';
   sendError(reply, 400, 'BadRequest', message);
-}
-
-/** Malformed HTTP on the socket: answer in our shape, then close. */
-export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
-  if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  if (socket.writable) {
-    const [status, text, message] =
-      err.code === 'HPE_HEADER_OVERFLOW'
-        ? [431, 'Request Header Fields Too Large', 'the request headers are too large']
-        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-          ? [408, 'Request Timeout', 'the request took too long to arrive']
-          : [400, 'Bad Request', 'malformed HTTP request'];
-    const body = JSON.stringify({ error: 'BadRequest', message });
-    socket.write(
-      `HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
-  }
-  socket.destroy(err);
 }

@@ -5,6 +5,7 @@ import { isJsonObject } from '../../model/json.js';
 import type { ListOptions, Preconditions } from '../../model/resource.js';
 import type { Registry } from '../registry/registry.js';
 import { badRequest, JSON_TYPE } from './errors.js';
+import { type ListingGate, sendListing } from './listings.js';
 
 type AppParams = { Params: { app: string } };
 type DeviceParams = { Params: { app: string; device: string } };
@@ -78,15 +79,19 @@ function preconditionsOf(body: unknown): Preconditions | undefined {
   };
 }
 
-export const registryRoutes: FastifyPluginCallback<{ registry: Registry }> = (app, { registry }, done) => {
+export const registryRoutes: FastifyPluginCallback<{ registry: Registry; listings: ListingGate }> = (
+  app,
+  { registry, listings },
+  done,
+) => {
   const { applications, devices } = registry;
   app.post(`${REGISTRY_BASE}/apps`, (request, reply) => {
     const { name } = applications.create(request.caller, resourceBody(request.body));
     created(reply, appLocation(name));
   });
-  app.get<ListQuery>(`${REGISTRY_BASE}/apps`, (request, reply) => {
-    sendJsonText(reply, applications.list(request.caller, listOptions(request.query)));
-  });
+  app.get<ListQuery>(`${REGISTRY_BASE}/apps`, (request, reply) =>
+    sendListing(reply, listings, applications.list(request.caller, listOptions(request.query))),
+  );
   app.get<AppParams>(`${REGISTRY_BASE}/apps/:app`, (request, reply) => {
     sendJsonText(reply, applications.get(request.caller, request.params.app));
   });
@@ -104,9 +109,9 @@ export const registryRoutes: FastifyPluginCallback<{ registry: Registry }> = (ap
     const { name } = devices.create(request.caller, application, resourceBody(request.body));
     created(reply, deviceLocation(application, name));
   });
-  app.get<AppParams & ListQuery>(`${REGISTRY_BASE}/apps/:app/devices`, (request, reply) => {
-    sendJsonText(reply, devices.list(request.caller, request.params.app, listOptions(request.query)));
-  });
+  app.get<AppParams & ListQuery>(`${REGISTRY_BASE}/apps/:app/devices`, (request, reply) =>
+    sendListing(reply, listings, devices.list(request.caller, request.params.app, listOptions(request.query))),
+  );
   app.get<DeviceParams>(`${REGISTRY_BASE}/apps/:app/devices/:device`, (request, reply) => {
     sendJsonText(reply, devices.get(request.caller, request.params.app, request.params.device));
   });

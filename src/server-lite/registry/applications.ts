@@ -43,16 +43,19 @@ export class Applications {
     return { name: input.name };
   }
 
-  /** The applications the caller owns or is a member of, as a JSON array text ordered by name. */
-  list(caller: Caller, opts: ListOptions): string {
+  /**
+   * The applications the caller owns or is a member of, as JSON array text ordered by name, in pieces read as they
+   * are iterated; the query and the caller are checked at once.
+   */
+  list(caller: Caller, opts: ListOptions): Iterable<string> {
     const listing = parseListing(opts);
-    if (!caller.user) return '[]';
+    if (!caller.user) return ['[]'];
     return this.sql.list(listing, this.sql.appLabels, {
-      sql: `SELECT a.doc FROM applications a WHERE (a.owner = ? OR EXISTS
+      sql: `SELECT a.name, a.doc FROM applications a WHERE (a.owner = ? OR EXISTS
               (SELECT 1 FROM application_members m WHERE m.app_id = a.id AND m.user = ?))`,
       params: [caller.user, caller.user],
       id: 'a.id',
-      orderBy: 'a.name',
+      key: 'a.name',
     });
   }
 

@@ -48,15 +48,18 @@ export class Devices {
     return { name: input.name };
   }
 
-  /** The application's devices as a JSON array text ordered by name. */
-  list(caller: Caller, app: string, opts: ListOptions): string {
+  /**
+   * The application's devices as JSON array text ordered by name, in pieces read as they are iterated; the query
+   * and the caller's access are checked at once.
+   */
+  list(caller: Caller, app: string, opts: ListOptions): Iterable<string> {
     const listing = parseListing(opts);
     const row = this.access.devices(caller, app);
     return this.sql.list(listing, this.sql.deviceLabels, {
-      sql: 'SELECT d.doc FROM devices d WHERE d.app_id = ?',
+      sql: 'SELECT d.name, d.doc FROM devices d WHERE d.app_id = ?',
       params: [row.id],
       id: 'd.id',
-      orderBy: 'd.name',
+      key: 'd.name',
     });
   }
 

@@ -1,10 +1,10 @@
 // The SQL the registry's parts share: the tables' statements (prepared once), label rows that mirror the
-// documents' labels (selectors run in SQL), cached listing queries, and the write transaction that publishes
-// its events once committed.
+// documents' labels (selectors run in SQL), cached listing queries read in pieces, and the write transaction that
+// publishes its events once committed.
 import type { Statement } from 'better-sqlite3';
 import { jsonEqual } from '../../model/json.js';
 import type { MemberRole } from '../../model/members.js';
-import type { ListOptions } from '../../model/resource.js';
+import { type ListOptions, MAX_LIST_LIMIT } from '../../model/resource.js';
 import { parseSelector, type Selector, SelectorError } from '../../model/selector.js';
 import type { Db } from '../store/db.js';
 import { badRequest } from './errors.js';
@@ -33,6 +33,8 @@ type LabelInsert = Statement<[number | bigint, string, string]>;
 const APP_LABELS: LabelsTable = { table: 'application_labels', ownerColumn: 'app_id' };
 const DEVICE_LABELS: LabelsTable = { table: 'device_labels', ownerColumn: 'device_id' };
 const STATEMENT_CACHE_SIZE = 100;
+/** About how much of a listing is read at a time: its memory, however long the list. */
+const LISTING_CHUNK_CHARS = 128 * 1024;
 
 function prepare(db: Db) {
   return {
@@ -100,7 +102,7 @@ export class RegistrySql {
   readonly statements: Statements;
   readonly appLabels: LabelRows;
   readonly deviceLabels: LabelRows;
-  private readonly listStatements = new Map<string, Statement<unknown[], string>>();
+  private readonly listStatements = new Map<string, Statement<unknown[], [string, string]>>();
   private readonly transaction: (fn: () => void) => void;
 
   constructor(
@@ -139,24 +141,56 @@ export class RegistrySql {
   }
 
   /**
-   * A listing's documents as one JSON array text: `query.sql` selects the documents up to its WHERE conditions,
-   * which the selector's conditions (on the row `query.id`) join; then ordered by `query.orderBy` and paged.
+   * A listing's documents as JSON array text, in pieces of about LISTING_CHUNK_CHARS: `query.sql` selects the
+   * key and the document of each row up to its WHERE conditions, which the selector's conditions (on the row
+   * `query.id`) join; ordered by the unique `query.key`. Each piece is one query that continues after the key the
+   * last one ended on, run when the piece is asked for: nothing is held between pieces, and what is written
+   * meanwhile is listed, or not, by its key.
    */
-  list(listing: Listing, rows: LabelRows, query: { sql: string; params: unknown[]; id: string; orderBy: string }) {
+  *list(
+    listing: Listing,
+    rows: LabelRows,
+    query: { sql: string; params: unknown[]; id: string; key: string },
+  ): Generator<string, void, undefined> {
     const where = selectorCondition(listing.selector, rows.table, query.id);
-    const sql = `${query.sql} AND ${where.sql} ORDER BY ${query.orderBy} LIMIT ? OFFSET ?`;
-    const docs = this.listStatement(sql).all(...query.params, ...where.params, listing.limit, listing.offset);
-    return `[${docs.join(',')}]`;
+    const base = `${query.sql} AND ${where.sql}`;
+    const order = `ORDER BY ${query.key} LIMIT ?`;
+    const first = this.listStatement(`${base} ${order} OFFSET ?`);
+    const next = this.listStatement(`${base} AND ${query.key} > ? ${order}`);
+    const params = [...query.params, ...where.params];
+    yield '[';
+    let remaining = listing.limit;
+    let after: string | undefined;
+    let separator = '';
+    while (remaining !== 0) {
+      const found =
+        after === undefined
+          ? first.iterate(...params, remaining, listing.offset)
+          : next.iterate(...params, after, remaining);
+      let chunk = '';
+      let count = 0;
+      for (const [key, doc] of found) {
+        chunk += separator + doc;
+        separator = ',';
+        count++;
+        after = key;
+        if (chunk.length >= LISTING_CHUNK_CHARS) break;
+      }
+      if (count === 0) break;
+      yield chunk;
+      if (remaining > 0) remaining -= count;
+    }
+    yield ']';
   }
 
-  /** A cached, plucked statement for a listing query (its text depends on the selector's shape). */
-  private listStatement(sql: string): Statement<unknown[], string> {
+  /** A cached statement for a listing query, rows as [key, doc] (its text depends on the selector's shape). */
+  private listStatement(sql: string): Statement<unknown[], [string, string]> {
     let stmt = this.listStatements.get(sql);
     if (!stmt) {
       if (this.listStatements.size >= STATEMENT_CACHE_SIZE) {
         this.listStatements.delete(this.listStatements.keys().next().value as string);
       }
-      stmt = this.db.prepare<unknown[], string>(sql).pluck();
+      stmt = this.db.prepare<unknown[], [string, string]>(sql).raw();
       this.listStatements.set(sql, stmt);
     }
     return stmt;
@@ -166,6 +200,7 @@ export class RegistrySql {
 /** A list request's query, checked. */
 export interface Listing {
   selector: Selector;
+  /** -1: no limit. */
   limit: number;
   offset: number;
 }
@@ -183,9 +218,22 @@ export function parseListing(opts: ListOptions): Listing {
   return {
     selector,
     // SQLite: a negative LIMIT means no limit.
-    limit: opts.limit === undefined ? -1 : count(opts.limit, 'limit'),
+    limit: opts.limit === undefined ? -1 : maxLimit(count(opts.limit, 'limit')),
     offset: opts.offset === undefined ? 0 : count(opts.offset, 'offset'),
   };
+}
+
+/**
+ * A `limit` above the maximum is refused rather than capped: Drogue's API has no way to say that a page was cut
+ * short, so a client paging until it gets fewer than it asked for would stop early and miss the rest.
+ */
+function maxLimit(limit: number): number {
+  if (limit > MAX_LIST_LIMIT) {
+    throw badRequest(
+      `limit must be at most ${MAX_LIST_LIMIT}: page with limit and offset, or leave limit out to get the whole list`,
+    );
+  }
+  return limit;
 }
 
 function count(n: number, what: string): number {
