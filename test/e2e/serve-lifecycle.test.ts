@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
 import { updateConfig } from '../../src/config/config.js';
+import { continued, openSocket, readUntilClosed } from '../helpers/raw-http.js';
 import { ADMIN_PASSWORD_LINE, startServe, tempDir } from '../helpers/serve.js';
 
 interface ContextEntry {
@@ -165,4 +166,20 @@ test('SIGTERM lets an in-flight request finish before exiting 0', async () => {
     serve.process.exitCode !== null ? resolve(serve.process.exitCode) : serve.process.once('exit', resolve),
   );
   assert.equal(exited, 0);
+});
+
+test('SIGTERM exits 0 even while a client holds a half-sent body, after the grace period', async () => {
+  const serve = await startServe();
+  const ctx = readConfig(serve.configPath).contexts[0];
+  const socket = await openSocket(serve.url);
+  const closed = readUntilClosed(socket);
+  const acknowledged = continued(socket);
+  socket.write(
+    `POST /api/registry/v1alpha1/apps HTTP/1.1\r\nHost: drg\r\nAuthorization: ${authOf(ctx)}\r\n` +
+      'Content-Type: application/json\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n{"meta',
+  );
+  await acknowledged;
+  assert.equal(await serve.stop(), 0);
+  await closed;
+  assert.match(serve.logs(), /closing 1 request\(s\) not finished within 5000 ms of the stop/);
 });

@@ -14,6 +14,8 @@ export interface TestServer {
   /** `Authorization` header value for `admin` with that token. */
   authorization: string;
   logs: () => string;
+  /** Resolves with the first log line that matches `pattern`, now or once it is written. */
+  waitForLog: (pattern: RegExp) => Promise<string>;
   close: () => Promise<void>;
 }
 
@@ -26,14 +28,25 @@ export async function startTestServer(
   options: Partial<ServerOptions> = {},
 ): Promise<TestServer> {
   let logs = '';
+  const waiters: Array<{ pattern: RegExp; resolve: (line: string) => void }> = [];
   const logger = pino(
     { level: 'debug' },
     {
       write: (line: string) => {
         logs += line;
+        for (const waiter of waiters.filter((w) => w.pattern.test(line))) {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          waiter.resolve(line);
+        }
       },
     },
   );
+  const waitForLog = (pattern: RegExp) =>
+    new Promise<string>((resolve) => {
+      const line = logs.split('\n').find((l) => pattern.test(l));
+      if (line !== undefined) resolve(line);
+      else waiters.push({ pattern, resolve });
+    });
   const server = await startServer({ port: 0, bind: '127.0.0.1', dataDir, logger, ...options });
   const { token } = server.accessTokens.create(ADMIN_USER, 'test');
   return {
@@ -43,6 +56,7 @@ export async function startTestServer(
     token,
     authorization: basic(ADMIN_USER, token),
     logs: () => logs,
+    waitForLog,
     close: () => server.close(),
   };
 }

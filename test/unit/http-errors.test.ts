@@ -6,6 +6,7 @@ import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
 import pino from 'pino';
 import { createHttpApp } from '../../src/server-lite/http/app.js';
+import { exchange, parseResponse } from '../helpers/raw-http.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 let s: TestServer;
@@ -46,8 +47,41 @@ test('prototype poisoning in a body is refused', async () => {
   await expectError(await post(APPS, '{"metadata":{"name":"x"},"__proto__":{"admin":true}}'), 400, 'BadRequest');
 });
 
-test('wrong content type → 415 with a clear message', async () => {
-  await expectError(await post(APPS, 'name: x', 'text/yaml'), 415, 'BadRequest', /text\/yaml.*application\/json/);
+test('wrong content type → 415 UnsupportedMediaType with a clear message', async () => {
+  await expectError(
+    await post(APPS, 'name: x', 'text/yaml'),
+    415,
+    'UnsupportedMediaType',
+    /text\/yaml.*application\/json/,
+  );
+});
+
+test('an unknown method on a known path → 405 with Allow, before authentication and the body', async () => {
+  await post(APPS, '{"metadata":{"name":"methods"}}');
+  for (const [path, allow] of [
+    [`${APPS}/methods`, 'GET, HEAD, PUT, DELETE'],
+    [APPS, 'GET, HEAD, POST'],
+  ]) {
+    const res = await fetch(`${s.url}${path}`, {
+      method: 'PATCH',
+      body: 'not json',
+      headers: { 'content-type': 'text/plain' },
+    });
+    assert.equal(res.headers.get('allow'), allow);
+    await expectError(res, 405, 'MethodNotAllowed', new RegExp(`^PATCH is not a method of ${path}: use ${allow}$`));
+  }
+  const unknown = await fetch(`${s.url}/api/nothing/here`, { method: 'PATCH' });
+  await expectError(unknown, 404, 'NotFound', /PATCH \/api\/nothing\/here/);
+});
+
+test('a request without a Host header → 400 in the same shape', async () => {
+  const reply = parseResponse(await exchange(s.url, 'GET /.well-known/drogue-version HTTP/1.1\r\n\r\n'));
+  assert.equal(reply.status, 400);
+  assert.match(reply.headers['content-type'], /^application\/json/);
+  assert.deepEqual(JSON.parse(reply.body), {
+    error: 'BadRequest',
+    message: 'the request has no Host header, which HTTP/1.1 requires',
+  });
 });
 
 test('body over 1 MiB → 413 PayloadTooLarge', async () => {

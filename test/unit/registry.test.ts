@@ -180,6 +180,12 @@ describe('Registry', () => {
         { metadata: { name: 'a', application: 'x' } },
         { metadata: { name: 'a', labels: { k: 1 } } },
         { metadata: { name: 'a', labels: ['k'] } },
+        { metadata: { name: 'a', labels: { 'bad key!': 'v' } } },
+        { metadata: { name: 'a', labels: { '': 'v' } } },
+        { metadata: { name: 'a', labels: { k: 'not a value' } } },
+        { metadata: { name: 'a', annotations: { 'bad key!': 'v' } } },
+        { metadata: { name: 'a\ud800' } },
+        { metadata: { name: 'a' }, spec: { x: JSON.parse(`${'['.repeat(63)}${']'.repeat(63)}`) } },
         { metadata: { name: 'a', annotations: 'x' } },
         { metadata: { name: 'a', finalizers: 'f' } },
         { metadata: { name: 'a', finalizers: [1] } },
@@ -257,6 +263,37 @@ describe('Registry', () => {
       assert.deepEqual(names(reg.devices.list(alice, 'a', {})), ['d1', 'd2', 'd3']);
       assert.deepEqual(names(reg.devices.list(alice, 'a', { limit: 1, offset: 1 })), ['d2']);
       assert.equal(listText(reg.devices.list(alice, 'b', {})), '[]');
+    });
+
+    test('a long listing is read in pieces; writes between them neither repeat nor skip what stays', () => {
+      reg.applications.create(alice, { metadata: { name: 'a' } });
+      // About 40,000 characters each: a piece holds a few of them.
+      const spec = { blob: 'x'.repeat(40_000) };
+      const initial = Array.from({ length: 20 }, (_, i) => `d${String(i).padStart(2, '0')}`);
+      for (const name of initial) reg.devices.create(alice, 'a', { metadata: { name }, spec });
+
+      const pieces = reg.devices.list(alice, 'a', {})[Symbol.iterator]();
+      let text = `${pieces.next().value}${pieces.next().value}`;
+      const before = names([`${text}]`]);
+      assert.ok(before.length > 1 && before.length < 10, `the first piece holds ${before.length} devices`);
+      const last = before.at(-1)!;
+      // Between pieces: one listed device and one still to come go, one goes in before the cursor, one after.
+      reg.devices.delete(alice, 'a', before[0]);
+      reg.devices.delete(alice, 'a', 'd15');
+      reg.devices.create(alice, 'a', { metadata: { name: 'c-before' }, spec });
+      reg.devices.create(alice, 'a', { metadata: { name: `${last}-after` }, spec });
+      for (let piece = pieces.next(); !piece.done; piece = pieces.next()) text += piece.value;
+
+      const expected = [
+        ...initial.filter((n) => n <= last),
+        `${last}-after`,
+        ...initial.filter((n) => n > last && n !== 'd15'),
+      ];
+      assert.deepEqual(names([text]), expected);
+      assert.deepEqual(
+        names(reg.devices.list(alice, 'a', { limit: 9, offset: 3 })),
+        names(reg.devices.list(alice, 'a', {})).slice(3, 12),
+      );
     });
 
     test('invalid paging numbers are bad requests', () => {

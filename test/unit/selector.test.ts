@@ -26,6 +26,17 @@ describe('parseSelector', () => {
     ]);
   });
 
+  test('at most 100 requirements', () => {
+    const requirements = (n: number) => Array.from({ length: n }, (_, i) => `k${i}`).join(',');
+    assert.equal(parseSelector(requirements(100)).length, 100);
+    assert.throws(
+      () => parseSelector(requirements(101)),
+      (err: unknown) =>
+        err instanceof SelectorError &&
+        /^the label selector has more than 100 requirements \(the limit\)/.test(err.message),
+    );
+  });
+
   test('an empty selector has no requirements', () => {
     assert.deepEqual(parseSelector(''), []);
     assert.deepEqual(parseSelector('   '), []);

@@ -65,11 +65,15 @@ export class HttpListener implements Component {
   private held: Array<[IncomingMessage, ServerResponse]> | undefined = [];
   private address?: { url: string; port: number };
   private closing = false;
+  /** The grace period of the stop is over: the connections left are being closed. */
+  private closingAll = false;
   private readonly limits: HttpLimits;
   /** Open connections per client address. */
   private readonly perAddress = new Map<string, number>();
   /** Each connection's latest response. */
   private readonly responses = new WeakMap<Socket, ServerResponse>();
+  /** Connections closed for a timeout (already logged). */
+  private readonly timedOut = new WeakSet<Socket>();
   /** Requests whose response has not closed yet. */
   private inFlight = 0;
 
@@ -95,6 +99,7 @@ export class HttpListener implements Component {
       options.log.warn('connection-limit', { address: data?.remoteAddress }, message);
     });
     this.server.on('connection', (socket: Socket) => this.onConnection(socket));
+    this.server.on('timeout', (socket: Socket) => this.onInactive(socket));
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.onClientError(err, socket));
   }
 
@@ -155,6 +160,7 @@ export class HttpListener implements Component {
         const message = `closing ${this.inFlight} request(s) not finished within ${shutdownGraceMs} ms of the stop`;
         this.options.log.warn('shutdown-grace', {}, message);
       }
+      this.closingAll = true;
       this.server.closeAllConnections();
     }, shutdownGraceMs);
     await closed;
@@ -194,14 +200,11 @@ export class HttpListener implements Component {
     });
     if (req.httpVersion === '1.1' && req.headers.host === undefined) {
       // RFC 9112: an HTTP/1.1 request without Host is answered with 400.
-      res.writeHead(400, { 'content-type': JSON_TYPE, connection: 'close' });
-      res.end(
-        JSON.stringify({ error: 'BadRequest', message: 'the request has no Host header, which HTTP/1.1 requires' }),
-      );
+      const message = 'the request has no Host header, which HTTP/1.1 requires';
+      sendJson(res, 400, { error: 'BadRequest', message }, { connection: 'close' });
     } else if (req.method === 'GET' && (req.url === HEALTH_PATH || req.url?.startsWith(`${HEALTH_PATH}?`))) {
       const health = this.options.health();
-      res.writeHead(health.status === 'ready' ? 200 : 503, { 'content-type': JSON_TYPE });
-      res.end(JSON.stringify(health));
+      sendJson(res, health.status === 'ready' ? 200 : 503, health);
     } else if (this.held) {
       this.held.push([req, res]);
     } else if (this.handler) {
@@ -211,10 +214,20 @@ export class HttpListener implements Component {
     }
   }
 
+  /** Nothing moved on the connection for the inactivity timeout (or an idle keep-alive one timed out): closed. */
+  private onInactive(socket: Socket): void {
+    const res = this.responses.get(socket);
+    if (res && !res.writableFinished) {
+      const message = `closed a connection on which nothing moved for ${this.limits.inactivityTimeoutMs} ms`;
+      this.options.log.warn('inactive', { address: socket.remoteAddress, path: res.req.url?.split('?')[0] }, message);
+    }
+    this.timedOut.add(socket);
+    socket.destroy();
+  }
+
   /** The connection closed before the request's body had arrived: the client went away (a timeout is logged apart). */
   private onGoneMidRequest(req: IncomingMessage): void {
-    const closedBy = (req.socket.errored as NodeJS.ErrnoException | null)?.code;
-    if (closedBy === 'ERR_HTTP_REQUEST_TIMEOUT' || this.closing) return;
+    if (this.timedOut.has(req.socket) || this.closingAll) return;
     const path = req.url?.split('?')[0];
     this.options.log.warn('client-gone', { method: req.method, path }, 'the client went away mid-request');
   }
@@ -227,13 +240,15 @@ export class HttpListener implements Component {
     if (err.code === 'ECONNRESET' || socket.destroyed) return;
     const res = this.responses.get(socket);
     const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
-    // A connection that sent nothing (a browser's speculative one) is closed without a word.
+    if (timedOut) this.timedOut.add(socket);
+    // A connection that sent nothing (a browser's speculative one) is closed without a word in the log.
     if (timedOut && socket.bytesRead > 0) {
-      const body = res && !res.req.complete;
+      const { headersTimeoutMs, requestTimeoutMs } = this.limits;
+      const body = res !== undefined && !res.req.complete;
       const message = body
-        ? `closed a connection whose request body did not arrive within ${this.limits.requestTimeoutMs} ms`
-        : `closed a connection whose request headers did not arrive within ${this.limits.headersTimeoutMs} ms`;
-      this.options.log.warn('request-timeout', { address: socket.remoteAddress }, message);
+        ? `closed a connection whose request body did not arrive within ${requestTimeoutMs} ms`
+        : `closed a connection whose request headers did not arrive within ${headersTimeoutMs} ms`;
+      this.options.log.warn(body ? 'body-timeout' : 'headers-timeout', { address: socket.remoteAddress }, message);
     }
     const responding = res?.headersSent && !res.writableEnded;
     if (socket.writable && !responding) {
