@@ -51,6 +51,7 @@ export async function startServe() {
   const authorization = `Basic ${Buffer.from(`${ctx.token.id}:${ctx.token.token}`).toString('base64')}`;
   return {
     url,
+    pid: child.pid,
     configPath,
     authorization,
     async stop() {

@@ -1,7 +1,10 @@
 // Registry throughput over HTTP against drg serve, each figure beside a bare node:http baseline
 // (same load generator, same machine, same run): device creates/s, device GETs/s, a 10,000-device
-// label-selector listing.
+// label-selector listing; and 30 parallel listings of 10,000 larger devices (21 MB each), with the server's memory
+// and a device GET's time meanwhile, beside the same measures on the idle server.
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { Worker } from 'node:worker_threads';
 import autocannon from 'autocannon';
 import { median, report, startServe } from './lib.mjs';
 
@@ -81,35 +84,10 @@ export async function benchRegistry() {
     });
 
     // A second application with exactly 10,000 devices, 5,000 of them labelled tier=gold.
-    res = await fetch(`${api}/apps`, { method: 'POST', headers, body: '{"metadata":{"name":"fleet"}}' });
-    if (res.status !== 201) throw new Error(`create fleet app: ${res.status}`);
-    let next = 0;
-    await new Promise((resolve, reject) => {
-      const instance = autocannon(
-        {
-          url: `${api}/apps/fleet/devices`,
-          connections: CONNECTIONS,
-          amount: 10_000,
-          method: 'POST',
-          headers,
-          requests: [
-            {
-              setupRequest: (req) => {
-                const i = next++;
-                const tier = i % 2 === 0 ? 'gold' : 'silver';
-                return {
-                  ...req,
-                  body: JSON.stringify({ metadata: { name: `d${i}`, labels: { tier, n: String(i) } }, spec: {} }),
-                };
-              },
-            },
-          ],
-        },
-        (err, result) =>
-          err ? reject(err) : result.non2xx ? reject(new Error('fleet creates failed')) : resolve(result),
-      );
-      instance.on('error', reject);
-    });
+    await createDevices(api, headers, 'fleet', 10_000, (i) => ({
+      metadata: { name: `d${i}`, labels: { tier: i % 2 === 0 ? 'gold' : 'silver', n: String(i) } },
+      spec: {},
+    }));
 
     const times = [];
     let count = 0;
@@ -133,7 +111,106 @@ export async function benchRegistry() {
       text: '< 150 ms',
       met: (v) => v < 150,
     });
+
+    // A third one, listed whole: 10,000 devices of about 2 KB.
+    const notes = 'n'.repeat(2000);
+    await createDevices(api, headers, 'large', 10_000, (i) => ({ metadata: { name: `d${i}` }, spec: { notes } }));
+    await parallelListings(server, `${api}/apps/large/devices`, headers);
   } finally {
     await server.stop();
   }
+}
+
+/** Creates the application `app` with `count` devices, `device(i)` each. */
+async function createDevices(api, headers, app, count, device) {
+  const res = await fetch(`${api}/apps`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ metadata: { name: app } }),
+  });
+  if (res.status !== 201) throw new Error(`create app ${app}: ${res.status}`);
+  let next = 0;
+  await new Promise((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: `${api}/apps/${app}/devices`,
+        connections: CONNECTIONS,
+        amount: count,
+        method: 'POST',
+        headers,
+        requests: [{ setupRequest: (req) => ({ ...req, body: JSON.stringify(device(next++)) }) }],
+      },
+      (err, result) =>
+        err ? reject(err) : result.non2xx ? reject(new Error(`creates in ${app} failed`)) : resolve(result),
+    );
+    instance.on('error', reject);
+  });
+}
+
+/** The resident memory of process `pid` in MB (Linux). */
+function rssMb(pid) {
+  return Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
+}
+
+async function timedGet(url, headers) {
+  const start = process.hrtime.bigint();
+  const res = await fetch(url, { headers });
+  await res.arrayBuffer();
+  if (res.status !== 200) throw new Error(`GET ${url}: ${res.status}`);
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+/**
+ * 30 full listings of `devicesUrl` at once (as one review's load): the server's peak memory during them beside
+ * its memory before, the slowest of the device GETs sent one after another meanwhile beside an idle GET, and the
+ * time until all are done beside one listing alone.
+ */
+async function parallelListings(server, devicesUrl, headers) {
+  const deviceUrl = `${devicesUrl}/d1`;
+  const idle = [];
+  for (let i = 0; i < 20; i++) idle.push(await timedGet(deviceUrl, headers));
+  const alone = [];
+  for (let i = 0; i < 5; i++) alone.push(await timedGet(devicesUrl, headers));
+  const whole = await (await fetch(devicesUrl, { headers })).arrayBuffer();
+  if (JSON.parse(Buffer.from(whole).toString()).length !== 10_000) throw new Error('the large listing is incomplete');
+  const idleRss = rssMb(server.pid);
+  let peakRss = idleRss;
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, rssMb(server.pid));
+  }, 5);
+  const start = process.hrtime.bigint();
+  // A thread of its own reads the listings (counting their bytes), so that reading them delays no GET here.
+  const reader = new Worker(
+    `const { parentPort, workerData: { url, headers, bytes } } = require('node:worker_threads');
+     Promise.all(Array.from({ length: 30 }, async () => {
+       const res = await fetch(url, { headers });
+       let received = 0;
+       for await (const chunk of res.body) received += chunk.length;
+       if (res.status !== 200 || received !== bytes) throw new Error('listing: ' + res.status + ', ' + received + ' bytes');
+     })).then(() => parentPort.postMessage('listed'));`,
+    { eval: true, workerData: { url: devicesUrl, headers, bytes: whole.byteLength } },
+  );
+  let listed = false;
+  const listings = new Promise((resolve, reject) => {
+    reader.once('message', resolve);
+    reader.once('error', reject);
+  }).finally(() => {
+    listed = true;
+  });
+  const busy = [];
+  while (!listed) busy.push(await timedGet(deviceUrl, headers));
+  await listings;
+  const allMs = Number(process.hrtime.bigint() - start) / 1e6;
+  clearInterval(sampler);
+  await reader.terminate();
+  const mb = Math.round(whole.byteLength / 1e6);
+  report(`30 parallel ${mb} MB listings: server RSS peak`, peakRss, 'MB', idleRss, 'RSS before', {
+    text: '< 1.5x',
+    met: (v, b) => v / b < 1.5,
+  });
+  report('device GET during them (slowest)', Math.max(...busy), 'ms', median(idle), 'idle GET', {
+    text: '< 100 ms',
+    met: (v) => v < 100,
+  });
+  report('30 parallel listings: all done', allMs, 'ms', median(alone), 'one listing alone');
 }

@@ -2,6 +2,7 @@
 // so a listing's memory does not grow with its length, and only so many are streamed at once; the others wait
 // their turn a little, then get 503 with Retry-After.
 import { Readable } from 'node:stream';
+import { setImmediate } from 'node:timers/promises';
 import type { FastifyReply } from 'fastify';
 import { ApiError, JSON_TYPE } from './errors.js';
 
@@ -63,7 +64,18 @@ export async function sendListing(reply: FastifyReply, gate: ListingGate, listin
     reply.header('retry-after', String(RETRY_AFTER_S));
     throw new ApiError(503, 'ServiceUnavailable', 'too many listings are being sent right now; retry in a moment');
   }
-  const body = Readable.from(listing, { objectMode: false });
+  const body = Readable.from(takingTurns(listing), { objectMode: false });
   body.once('close', release);
   return reply.type(JSON_TYPE).send(body);
+}
+
+/**
+ * The pieces, each after the event loop has turned: while the client takes them as fast as they come, stream
+ * callbacks alone would otherwise produce the whole listing before any other request is read.
+ */
+async function* takingTurns(listing: Iterable<string>): AsyncGenerator<string> {
+  for (const piece of listing) {
+    yield piece;
+    await setImmediate();
+  }
 }
