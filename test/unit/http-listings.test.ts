@@ -3,7 +3,7 @@
 // that stops reading is disconnected, which gives its turn to the next.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { ListingGate } from '../../src/server-lite/http/listings.js';
+import { ListingGate, listingBody } from '../../src/server-lite/http/listings.js';
 import { openSocket } from '../helpers/raw-http.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -132,4 +132,16 @@ test('the gate gives turns in order of arrival, and none past the wait', async (
   // Both turns are free again.
   assert.ok(await gate.enter());
   assert.ok(await gate.enter());
+});
+
+test('a listing’s pieces come an event-loop turn apart, so other requests are read between them', async () => {
+  let turned = false;
+  setImmediate(() => {
+    turned = true;
+  });
+  const seen: Array<[string, boolean]> = [];
+  for await (const chunk of listingBody(['[', '{"a":1}', ',{"b":2}', ']'])) seen.push([String(chunk), turned]);
+  assert.equal(seen.map(([text]) => text).join(''), '[{"a":1},{"b":2}]');
+  assert.deepEqual(seen[0], ['[', false]);
+  assert.equal(seen.at(-1)![1], true);
 });

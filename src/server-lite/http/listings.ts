@@ -64,15 +64,20 @@ export async function sendListing(reply: FastifyReply, gate: ListingGate, listin
     reply.header('retry-after', String(RETRY_AFTER_S));
     throw new ApiError(503, 'ServiceUnavailable', 'too many listings are being sent right now; retry in a moment');
   }
-  const body = Readable.from(takingTurns(listing), { objectMode: false });
+  const body = listingBody(listing);
   body.once('close', release);
   return reply.type(JSON_TYPE).send(body);
 }
 
 /**
- * The pieces, each after the event loop has turned: while the client takes them as fast as they come, stream
- * callbacks alone would otherwise produce the whole listing before any other request is read.
+ * The listing's pieces as a byte stream, read as the client takes them, each after the event loop has turned:
+ * while a client takes them as fast as they come, stream callbacks alone would otherwise produce the whole listing
+ * before any other request is read.
  */
+export function listingBody(listing: Iterable<string>): Readable {
+  return Readable.from(takingTurns(listing), { objectMode: false });
+}
+
 async function* takingTurns(listing: Iterable<string>): AsyncGenerator<string> {
   for (const piece of listing) {
     yield piece;
