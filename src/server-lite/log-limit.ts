@@ -12,6 +12,8 @@ interface Window {
   timer: NodeJS.Timeout;
 }
 
+/** How long the repeats of a kind are counted before their summary. */
+const WINDOW_MS = 60_000;
 /** So that keys taken from requests cannot grow the map without bound: beyond this, kinds share one window. */
 const MAX_KINDS = 100;
 const OTHER_KINDS = '(other)';
@@ -19,11 +21,7 @@ const OTHER_KINDS = '(other)';
 export class RateLimitedLog {
   private readonly windows = new Map<string, Window>();
 
-  constructor(
-    private readonly logger: Pick<Logger, Level>,
-    /** How long repeats of a kind are counted before their summary (one minute). */
-    private readonly windowMs = 60_000,
-  ) {}
+  constructor(private readonly logger: Pick<Logger, Level>) {}
 
   warn(kind: string, obj: object, msg: string): void {
     this.log('warn', kind, obj, msg);
@@ -46,7 +44,7 @@ export class RateLimitedLog {
       return;
     }
     this.logger[level](obj, msg);
-    const timer = setTimeout(() => this.summarise(key), this.windowMs).unref();
+    const timer = setTimeout(() => this.summarise(key), WINDOW_MS).unref();
     this.windows.set(key, { level, msg, repeats: 0, timer });
   }
 
@@ -56,7 +54,10 @@ export class RateLimitedLog {
     clearTimeout(window.timer);
     if (window.repeats === 0) return;
     const { level, msg, repeats } = window;
-    const last = this.windowMs === 60_000 ? 'the last minute' : `the last ${this.windowMs} ms`;
-    this.logger[level]({ repeats }, `${repeats} more like this in ${last}: ${msg}`);
+    const text =
+      kind === OTHER_KINDS
+        ? `${repeats} more of other kinds in the last minute`
+        : `${repeats} more like this in the last minute: ${msg}`;
+    this.logger[level]({ repeats }, text);
   }
 }

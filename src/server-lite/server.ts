@@ -39,8 +39,6 @@ export interface ServerOptions extends AccountsOptions {
   http?: Partial<HttpLimits>;
   /** How many listings are streamed at once, and how long others wait (defaults: DEFAULT_LISTING_LIMITS). */
   listings?: Partial<ListingLimits>;
-  /** How long repeats of a logged error are counted before their summary (ms; default one minute). */
-  logRepeatWindowMs?: number;
 }
 
 export interface RunningServer {
@@ -65,7 +63,7 @@ export interface RunningServer {
 /** Starts every component; a failure is a ComponentStartError, after the started ones were stopped. */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { logger } = options;
-  const log = new RateLimitedLog(logger, options.logRepeatWindowMs);
+  const log = new RateLimitedLog(logger);
   const store = new StoreComponent(options.dataDir);
   const listener = new HttpListener({
     port: options.port,

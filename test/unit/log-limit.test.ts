@@ -45,12 +45,12 @@ test('kinds beyond a hundred share one window, so requests cannot grow it withou
   assert.equal(messages().length, 101);
   assert.equal(messages()[100], 'failure 100');
   t.mock.timers.tick(60_000);
-  assert.equal(messages().at(-1), '49 more like this in the last minute: failure 100');
+  assert.equal(messages().at(-1), '49 more of other kinds in the last minute');
 });
 
 test('the same unexpected error on every request: logged once with its stack, then counted', async () => {
   const { logger, lines, messages } = capture();
-  const app = createHttpApp(logger, new RateLimitedLog(logger));
+  const app = createHttpApp(logger);
   app.get('/boom', () => {
     throw new Error('database exploded');
   });

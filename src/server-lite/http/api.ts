@@ -26,6 +26,7 @@ export interface HttpApiOptions {
   log: RateLimitedLog;
   /** What discovery advertises: everything drg serve serves. */
   endpoints: () => Endpoints;
+  /** How many listings are streamed at once, and how long others wait (defaults: DEFAULT_LISTING_LIMITS). */
   listings?: Partial<ListingLimits>;
 }
 

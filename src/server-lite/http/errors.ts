@@ -49,7 +49,6 @@ export function pathOf(request: FastifyRequest): string {
 function kindOf(status: number): ErrorKind {
   if (status === 404) return 'NotFound';
   if (status === 413) return 'PayloadTooLarge';
-  if (status === 415) return 'UnsupportedMediaType';
   if (status === 401) return 'Unauthorized';
   if (status === 403) return 'Forbidden';
   if (status === 409) return 'Conflict';

@@ -34,7 +34,7 @@ const APP_LABELS: LabelsTable = { table: 'application_labels', ownerColumn: 'app
 const DEVICE_LABELS: LabelsTable = { table: 'device_labels', ownerColumn: 'device_id' };
 const STATEMENT_CACHE_SIZE = 100;
 /** About how much of a listing is read at a time: its memory, however long the list. */
-const LISTING_CHUNK_CHARS = 128 * 1024;
+const LISTING_PIECE_CHARS = 128 * 1024;
 
 function prepare(db: Db) {
   return {
@@ -141,7 +141,7 @@ export class RegistrySql {
   }
 
   /**
-   * A listing's documents as JSON array text, in pieces of about LISTING_CHUNK_CHARS: `query.sql` selects the
+   * A listing's documents as JSON array text, in pieces of about LISTING_PIECE_CHARS: `query.sql` selects the
    * key and the document of each row up to its WHERE conditions, which the selector's conditions (on the row
    * `query.id`) join; ordered by the unique `query.key`. Each piece is one query that continues after the key the
    * last one ended on, run when the piece is asked for: nothing is held between pieces, and what is written
@@ -167,17 +167,17 @@ export class RegistrySql {
         after === undefined
           ? first.iterate(...params, remaining, listing.offset)
           : next.iterate(...params, after, remaining);
-      let chunk = '';
+      let piece = '';
       let count = 0;
       for (const [key, doc] of found) {
-        chunk += separator + doc;
+        piece += separator + doc;
         separator = ',';
         count++;
         after = key;
-        if (chunk.length >= LISTING_CHUNK_CHARS) break;
+        if (piece.length >= LISTING_PIECE_CHARS) break;
       }
       if (count === 0) break;
-      yield chunk;
+      yield piece;
       if (remaining > 0) remaining -= count;
     }
     yield ']';
