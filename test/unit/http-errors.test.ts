@@ -130,7 +130,7 @@ test('malformed HTTP on the socket → 400 in the same shape', async () => {
   });
 });
 
-test('an unexpected exception → 500 Internal, logged without the request credentials', async () => {
+test('an unexpected exception → 500 Internal, logged once without the request credentials', async () => {
   let logs = '';
   const logger = pino(
     { level: 'info' },
@@ -168,6 +168,10 @@ test('an unexpected exception → 500 Internal, logged without the request crede
     assert.equal(entry.path, '/boom');
     assert.match(entry.err.message, /database exploded/);
     assert.ok(!logs.includes('query-secret') && !logs.includes('c2VjcmV0'));
+
+    // The same failure again is counted, not logged again (a summary follows within a minute).
+    for (let i = 0; i < 3; i++) assert.equal((await fetch(`http://127.0.0.1:${port}/boom`)).status, 500);
+    assert.equal(logs.trim().split('\n').length, 1);
   } finally {
     await app.close();
   }
