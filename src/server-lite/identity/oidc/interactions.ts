@@ -70,6 +70,11 @@ export function interactionHandler({
       return;
     }
     try {
+      // When no password could be checked now, the interaction is not even looked up: a flood costs little.
+      if (login && passwords.full) {
+        refuseBusy(res, again, login.username, address);
+        return;
+      }
       const details = await provider.interactionDetails(req, res).catch((err: unknown) => {
         throw (err as Error).name === 'SessionNotFound' ? expired() : err;
       });
@@ -96,6 +101,11 @@ export function interactionHandler({
     }
   }
 
+  function refuseBusy(res: ServerResponse, again: (error: string) => string, username: string, address?: string) {
+    logger?.debug({ user: loggedName(username), client: address }, 'login refused: the password checks are busy');
+    sendPage(res, 503, again(BUSY), { 'retry-after': '1' });
+  }
+
   async function checkLogin(
     req: IncomingMessage,
     res: ServerResponse,
@@ -110,8 +120,7 @@ export function interactionHandler({
       valid = username !== '' && password !== '' && (await checkPassword(db, passwords, username, password));
     } catch (err) {
       if (!(err instanceof PasswordPoolBusyError)) throw err;
-      logger?.debug({ user, client: address }, 'login refused: the password checks are busy');
-      sendPage(res, 503, again(BUSY), { 'retry-after': '1' });
+      refuseBusy(res, again, username, address);
       return;
     }
     if (!valid) {

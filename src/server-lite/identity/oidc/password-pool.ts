@@ -42,13 +42,18 @@ export class PasswordPool {
     return this.run({ op: 'compare', password, hash }) as Promise<boolean>;
   }
 
+  /** Whether a task would be refused now (PasswordPoolBusyError). */
+  get full(): boolean {
+    return this.pending >= this.capacity;
+  }
+
   /** Lets the running and waiting tasks finish, then stops the threads. */
   close(): Promise<void> {
     return this.pool.close();
   }
 
   private async run(task: PasswordTask): Promise<string | boolean> {
-    if (this.pending >= this.capacity) throw new PasswordPoolBusyError();
+    if (this.full) throw new PasswordPoolBusyError();
     this.pending++;
     try {
       return await this.pool.run(task);
