@@ -63,17 +63,23 @@ export async function startServe() {
   };
 }
 
-/** Median wall time in ms of `runs` sequential executions of a command (after `warmup` untimed runs). */
-export function medianWallMs(cmd, args, { runs = 21, warmup = 3, env = benchEnv() } = {}) {
-  const times = [];
+/**
+ * Median wall times in ms of commands run in turns (`runs` rounds, after `warmup` untimed ones), so that what else
+ * the machine does weighs on each of them alike: their ratios are fair even when the absolute times drift.
+ * `commands` maps a name to [cmd, args, env].
+ */
+export function medianWallTimes(commands, { runs = 31, warmup = 3 } = {}) {
+  const times = Object.fromEntries(Object.keys(commands).map((name) => [name, []]));
   for (let i = 0; i < warmup + runs; i++) {
-    const start = process.hrtime.bigint();
-    const r = spawnSync(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
-    const ms = Number(process.hrtime.bigint() - start) / 1e6;
-    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
-    if (i >= warmup) times.push(ms);
+    for (const [name, [cmd, args, env = benchEnv()]] of Object.entries(commands)) {
+      const start = process.hrtime.bigint();
+      const r = spawnSync(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+      if (i >= warmup) times[name].push(ms);
+    }
   }
-  return median(times);
+  return Object.fromEntries(Object.entries(times).map(([name, list]) => [name, median(list)]));
 }
 
 export function median(values) {

@@ -1,6 +1,5 @@
 // The drg config file (drg 0.11 format): location, loading, and locked atomic updates.
 import { readFileSync } from 'node:fs';
-import { chmod, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ConfigError } from '../errors.js';
@@ -91,6 +90,8 @@ export async function parseConfig(text: string, path: string): Promise<Config> {
  * with mode 0600, so concurrent drg processes never lose or corrupt each other's changes.
  */
 export async function updateConfig<T>(path: string, mutate: (cfg: Config) => T | Promise<T>): Promise<T> {
+  // Only writes need node:fs/promises: a command that reads the config does not load it.
+  const { mkdir } = await import('node:fs/promises');
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   // CommonJS: in the esbuild bundle its exports sit on `default` only.
   const { default: lockfile } = await import('proper-lockfile');
@@ -119,6 +120,7 @@ async function writeConfigAtomically(path: string, cfg: Config): Promise<void> {
   const { dump, CORE_SCHEMA } = await import('js-yaml');
   const { randomBytes } = await import('node:crypto');
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const { chmod, open, rename, unlink } = await import('node:fs/promises');
   const handle = await open(tmp, 'wx', 0o600);
   try {
     await handle.writeFile(dump(cfg, { schema: CORE_SCHEMA, lineWidth: -1, noRefs: true }), 'utf8');
