@@ -16,8 +16,6 @@ export interface IO {
   stderr: OutputStream;
   /** All of stdin as text (read on first call). */
   readStdin(): Promise<string>;
-  /** Whether stdin is a terminal (a person could type). */
-  readonly stdinIsTTY: boolean;
   env: Env;
   /** The working directory, for relative file names. */
   cwd: string;
@@ -36,9 +34,6 @@ export function processIo(): IO {
     readStdin: () => {
       stdin ??= readAll(process.stdin);
       return stdin;
-    },
-    get stdinIsTTY() {
-      return isTerminal(0);
     },
     env: process.env,
     cwd: process.cwd(),

@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import YAML from 'yaml';
-import { DrgError, isApiStatus } from '../errors.js';
+import { CancelledError, DrgError, isApiStatus } from '../errors.js';
 import { errorWords } from '../output/error-words.js';
 
 /** `$VISUAL`, else `$EDITOR`, else `vi`. May carry arguments (`code --wait`): it runs through the shell. */
@@ -50,8 +50,9 @@ export function runEditor(path: string, { env, stdoutIsTTY }: EditorEnvironment)
     child.once('exit', (code, signal) => {
       if (code === 0) resolve();
       else {
+        // An editor left with an error (vi's :cq) is how a user cancels an edit.
         const how = signal ? `was killed by ${signal}` : `exited with status ${code}`;
-        reject(new DrgError(`the editor "${editor}" ${how}; edit cancelled, no changes made`));
+        reject(new CancelledError(`the editor "${editor}" ${how}; edit cancelled, no changes made`));
       }
     });
   });

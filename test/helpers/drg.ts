@@ -72,7 +72,6 @@ export function startDrg(configPath: string, args: string[], opts: RunOptions = 
       columns: 100,
     },
     readStdin: async () => opts.input ?? '',
-    stdinIsTTY: false,
     env: testEnv(configPath, opts.env),
     cwd: opts.cwd ?? process.cwd(),
   };
