@@ -100,12 +100,15 @@ export function report(name, value, unit, baseline, baselineName, goal) {
 
 export function summary() {
   console.log('\nsummary');
-  for (const r of rows) {
-    const ratio = r.baseline
-      ? `${(r.value / r.baseline).toFixed(2)}x ${r.baselineName} (${fmt(r.baseline)} ${r.unit})`
-      : '';
-    const goal = r.goal ? `${r.goal.text}: ${r.goal.met(r.value, r.baseline) ? 'met' : 'NOT met'}` : '';
-    console.log(`  ${r.name.padEnd(38)} ${`${fmt(r.value)} ${r.unit}`.padEnd(16)} ${ratio.padEnd(44)} ${goal}`);
+  const lines = rows.map((r) => [
+    r.name,
+    `${fmt(r.value)} ${r.unit}`,
+    r.baseline ? `${(r.value / r.baseline).toFixed(2)}x ${r.baselineName} (${fmt(r.baseline)} ${r.unit})` : '',
+    r.goal ? `${r.goal.text}: ${r.goal.met(r.value, r.baseline) ? 'met' : 'NOT met'}` : '',
+  ]);
+  const widths = [0, 1, 2].map((i) => Math.max(...lines.map((cells) => cells[i].length)));
+  for (const cells of lines) {
+    console.log(`  ${cells.map((cell, i) => (i < 3 ? cell.padEnd(widths[i]) : cell)).join('  ')}`.trimEnd());
   }
 }
 
