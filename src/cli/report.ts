@@ -3,7 +3,6 @@
 // document on stdout. Details (the HTTP call, the stack) only with -v.
 import { CommanderError } from 'commander';
 import { ApiError, AuthError, CancelledError, DrgError, UsageError } from '../errors.js';
-import { colorsFor } from '../output/colors.js';
 import { errorWords } from '../output/error-words.js';
 import { escapeText } from '../output/escape.js';
 import { Printer } from '../output/printer.js';
@@ -31,8 +30,8 @@ export interface ReportOptions {
 export async function reportError(err: unknown, io: IO, options: ReportOptions): Promise<number> {
   const code = exitCodeOf(err);
   const words = err instanceof CommanderError ? { message: err.message.replace(/^error: /, '') } : errorWords(err);
+  const printer = new Printer(io.stdout, io.stderr, options.document ?? 'table', { now: Date.now, env: io.env });
   if (options.document) {
-    const printer = new Printer(io.stdout, io.stderr, options.document, { now: Date.now, env: io.env });
     const status = err instanceof DrgError ? err.httpStatus : undefined;
     await printer.document({
       status: 'failure',
@@ -41,10 +40,8 @@ export async function reportError(err: unknown, io: IO, options: ReportOptions):
     });
   } else if (!(err instanceof CommanderError)) {
     // commander printed its own usage errors already.
-    const c = colorsFor(io.stderr, io.env);
-    io.stderr.write(`${c.red('error:')} ${escapeText(words.message)}\n`);
-    if (words.hint) io.stderr.write(`${c.dim(escapeText(words.hint))}\n`);
-    else if (!(err instanceof DrgError) && !options.verbose) io.stderr.write(`${c.dim('(run with -v for details)')}\n`);
+    const unexpected = !(err instanceof DrgError) && !options.verbose;
+    printer.error(words.message, words.hint ?? (unexpected ? '(run with -v for details)' : undefined));
   }
   if (options.verbose) io.stderr.write(details(err));
   return code;

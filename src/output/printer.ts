@@ -116,6 +116,13 @@ export class Printer {
     this.stderr.write(`${this.colors().yellow('warning:')} ${escapeText(text)}\n`);
   }
 
+  /** A failure for people on stderr: `error: MESSAGE`, then the hint dimmed. */
+  error(message: string, hint?: string): void {
+    const c = this.colors();
+    this.stderr.write(`${c.red('error:')} ${escapeText(message)}\n`);
+    if (hint) this.stderr.write(`${c.dim(escapeText(hint))}\n`);
+  }
+
   colors(stream: 'stdout' | 'stderr' = 'stderr'): Colors {
     return colorsFor(stream === 'stdout' ? this.stdout : this.stderr, this.options.env, this.format);
   }

@@ -155,4 +155,9 @@ test('one failing resource does not stop the others; the run exits 1', async () 
   assert.match(res.stderr, /Device orphan: application no-such-app does not exist/);
   assert.match(res.stderr, /1 of 2 resources could not be applied/);
   assert.ok(await api.getApp('partial-app'));
+
+  // On a colour terminal the label is red, not a colour code escaped into visible text.
+  const tty = await drg(serve.configPath, ['apply', '-f', join(dir, 'm')], { tty: true, env: { NO_COLOR: '' } });
+  assert.ok(tty.stderr.startsWith('\u001b[31merror:\u001b[39m Device orphan: '), tty.stderr);
+  assert.ok(!tty.stderr.includes('\\x1b'), tty.stderr);
 });

@@ -77,10 +77,7 @@ malformed one changes nothing. With -o json, one document lists the outcome of e
           message,
           ...(err.httpStatus ? { http_status: err.httpStatus } : {}),
         });
-        if (!document) {
-          ctx.out.note(`${ctx.out.colors().red('error:')} ${message}`);
-          if (words.hint) ctx.out.note(words.hint);
-        }
+        if (!document) ctx.out.error(message, words.hint);
       }
     }
     const failed = results.filter((r) => r.outcome === 'failed');
@@ -93,7 +90,7 @@ malformed one changes nothing. With -o json, one document lists the outcome of e
         results,
       });
     } else if (failed.length > 0) {
-      ctx.out.note(`${ctx.out.colors().red('error:')} ${summary}`);
+      ctx.out.error(summary);
     }
     return failed.length === 0 ? 0 : 1;
   },
