@@ -100,10 +100,17 @@ export class ApiError extends DrgError {
     return this.details.status;
   }
 
-  /** 401, or the bare 403 `{"error":"Forbidden"}` that answers credentials the server does not accept (docs/drogue-api.md). */
   get credentialsRejected(): boolean {
-    return this.status === 401 || (this.status === 403 && !this.details.serverMessage);
+    return credentialsRejected(this.status, this.details.serverMessage);
   }
+}
+
+/**
+ * 401, or the bare 403 `{"error":"Forbidden"}` that answers credentials the server does not accept
+ * (docs/drogue-api.md); a 403 with a message is about permissions, which new credentials would not change.
+ */
+export function credentialsRejected(status: number, serverMessage: string | undefined): boolean {
+  return status === 401 || (status === 403 && !serverMessage?.trim());
 }
 
 /** Why a request got no (complete) answer. */

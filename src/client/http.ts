@@ -8,6 +8,7 @@ import {
   ApiError,
   type ApiSubject,
   type CredentialKind,
+  credentialsRejected,
   NetworkError,
   ProtocolError,
 } from '../errors.js';
@@ -119,17 +120,18 @@ export class ApiClient {
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
     const target = this.target(path, options.query);
     let response = await this.send(method, target, options);
-    if (credentialsRejected(response) && (await this.tokens?.onUnauthorized?.())) {
+    let body = parseBody(response, target);
+    if (credentialsRejected(response.status, messageOf(body)) && (await this.tokens?.onUnauthorized?.())) {
       response = await this.send(method, target, options);
+      body = parseBody(response, target);
     }
-    const body = parseBody(response, target);
     // A redirect that was not followed (e.g. a 302 to a POST) is a failure too.
     if (response.status >= 300 && !options.accept?.includes(response.status)) {
       const error = body as Partial<ErrorBody> | undefined;
       throw new ApiError({
         status: response.status,
         kind: typeof error?.error === 'string' && error.error ? error.error : undefined,
-        serverMessage: typeof error?.message === 'string' ? error.message : undefined,
+        serverMessage: messageOf(body),
         method,
         url: `${this.baseUrl}${path}`,
         baseUrl: this.baseUrl,
@@ -190,23 +192,10 @@ interface RawResponse {
   text: string;
 }
 
-/**
- * 401, or the 403 with the bare `{"error":"Forbidden"}` that answers invalid credentials (docs/drogue-api.md); a 403 with a
- * message is about permissions, which new credentials would not change.
- */
-function credentialsRejected(response: RawResponse): boolean {
-  if (response.status === 401) return true;
-  if (response.status !== 403) return false;
-  const body = safeJson(response.text) as { message?: unknown } | undefined;
-  return typeof body !== 'object' || body === null || body.message === undefined || body.message === '';
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
+/** The `message` of an error body. */
+function messageOf(body: unknown): string | undefined {
+  const message = (body as Partial<ErrorBody> | undefined)?.message;
+  return typeof message === 'string' ? message : undefined;
 }
 
 /**

@@ -1,7 +1,14 @@
 // The words for a failure, as people read them: one message line and an optional hint. API failures are worded
 // here from their status, what the call was about and which credentials it carried (a 401 is not always
 // "not logged in"); other errors carry their own message. Exit codes are src/cli/report.ts's business.
-import { ApiError, type ApiErrorDetails, type ApiSubject, DrgError, NetworkError } from '../errors.js';
+import {
+  ApiError,
+  type ApiErrorDetails,
+  type ApiSubject,
+  credentialsRejected,
+  DrgError,
+  NetworkError,
+} from '../errors.js';
 
 export interface ErrorWords {
   message: string;
@@ -45,8 +52,7 @@ export function loginCommand(baseUrl: string, context: string | undefined, how =
 function apiErrorWords(d: ApiErrorDetails): ErrorWords {
   const subject = d.subject ? subjectText(d.subject) : undefined;
   const server = d.serverMessage?.trim();
-  const rejected = d.status === 401 || (d.status === 403 && !server);
-  if (rejected && d.credentials !== 'none') return rejectedCredentials(d);
+  if (credentialsRejected(d.status, d.serverMessage) && d.credentials !== 'none') return rejectedCredentials(d);
   switch (d.status) {
     case 401:
       return { message: `not logged in to ${d.baseUrl}: run \`drg login ${d.baseUrl}\`` };

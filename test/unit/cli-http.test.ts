@@ -7,7 +7,7 @@ import { AdminClient } from '../../src/client/admin.js';
 import { EndpointsClient } from '../../src/client/endpoints.js';
 import { ApiClient, authorizationHeader, staticTokenProvider, type TokenProvider } from '../../src/client/http.js';
 import { RegistryClient } from '../../src/client/registry.js';
-import { DrgError } from '../../src/errors.js';
+import { ApiError, DrgError } from '../../src/errors.js';
 import { errorWords } from '../../src/output/error-words.js';
 
 interface Seen {
@@ -258,6 +258,19 @@ test('onUnauthorized: the bare 403 of rejected credentials retries once; a 403 t
   const err = await failure(registry(tokens).listApps());
   assert.equal(err.httpStatus, 403);
   assert.equal(refreshes, 1, 'no refresh for a permission error');
+  assert.equal(seen.length, 1);
+
+  // The retry, the exit code and the words follow one rule: a message of spaces is no message; a text body
+  // (a proxy's page) is one.
+  seen = [];
+  handler = (_req, res) => json(res, 403, { error: 'Forbidden', message: '  ' });
+  await assert.rejects(registry(tokens).listApps(), (err) => err instanceof ApiError && err.credentialsRejected);
+  assert.equal(refreshes, 2, 'a message of spaces is the bare 403');
+  assert.equal(seen.length, 2);
+  seen = [];
+  handler = (_req, res) => res.writeHead(403, { 'content-type': 'text/plain' }).end('Blocked by the proxy');
+  await assert.rejects(registry(tokens).listApps(), (err) => err instanceof ApiError && !err.credentialsRejected);
+  assert.equal(refreshes, 2, 'no refresh for a 403 that says why in text');
   assert.equal(seen.length, 1);
 });
 
