@@ -169,15 +169,20 @@ export class RegistrySql {
           : next.iterate(...params, after, remaining);
       let piece = '';
       let count = 0;
+      let full = false;
       for (const [key, doc] of found) {
         piece += separator + doc;
         separator = ',';
         count++;
         after = key;
-        if (piece.length >= LISTING_PIECE_CHARS) break;
+        if (piece.length >= LISTING_PIECE_CHARS) {
+          full = true;
+          break;
+        }
       }
-      if (count === 0) break;
-      yield piece;
+      if (count > 0) yield piece;
+      // A piece that is not full ended with the rows: no query for what is not there.
+      if (!full) break;
       if (remaining > 0) remaining -= count;
     }
     yield ']';
