@@ -1,6 +1,6 @@
 // `drg logout`: the context's OIDC session revoked at the issuer and its credentials removed (keyring too).
-import { readConfig, resolveContext, type Selection } from '../client/session.js';
-import { type Context, updateConfig } from '../config/config.js';
+import { resolveContext, type Selection } from '../client/session.js';
+import { type Context, loadConfig, updateConfig } from '../config/config.js';
 import { DrgError } from '../errors.js';
 import { isOAuthContext } from './oauth-tokens.js';
 import { loadRefreshToken, osKeyring, removeCredentials, type SecretStore } from './token-store.js';
@@ -14,7 +14,7 @@ export interface LogoutResult {
 }
 
 export async function logOut(selection: Selection): Promise<LogoutResult> {
-  const { config } = await readConfig(selection);
+  const config = await loadConfig(selection.configPath);
   const name = resolveContext(selection, config).name;
   // Inside the lock: a concurrent refresh cannot rotate the refresh token between reading and revoking it.
   const result = await updateConfig(selection.configPath, async (cfg) => {

@@ -32,16 +32,6 @@ export interface Session {
   requireApp(): string;
 }
 
-export interface LoadedConfig {
-  configPath: string;
-  config: Config;
-}
-
-/** Reads the config file (a missing file is an empty config). */
-export async function readConfig(selection: Selection): Promise<LoadedConfig> {
-  return { configPath: selection.configPath, config: await loadConfig(selection.configPath) };
-}
-
 /** The context name asked for, else the config's active context. */
 export function wantedContextName(selection: Selection, config: Config): string | undefined {
   return selection.context || config.active_context || undefined;
@@ -96,7 +86,8 @@ export function apiClientFor(context: Context, configPath: string): ApiClient {
 }
 
 export async function openSession(selection: Selection): Promise<Session> {
-  const { configPath, config } = await readConfig(selection);
+  const { configPath } = selection;
+  const config = await loadConfig(configPath);
   const context = resolveContext(selection, config);
   const api = apiClientFor(context, configPath);
   return {

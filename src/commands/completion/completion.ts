@@ -3,7 +3,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { arg, defineCommand } from '../../cli/command.js';
 import { complete, completionScript, type NameSource } from '../../cli/completion.js';
 import type { CommandContext } from '../../cli/context.js';
-import { openSession, readConfig, resolveApp } from '../../client/session.js';
+import { openSession } from '../../client/session.js';
+import { loadConfig } from '../../config/config.js';
 import { UsageError } from '../../errors.js';
 
 const SHELLS = ['bash', 'zsh', 'fish'] as const;
@@ -48,14 +49,12 @@ export const completeWords = defineCommand({
 function names(ctx: CommandContext): NameSource {
   return {
     async names(kind, app) {
-      if (kind === 'context') return (await readConfig(ctx.selection)).config.contexts.map((c) => c.name);
+      if (kind === 'context') return (await loadConfig(ctx.selection.configPath)).contexts.map((c) => c.name);
       const ask = async () => {
         const session = await openSession({ ...ctx.selection, app: app ?? ctx.selection.app });
         if (kind === 'app') return (await session.registry.listApps()).map((a) => a.metadata.name);
         if (kind === 'member') return Object.keys((await session.admin.getMembers(session.requireApp())).members);
-        const deviceApp = resolveApp({ ...ctx.selection, app: app ?? ctx.selection.app }, session.context);
-        if (!deviceApp) return [];
-        return (await session.registry.listDevices(deviceApp)).map((d) => d.metadata.name);
+        return (await session.registry.listDevices(session.requireApp())).map((d) => d.metadata.name);
       };
       const timeout = delay(SERVER_WAIT_MS, [] as string[], { ref: false });
       return Promise.race([ask(), timeout]);

@@ -2,7 +2,8 @@
 import { removeCredentials } from '../../auth/token-store.js';
 import { arg, defineCommand, option } from '../../cli/command.js';
 import type { CommandContext } from '../../cli/context.js';
-import { namedContext, readConfig, resolveContext, wantedContextName } from '../../client/session.js';
+import { namedContext, resolveContext, wantedContextName } from '../../client/session.js';
+import { loadConfig } from '../../config/config.js';
 import { DrgError, isApiStatus, UsageError } from '../../errors.js';
 import { appNameProblem } from '../../model/names.js';
 import { contextMessage } from '../../output/messages.js';
@@ -15,7 +16,7 @@ export const listContexts = defineCommand({
   options: { headers: HEADERS },
   examples: [{ command: 'drg config list', description: 'The clusters drg knows, and which one it uses' }],
   async handler(_input, ctx) {
-    const { config } = await readConfig(ctx.selection);
+    const config = await loadConfig(ctx.selection.configPath);
     const active = wantedContextName(ctx.selection, config);
     const rows = config.contexts.map((c) => ({
       name: c.name,
@@ -44,7 +45,7 @@ export const showConfig = defineCommand({
     { command: 'drg config show --active -o json', description: 'The context in use as JSON' },
   ],
   async handler({ options }, ctx) {
-    const { config } = await readConfig(ctx.selection);
+    const config = await loadConfig(ctx.selection.configPath);
     const data = options.active
       ? redactContext(resolveContext(ctx.selection, config))
       : { ...config, contexts: config.contexts.map(redactContext) };

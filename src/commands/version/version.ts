@@ -3,7 +3,8 @@ import { defineCommand } from '../../cli/command.js';
 import type { CommandContext } from '../../cli/context.js';
 import { EndpointsClient } from '../../client/endpoints.js';
 import { ApiClient } from '../../client/http.js';
-import { readConfig, resolveContext, wantedContextName } from '../../client/session.js';
+import { resolveContext, wantedContextName } from '../../client/session.js';
+import { loadConfig } from '../../config/config.js';
 import { errorWords } from '../../output/error-words.js';
 import { VERSION } from '../../version.js';
 
@@ -31,7 +32,7 @@ export const version = defineCommand({
 
 async function serverVersion(ctx: CommandContext): Promise<{ version?: string; url?: string; problem?: string }> {
   try {
-    const { config } = await readConfig(ctx.selection);
+    const config = await loadConfig(ctx.selection.configPath);
     if (!wantedContextName(ctx.selection, config)) return {};
     const context = resolveContext(ctx.selection, config);
     const api = new ApiClient({ baseUrl: context.drogue_cloud_url, deadlineMs: 5_000 });
