@@ -2,6 +2,7 @@
 // call `drg __complete WORDS... PARTIAL`, and drg answers with one candidate per line from the command tree
 // (commands, options, option values) and, for the names of applications, devices and contexts, from the
 // config and the server. No answer lets the shell complete file names.
+import { OUTPUT_FORMATS } from '../output/format.js';
 import type { Completion, OptionSpec } from './command.js';
 import { GLOBAL_OPTIONS } from './globals.js';
 import { type CommandNode, findNode } from './tree.js';
@@ -9,8 +10,6 @@ import { type CommandNode, findNode } from './tree.js';
 export interface NameSource {
   names(kind: Completion, app?: string): Promise<string[]>;
 }
-
-const OUTPUT_FORMATS = ['table', 'wide', 'json', 'yaml', 'name'];
 
 /** The candidates for the last of `words` (the word being typed; may be empty), given the words before it. */
 export async function complete(tree: CommandNode, words: readonly string[], source: NameSource): Promise<string[]> {
@@ -81,7 +80,7 @@ function longFlag(flags: string): string | undefined {
 }
 
 async function optionValues(spec: OptionSpec, source: NameSource, app: string | undefined): Promise<string[]> {
-  if (spec === GLOBAL_OPTIONS.output) return OUTPUT_FORMATS;
+  if (spec === GLOBAL_OPTIONS.output) return [...OUTPUT_FORMATS];
   if (spec === GLOBAL_OPTIONS.context) return names(source, 'context', app);
   if (spec === GLOBAL_OPTIONS.app || spec === GLOBAL_OPTIONS.application) return names(source, 'app', app);
   if (spec.type === 'string' && spec.choices) return [...spec.choices];

@@ -12,9 +12,14 @@ export function parseOutputFormat(value: string | undefined): OutputFormat {
   throw new UsageError(`unknown output format ${JSON.stringify(value)}: use one of ${OUTPUT_FORMATS.join(', ')}`);
 }
 
+/** Formats whose stdout is one document: the data, or an outcome `{"status": ...}`. */
+export function isDocumentFormat(format: OutputFormat): format is 'json' | 'yaml' {
+  return format === 'json' || format === 'yaml';
+}
+
 /** Formats whose stdout is for programs: no colours, no extra lines. */
 export function isMachineFormat(format: OutputFormat): boolean {
-  return format === 'json' || format === 'yaml' || format === 'name';
+  return isDocumentFormat(format) || format === 'name';
 }
 
 /**

@@ -8,7 +8,7 @@ import type { OutputStream } from '../cli/io.js';
 import type { Resource, ResourceKind } from '../model/resource.js';
 import { type Colors, colorsFor } from './colors.js';
 import { escapeInline, escapeText } from './escape.js';
-import { isMachineFormat, type OutputFormat } from './format.js';
+import { isDocumentFormat, isMachineFormat, type OutputFormat } from './format.js';
 import { printData, printResources, renderTable, resourceRef, toYaml } from './render.js';
 
 export interface ResourceRef {
@@ -95,7 +95,7 @@ export class Printer {
       this.names(outcome.resources.map((r) => resourceRef(r.kind, r.name)));
       return;
     }
-    if (this.format === 'json' || this.format === 'yaml') {
+    if (isDocumentFormat(this.format)) {
       await this.document({ status: 'success', message: outcome.message, ...outcome.details });
       return;
     }

@@ -3,6 +3,7 @@ import { arg, defineCommand, option } from '../../cli/command.js';
 import { resolveApp } from '../../client/session.js';
 import { DrgError, UsageError } from '../../errors.js';
 import { errorWords } from '../../output/error-words.js';
+import { isDocumentFormat } from '../../output/format.js';
 import { resourceMessage, resourceSubject } from '../../output/messages.js';
 import type { ApplyOutcome } from '../../resources/apply.js';
 import { warnUnknownSpecFields } from '../spec-warnings.js';
@@ -57,7 +58,7 @@ malformed one changes nothing. With -o json, one document lists the outcome of e
       sources.flatMap((s) => parseManifest(s)),
       resolveApp(ctx.selection, session.context),
     );
-    const document = ctx.format === 'json' || ctx.format === 'yaml';
+    const document = isDocumentFormat(ctx.format);
     const results: Result[] = [];
     for (const item of items) {
       const ref = { kind: item.kind, name: item.name, ...(item.application ? { application: item.application } : {}) };

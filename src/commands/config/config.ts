@@ -6,6 +6,7 @@ import { namedContext, resolveContext, wantedContextName } from '../../client/se
 import { loadConfig } from '../../config/config.js';
 import { DrgError, isApiStatus, UsageError } from '../../errors.js';
 import { appNameProblem } from '../../model/names.js';
+import { isDocumentFormat } from '../../output/format.js';
 import { contextMessage } from '../../output/messages.js';
 import { HEADERS } from '../options.js';
 import { editConfig, redactContext } from './shared.js';
@@ -24,7 +25,7 @@ export const listContexts = defineCommand({
       drogue_cloud_url: c.drogue_cloud_url,
       ...(c.default_app ? { default_app: c.default_app } : {}),
     }));
-    if (ctx.format === 'json' || ctx.format === 'yaml') return ctx.out.data(rows);
+    if (isDocumentFormat(ctx.format)) return ctx.out.data(rows);
     if (ctx.format === 'name') return ctx.out.names(rows.map((r) => r.name));
     ctx.out.table(
       [

@@ -4,6 +4,7 @@ import type { CommandContext } from '../../cli/context.js';
 import { type DiscoveredEndpoints, EndpointsClient } from '../../client/endpoints.js';
 import { isAccessTokenCredentials } from '../../config/config.js';
 import { AuthError, UsageError } from '../../errors.js';
+import { isDocumentFormat } from '../../output/format.js';
 import { HEADERS } from '../options.js';
 
 export const whoami = defineCommand({
@@ -40,7 +41,7 @@ export const whoami = defineCommand({
         ? token.token
         : token?.access_token && (await session.api.tokens?.authorization())?.replace(/^Bearer /, '');
       if (!secret) throw new AuthError(`context ${session.context.name} holds no token: run \`drg login URL\``);
-      if (ctx.format === 'json' || ctx.format === 'yaml') await ctx.out.data({ token: secret });
+      if (isDocumentFormat(ctx.format)) await ctx.out.data({ token: secret });
       else ctx.out.line(secret);
       return;
     }
@@ -51,7 +52,7 @@ export const whoami = defineCommand({
       drogue_cloud_url: session.context.drogue_cloud_url,
       ...(session.context.default_app ? { default_app: session.context.default_app } : {}),
     };
-    if (ctx.format === 'json' || ctx.format === 'yaml') {
+    if (isDocumentFormat(ctx.format)) {
       await ctx.out.data(info);
       return;
     }
@@ -80,11 +81,11 @@ async function printEndpoints(ctx: CommandContext, name: string | undefined): Pr
     if (!(name in endpoints)) {
       throw new UsageError(`no endpoint "${name}": known are ${Object.keys(endpoints).join(', ')}`);
     }
-    if (ctx.format === 'json' || ctx.format === 'yaml') await ctx.out.data({ [name]: endpoints[name] });
+    if (isDocumentFormat(ctx.format)) await ctx.out.data({ [name]: endpoints[name] });
     else ctx.out.line(endpointAddress(endpoints[name]));
     return;
   }
-  if (ctx.format === 'json' || ctx.format === 'yaml') {
+  if (isDocumentFormat(ctx.format)) {
     await ctx.out.data(endpoints);
     return;
   }

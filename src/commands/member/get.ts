@@ -1,5 +1,6 @@
 // `drg get member`: the members of the application and their roles.
 import { defineCommand } from '../../cli/command.js';
+import { isDocumentFormat } from '../../output/format.js';
 import { HEADERS } from '../options.js';
 import { APP_HELP, adminSession, MEMBER_ALIASES } from './shared.js';
 
@@ -17,7 +18,7 @@ export const getMember = defineCommand({
     const { admin, app } = await adminSession(ctx);
     const members = await admin.getMembers(app);
     const entries = Object.entries(members.members);
-    if (ctx.format === 'json' || ctx.format === 'yaml') await ctx.out.data(members);
+    if (isDocumentFormat(ctx.format)) await ctx.out.data(members);
     else if (ctx.format === 'name') ctx.out.names(entries.map(([user]) => `member/${user}`));
     else {
       ctx.out.table(

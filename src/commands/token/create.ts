@@ -1,5 +1,6 @@
 // `drg create token [--description D]`: an API access token, shown only this once.
 import { defineCommand, option } from '../../cli/command.js';
+import { isDocumentFormat } from '../../output/format.js';
 
 export const createToken = defineCommand({
   path: 'create token',
@@ -15,7 +16,7 @@ export const createToken = defineCommand({
   async handler({ options }, ctx) {
     const session = await ctx.session();
     const created = await session.tokens.create(options.description || undefined);
-    if (ctx.format === 'json' || ctx.format === 'yaml') {
+    if (isDocumentFormat(ctx.format)) {
       await ctx.out.data({ prefix: created.prefix, token: created.token });
       return;
     }

@@ -1,5 +1,6 @@
 // `drg get token`: the user's API access tokens, by prefix (the secrets are never shown again).
 import { defineCommand } from '../../cli/command.js';
+import { isDocumentFormat } from '../../output/format.js';
 import { HEADERS } from '../options.js';
 
 export const getToken = defineCommand({
@@ -10,7 +11,7 @@ export const getToken = defineCommand({
   examples: [{ command: 'drg get tokens', description: 'List your tokens with their descriptions' }],
   async handler(_input, ctx) {
     const list = await (await ctx.session()).tokens.list();
-    if (ctx.format === 'json' || ctx.format === 'yaml') await ctx.out.data(list);
+    if (isDocumentFormat(ctx.format)) await ctx.out.data(list);
     else if (ctx.format === 'name') ctx.out.names(list.map((t) => `token/${t.prefix}`));
     else {
       const rows = list.map((t) => [t.prefix, t.created.replace(/\.\d+(?=Z$)/, ''), t.description ?? '']);

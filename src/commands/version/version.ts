@@ -6,6 +6,7 @@ import { ApiClient } from '../../client/http.js';
 import { resolveContext, wantedContextName } from '../../client/session.js';
 import { loadConfig } from '../../config/config.js';
 import { errorWords } from '../../output/error-words.js';
+import { isDocumentFormat } from '../../output/format.js';
 import { VERSION } from '../../version.js';
 
 export const version = defineCommand({
@@ -17,7 +18,7 @@ export const version = defineCommand({
   ],
   async handler(_input, ctx) {
     const server = await serverVersion(ctx);
-    if (ctx.format === 'json' || ctx.format === 'yaml') {
+    if (isDocumentFormat(ctx.format)) {
       await ctx.out.data({
         client: VERSION,
         ...(server.version ? { server: server.version, server_url: server.url } : {}),
