@@ -8,6 +8,7 @@ import type { Context } from '../config/config.js';
 import { AuthError, DrgError } from '../errors.js';
 import { importEsm } from '../esm-import.js';
 import { DROGUE_CLIENT_ID } from '../model/oidc.js';
+import { loginCommand } from '../output/error-words.js';
 import type { TokenResponse } from './token-store.js';
 
 /** Per request to the issuer, in seconds. */
@@ -110,9 +111,7 @@ export async function revokeRefreshToken(config: OidcClient, refreshToken: strin
 /** The refresh token no longer works (expired, revoked, or reused after rotation). */
 export function sessionEnded(context: Context): AuthError {
   return new AuthError(
-    `your session for context ${context.name} has expired or was revoked; run \`drg login ${context.drogue_cloud_url}${
-      context.name === 'default' ? '' : ` -c ${context.name}`
-    }\` again`,
+    `your session for context ${context.name} has expired or was revoked; run \`${loginCommand(context.drogue_cloud_url, context.name)}\` again`,
   );
 }
 

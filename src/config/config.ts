@@ -18,6 +18,9 @@ export interface AccessTokenCredentials {
   token: string;
 }
 
+/** The context `drg login` writes when no `-c NAME` is given (drg 0.11's). */
+export const DEFAULT_LOGIN_CONTEXT = 'default';
+
 export interface Context {
   name: string;
   drogue_cloud_url: string;

@@ -1,6 +1,7 @@
 // The words for a failure, as people read them: one message line and an optional hint. API failures are worded
 // here from their status, what the call was about and which credentials it carried (a 401 is not always
 // "not logged in"); other errors carry their own message. Exit codes are src/cli/report.ts's business.
+import { DEFAULT_LOGIN_CONTEXT } from '../config/config.js';
 import {
   ApiError,
   type ApiErrorDetails,
@@ -45,7 +46,7 @@ export function errorWords(err: unknown): ErrorWords {
 
 /** How to log in to the context's cluster again. */
 export function loginCommand(baseUrl: string, context: string | undefined, how = ''): string {
-  const named = context && context !== 'default' ? ` -c ${context}` : '';
+  const named = context && context !== DEFAULT_LOGIN_CONTEXT ? ` -c ${context}` : '';
   return `drg login ${baseUrl}${how}${named}`;
 }
 

@@ -4,7 +4,7 @@ import { resolveApp } from '../../client/session.js';
 import { DrgError, UsageError } from '../../errors.js';
 import { errorWords } from '../../output/error-words.js';
 import { isDocumentFormat } from '../../output/format.js';
-import { resourceMessage, resourceSubject } from '../../output/messages.js';
+import { resourceOutcome, resourceSubject } from '../../output/messages.js';
 import type { ApplyOutcome } from '../../resources/apply.js';
 import { warnUnknownSpecFields } from '../spec-warnings.js';
 
@@ -65,9 +65,9 @@ malformed one changes nothing. With -o json, one document lists the outcome of e
       warnUnknownSpecFields(ctx.out, item.kind, item.resource);
       try {
         const outcome = await applyItem(session.registry, item, options);
-        const message = resourceMessage(item.kind, item.name, outcome);
-        results.push({ ...ref, outcome, message });
-        if (!document) await ctx.out.outcome({ message, resources: [{ kind: item.kind, name: item.name }] });
+        const applied = resourceOutcome(item.kind, item.name, outcome);
+        results.push({ ...ref, outcome, message: applied.message });
+        if (!document) await ctx.out.outcome(applied);
       } catch (err) {
         if (!(err instanceof DrgError)) throw err;
         const words = errorWords(err);

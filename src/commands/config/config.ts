@@ -94,11 +94,10 @@ export const defaultApp = defineCommand({
     'when the server does not know the application.',
   examples: [{ command: 'drg config default-app my-app', description: 'Commands without --app use my-app' }],
   async handler({ args }, ctx) {
-    let name = '';
-    await editConfig(ctx, (cfg) => {
+    const name = await editConfig(ctx, (cfg) => {
       const context = resolveContext(ctx.selection, cfg);
       context.default_app = args.app;
-      name = context.name;
+      return context.name;
     });
     await ctx.out.outcome({ message: contextMessage(name, { outcome: 'default-app', app: args.app }) });
     const problem = appNameProblem(args.app);

@@ -2,13 +2,11 @@
 import type { CommandContext } from '../../cli/context.js';
 import { type Config, type Context, updateConfig } from '../../config/config.js';
 
-export const CONTEXT_ALIASES = ['context'] as const;
-
 export function editConfig<T>(ctx: CommandContext, mutate: (cfg: Config) => T | Promise<T>): Promise<T> {
   return updateConfig(ctx.selection.configPath, mutate);
 }
 
-export const REDACTED = '<redacted>';
+const REDACTED = '<redacted>';
 const SECRET_FIELDS = new Set(['token', 'access_token', 'refresh_token', 'id_token']);
 
 /** The context with every token secret replaced by `<redacted>` (ids, expiry and scope stay). */

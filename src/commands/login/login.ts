@@ -4,11 +4,9 @@
 import { parseClusterUrl } from '../../auth/cluster-url.js';
 import type { LoginCredentials } from '../../auth/login.js';
 import { arg, defineCommand, option } from '../../cli/command.js';
-import type { AccessTokenCredentials } from '../../config/config.js';
+import { type AccessTokenCredentials, DEFAULT_LOGIN_CONTEXT } from '../../config/config.js';
 import { UsageError } from '../../errors.js';
 import { loggedInMessage } from '../../output/messages.js';
-
-export const DEFAULT_CONTEXT = 'default';
 
 export const login = defineCommand({
   path: 'login',
@@ -70,7 +68,7 @@ DRG_ACCESS_TOKEN (USER:TOKEN) or DRG_REFRESH_TOKEN, which drg login uses when no
     else credentials = { interactive: 'browser', openBrowser: options.browser };
     const result = await logIn({
       baseUrl,
-      contextName: ctx.selection.context ?? DEFAULT_CONTEXT,
+      contextName: ctx.selection.context ?? DEFAULT_LOGIN_CONTEXT,
       configPath: ctx.selection.configPath,
       credentials,
       keepCurrent: options.keepCurrent,

@@ -23,7 +23,7 @@ export const editMember = defineCommand({
         parse: (text) => parseEditedMembers(text, current),
         save: (members) => admin.setMembers(app, members),
         again: `drg edit member --app ${app}`,
-        conflict: `the members of ${subjectText({ kind: 'application', app })} were changed by someone else since you started editing`,
+        conflict: `${subjectText({ kind: 'members', app })} were changed by someone else since you started editing`,
       },
       { env: ctx.env, stdoutIsTTY: ctx.io.stdout.isTTY },
     );

@@ -34,12 +34,8 @@ export async function writeMembers(admin: AdminClient, app: string, members: Mem
   try {
     await admin.setMembers(app, members);
   } catch (err) {
-    throw asConflict(
-      err,
-      `the members of ${subjectText({ kind: 'application', app })} were changed by someone else meanwhile`,
-      {
-        hint: 'nothing was changed: run the command again',
-      },
-    );
+    throw asConflict(err, `${subjectText({ kind: 'members', app })} were changed by someone else meanwhile`, {
+      hint: 'nothing was changed: run the command again',
+    });
   }
 }
