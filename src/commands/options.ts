@@ -3,6 +3,7 @@ import { option } from '../cli/command.js';
 import { UsageError } from '../errors.js';
 import { isJsonObject } from '../model/json.js';
 import { type LabelChanges, LabelSyntaxError, parseLabelChanges } from '../model/labels.js';
+import type { ResourceKind } from '../model/resource.js';
 import { parseSelector, SelectorError } from '../model/selector.js';
 
 export const APP_ALIASES = ['apps', 'application', 'applications'] as const;
@@ -26,6 +27,12 @@ export const FILENAME = option.string(
   'the whole resource from a JSON or YAML file (- for stdin); the name comes from it',
 );
 export const LABELS = option.list('-l, --labels <key=value,...>', 'labels to set (repeatable)');
+
+/** `--filename` brings the whole resource: neither a NAME nor `--spec` beside it. */
+export function checkFilenameAlone(kind: ResourceKind, name: string | undefined, spec: unknown): void {
+  if (name !== undefined) throw new UsageError(`give the ${kind} NAME or --filename, not both`);
+  if (spec !== undefined) throw new UsageError('--spec cannot be combined with --filename');
+}
 
 /** `-s/--spec`: a JSON object. */
 export function parseSpecFlag(text: string | undefined): Record<string, unknown> | undefined {

@@ -1,9 +1,16 @@
 // `drg create app NAME [--spec JSON] [--labels k=v]`, or `drg create app --filename FILE`.
 import { arg, defineCommand } from '../../cli/command.js';
-import { UsageError } from '../../errors.js';
 import { resourceOutcome } from '../../output/messages.js';
-import type { LocalFiles } from '../../resources/manifests.js';
-import { APP_ALIASES, DATA, FILENAME, LABELS, parseLabelFlag, parseSpecFlag, SPEC } from '../options.js';
+import {
+  APP_ALIASES,
+  checkFilenameAlone,
+  DATA,
+  FILENAME,
+  LABELS,
+  parseLabelFlag,
+  parseSpecFlag,
+  SPEC,
+} from '../options.js';
 import { warnUnknownSpecFields } from '../spec-warnings.js';
 
 export const createApp = defineCommand({
@@ -21,27 +28,22 @@ export const createApp = defineCommand({
     },
   ],
   async handler({ args, options }, ctx) {
-    const { resourceFromFlags } = await import('../../resources/create.js');
+    const { resourceFromFile, resourceFromFlags } = await import('../../resources/create.js');
     const labels = parseLabelFlag(options.labels);
     const spec = parseSpecFlag(options.spec ?? options.data);
+    if (options.filename !== undefined) checkFilenameAlone('application', args.name, spec);
     const app =
       options.filename === undefined
         ? resourceFromFlags('application', args.name, { spec, labels })
-        : await fromFile(args.name, spec, { file: options.filename, labels, files: ctx.io });
+        : await resourceFromFile('application', {
+            file: options.filename,
+            labels,
+            files: ctx.io,
+            defaultApp: () => undefined,
+          });
     warnUnknownSpecFields(ctx.out, 'application', app);
     const session = await ctx.session();
     await session.registry.createApp(app);
     await ctx.out.outcome(resourceOutcome('application', app.metadata.name, 'created'));
   },
 });
-
-async function fromFile(
-  name: string | undefined,
-  spec: unknown,
-  input: { file: string; labels?: Record<string, string>; files: LocalFiles },
-) {
-  if (name !== undefined) throw new UsageError('give the application NAME or --filename, not both');
-  if (spec !== undefined) throw new UsageError('--spec cannot be combined with --filename');
-  const { resourceFromFile } = await import('../../resources/create.js');
-  return resourceFromFile('application', { ...input, defaultApp: () => undefined });
-}

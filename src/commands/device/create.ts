@@ -3,7 +3,16 @@ import { arg, defineCommand } from '../../cli/command.js';
 import { UsageError } from '../../errors.js';
 import type { Device } from '../../model/resource.js';
 import { resourceOutcome } from '../../output/messages.js';
-import { DATA, DEVICE_ALIASES, FILENAME, LABELS, parseLabelFlag, parseSpecFlag, SPEC } from '../options.js';
+import {
+  checkFilenameAlone,
+  DATA,
+  DEVICE_ALIASES,
+  FILENAME,
+  LABELS,
+  parseLabelFlag,
+  parseSpecFlag,
+  SPEC,
+} from '../options.js';
 import { warnUnknownSpecFields } from '../spec-warnings.js';
 
 export const createDevice = defineCommand({
@@ -26,11 +35,8 @@ export const createDevice = defineCommand({
     const { resourceFromFile, resourceFromFlags } = await import('../../resources/create.js');
     const labels = parseLabelFlag(options.labels);
     const spec = parseSpecFlag(options.spec ?? options.data);
+    if (options.filename !== undefined) checkFilenameAlone('device', args.name, spec);
     const flags = options.filename === undefined ? resourceFromFlags('device', args.name, { spec, labels }) : undefined;
-    if (options.filename !== undefined) {
-      if (args.name !== undefined) throw new UsageError('give the device NAME or --filename, not both');
-      if (spec !== undefined) throw new UsageError('--spec cannot be combined with --filename');
-    }
     const session = await ctx.session();
     let device: Device;
     if (flags) {
