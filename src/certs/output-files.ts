@@ -44,16 +44,18 @@ export interface StagedFiles {
 }
 
 export async function stageOutputs(files: OutputFile[], force: boolean, cwd: string): Promise<StagedFiles> {
-  const staged: { file: OutputFile; target: string; temp: string }[] = [];
+  // `temp` as the user named the directory (for messages), `tempPath` resolved.
+  const staged: { file: OutputFile; target: string; temp: string; tempPath: string }[] = [];
   const discard = async () => {
-    await Promise.all(staged.map(({ temp }) => unlink(resolve(cwd, temp)).catch(() => undefined)));
+    await Promise.all(staged.map(({ tempPath }) => unlink(tempPath).catch(() => undefined)));
   };
   try {
     for (const file of files) {
       const target = resolve(cwd, file.path);
       const temp = join(dirname(file.path), `.${basename(file.path)}.${randomBytes(6).toString('hex')}.tmp`);
-      await writeFile(resolve(cwd, temp), file.content, { mode: file.mode, flag: 'wx' });
-      staged.push({ file, target, temp });
+      const tempPath = resolve(cwd, temp);
+      await writeFile(tempPath, file.content, { mode: file.mode, flag: 'wx' });
+      staged.push({ file, target, temp, tempPath });
     }
   } catch (err) {
     await discard();
@@ -63,13 +65,13 @@ export async function stageOutputs(files: OutputFile[], force: boolean, cwd: str
   return {
     discard,
     commit: async () => {
-      for (const [i, { file, target, temp }] of staged.entries()) {
+      for (const [i, { file, target, tempPath }] of staged.entries()) {
         try {
           if (force) {
-            await rename(resolve(cwd, temp), target);
+            await rename(tempPath, target);
           } else {
-            await link(resolve(cwd, temp), target);
-            await unlink(resolve(cwd, temp));
+            await link(tempPath, target);
+            await unlink(tempPath);
           }
         } catch (err) {
           const kept = staged.slice(i).map((s) => `${s.file.what} is in ${s.temp}`);

@@ -106,7 +106,7 @@ export class RegistryClient {
       items.push(...page);
       offset += page.length;
       const done = options.limit !== undefined && items.length >= options.limit;
-      if (page.length < wanted || page.length > wanted || done) return items;
+      if (page.length !== wanted || done) return items;
     }
   }
 

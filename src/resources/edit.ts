@@ -6,6 +6,7 @@ import { DrgError, UsageError } from '../errors.js';
 import { isJsonObject, jsonEqual } from '../model/json.js';
 import type { Resource, ResourceKind } from '../model/resource.js';
 import { planApply, updateBody } from './apply.js';
+import { applyTarget } from './apply-item.js';
 import { type Edited, type EditorEnvironment, editInEditor, parseEditYaml } from './editor.js';
 import { type LocalFiles, parseManifest, readManifestSources } from './manifests.js';
 import { type ChangeOutcome, readTarget, type Target, targetText, writeChange, writeTarget } from './target.js';
@@ -113,7 +114,7 @@ export async function editFromFile(
   if (edit.name !== undefined && edit.name !== item.name) {
     throw new UsageError(`${file} describes ${kind} ${item.name}, not ${edit.name}`);
   }
-  const target: Target = { kind, app: item.application ?? item.name, name: item.name };
+  const target = applyTarget(item);
   const current = await readTarget(registry, target);
   const stale = item.resource.metadata.resourceVersion;
   if (stale && stale !== current.metadata.resourceVersion) {

@@ -52,10 +52,10 @@ export type ChangeOutcome = 'updated' | 'unchanged';
 export async function readModifyWrite(
   registry: RegistryClient,
   t: Target,
-  modify: (current: Resource) => Resource | Promise<Resource>,
+  modify: (current: Resource) => Resource,
 ): Promise<ChangeOutcome> {
   const current = await readTarget(registry, t);
-  return writeChange(registry, t, current, await modify(current), 'while drg was updating it');
+  return writeChange(registry, t, current, modify(current), 'while drg was updating it');
 }
 
 /**
