@@ -2,9 +2,9 @@
 import { option } from '../cli/command.js';
 import { UsageError } from '../errors.js';
 import { isJsonObject } from '../model/json.js';
-import { type LabelChanges, LabelSyntaxError, parseLabelChanges } from '../model/labels.js';
 import type { ResourceKind } from '../model/resource.js';
 import { parseSelector, SelectorError } from '../model/selector.js';
+import { type LabelChanges, parseLabelChanges } from '../resources/labels.js';
 
 export const APP_ALIASES = ['apps', 'application', 'applications'] as const;
 export const DEVICE_ALIASES = ['devices'] as const;
@@ -66,19 +66,10 @@ export function parseSelectorFlag(values: readonly string[]): string | undefined
 /** `--labels k=v,k2=v2` on `create`: the labels to set. */
 export function parseLabelFlag(values: readonly string[]): Record<string, string> | undefined {
   if (values.length === 0) return undefined;
-  return labelChanges(values, false).set;
+  return parseLabelChanges(values, { allowRemove: false }).set;
 }
 
 /** `drg label`'s `k=v` and `k-` arguments. */
 export function parseLabelArgs(args: readonly string[]): LabelChanges {
-  return labelChanges(args, true);
-}
-
-function labelChanges(args: readonly string[], allowRemove: boolean): LabelChanges {
-  try {
-    return parseLabelChanges(args, { allowRemove });
-  } catch (err) {
-    if (err instanceof LabelSyntaxError) throw new UsageError(err.message, allowRemove ? err.hint : undefined);
-    throw err;
-  }
+  return parseLabelChanges(args, { allowRemove: true });
 }

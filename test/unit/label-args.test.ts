@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { exitCodeOf } from '../../src/cli/report.js';
 import { parseLabelArgs } from '../../src/commands/options.js';
 import { UsageError } from '../../src/errors.js';
-import { applyLabelChanges } from '../../src/model/labels.js';
+import { applyLabelChanges } from '../../src/resources/labels.js';
 
 test('k=v sets, k- removes, k= sets the empty value', () => {
   assert.deepEqual(parseLabelArgs(['env=prod', 'tier-', 'example.com/team=core', 'empty=']), {

@@ -8,9 +8,9 @@ import { ApiClient } from '../../src/client/http.js';
 import { RegistryClient } from '../../src/client/registry.js';
 import { parseLabelArgs } from '../../src/commands/options.js';
 import { DrgError } from '../../src/errors.js';
-import { applyLabelChanges } from '../../src/model/labels.js';
 import type { Resource } from '../../src/model/resource.js';
 import { withAlias } from '../../src/resources/device-spec.js';
+import { applyLabelChanges } from '../../src/resources/labels.js';
 import { appTarget, deviceTarget, readModifyWrite } from '../../src/resources/target.js';
 
 interface Stored {
