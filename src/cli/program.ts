@@ -143,6 +143,6 @@ function helpText(node: CommandNode): string {
   return `\n${parts.join('\n\n')}`;
 }
 
-export function examplesText(examples: readonly Example[]): string {
+function examplesText(examples: readonly Example[]): string {
   return `Examples:\n${examples.map((e) => `  # ${e.description}\n  ${e.command}`).join('\n\n')}`;
 }

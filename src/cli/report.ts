@@ -8,9 +8,9 @@ import { escapeText } from '../output/escape.js';
 import { Printer } from '../output/printer.js';
 import type { IO } from './io.js';
 
-export const EXIT_ERROR = 1;
-export const EXIT_USAGE = 2;
-export const EXIT_AUTH = 4;
+const EXIT_ERROR = 1;
+const EXIT_USAGE = 2;
+const EXIT_AUTH = 4;
 
 export function exitCodeOf(err: unknown): number {
   if (err instanceof CommanderError) return EXIT_USAGE;

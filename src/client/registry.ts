@@ -24,7 +24,7 @@ export const appSubject = (app: string): ApiSubject => ({ kind: 'application', a
 export const deviceSubject = (app: string, device: string): ApiSubject => ({ kind: 'device', app, name: device });
 
 /** Listings are read in pages of this many: each answer stays small, however large the registry. */
-export const LIST_PAGE_SIZE = 500;
+const LIST_PAGE_SIZE = 500;
 
 export class RegistryClient {
   constructor(readonly api: ApiClient) {}

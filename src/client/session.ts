@@ -72,11 +72,11 @@ export function requireApp(selection: Selection, context: Context | undefined): 
 }
 
 /** How a context's credentials become Authorization headers: OAuth tokens are refreshed when they expire. */
-export function tokenProviderFor(context: Context, configPath: string): TokenProvider {
+function tokenProviderFor(context: Context, configPath: string): TokenProvider {
   return isOAuthContext(context) ? oauthTokenProvider(context, configPath) : staticTokenProvider(context.token);
 }
 
-export function apiClientFor(context: Context, configPath: string): ApiClient {
+function apiClientFor(context: Context, configPath: string): ApiClient {
   return new ApiClient({
     baseUrl: context.drogue_cloud_url,
     tokens: tokenProviderFor(context, configPath),

@@ -15,12 +15,12 @@ function httpStack(): ReturnType<typeof loadHttpStack> {
   return stack;
 }
 
-export const DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
-export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
-export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
-export const DEFAULT_DEADLINE_MS = 120_000;
-export const DEFAULT_RETRIES = 2;
-export const MAX_REDIRECTS = 5;
+const DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+const DEFAULT_DEADLINE_MS = 120_000;
+const DEFAULT_RETRIES = 2;
+const MAX_REDIRECTS = 5;
 const RETRY_BASE_MS = 200;
 
 export interface TransportRequest {
@@ -54,9 +54,7 @@ export interface TransportResponse<Body> {
   body: Body;
 }
 
-export type TransportFailure = NetworkReason;
-
-export interface TransportErrorDetails {
+interface TransportErrorDetails {
   method: string;
   /** The URL that failed, without credentials and without the query string (it may hold tokens). */
   url: string;
@@ -82,7 +80,7 @@ export class TransportError extends Error {
   readonly code: string | undefined;
 
   constructor(
-    readonly reason: TransportFailure,
+    readonly reason: NetworkReason,
     message: string,
     details: TransportErrorDetails,
   ) {
@@ -164,7 +162,7 @@ interface Call {
   /** Aborted, with `aborted` or `deadline` as its reason, when the call must stop. */
   stopped: AbortSignal;
   end: () => void;
-  error: (reason: TransportFailure, message: string, target: Target, status?: number) => TransportError;
+  error: (reason: NetworkReason, message: string, target: Target, status?: number) => TransportError;
 }
 
 function startCall(request: TransportRequest): Call {
@@ -273,7 +271,7 @@ async function attempt(
   let proxy: URL | undefined;
   let requestSent = false;
   let status: number | undefined;
-  const failure = (reason: TransportFailure, message: string, more: Partial<TransportErrorDetails> = {}) =>
+  const failure = (reason: NetworkReason, message: string, more: Partial<TransportErrorDetails> = {}) =>
     new TransportError(reason, message, {
       method,
       url: redact(target),
@@ -408,7 +406,7 @@ async function attempt(
   });
 }
 
-function stopped(call: Call, failure: (reason: TransportFailure, message: string) => TransportError) {
+function stopped(call: Call, failure: (reason: NetworkReason, message: string) => TransportError) {
   return call.stopped.reason === 'deadline'
     ? failure('deadline', `no complete response within ${duration(call.request.deadlineMs ?? 0)}`)
     : failure('aborted', 'aborted');
@@ -417,7 +415,7 @@ function stopped(call: Call, failure: (reason: TransportFailure, message: string
 const TLS_CODE = /^ERR_(TLS|SSL)_|CERT|SIGNATURE|ISSUER|^EPROTO$/;
 
 /** The reason and plain words for an error of a socket or of node:http. */
-function describe(err: unknown): [TransportFailure, string] {
+function describe(err: unknown): [NetworkReason, string] {
   const code = errorCode(err);
   const message = (err as Error)?.message ?? String(err);
   if (code === 'ECONNREFUSED') return ['refused', 'connection refused'];

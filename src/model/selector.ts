@@ -15,7 +15,7 @@ export type Selector = Requirement[];
 export class SelectorError extends Error {}
 
 /** The most requirements a selector may have: each is a condition of the SQL a listing runs. */
-export const MAX_SELECTOR_REQUIREMENTS = 100;
+const MAX_SELECTOR_REQUIREMENTS = 100;
 
 /** Characters that end a key or value token. */
 const DELIMITER = /[\s!=,()]/;

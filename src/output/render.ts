@@ -52,7 +52,7 @@ export async function toYaml(data: unknown): Promise<string> {
 }
 
 /** The header row and one row per resource. */
-export function resourceRows(list: Resource[], kind: ResourceKind, wide: boolean, now: number): string[][] {
+function resourceRows(list: Resource[], kind: ResourceKind, wide: boolean, now: number): string[][] {
   const columns = kind === 'application' ? APP_COLUMNS : DEVICE_COLUMNS;
   const shown = wide ? columns : columns.slice(0, 2);
   return [shown.map((c) => c.header), ...list.map((r) => shown.map((c) => c.value(r, now)))];

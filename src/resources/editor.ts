@@ -9,19 +9,19 @@ import { CancelledError, DrgError, isApiStatus } from '../errors.js';
 import { errorWords } from '../output/error-words.js';
 
 /** `$VISUAL`, else `$EDITOR`, else `vi`. May carry arguments (`code --wait`): it runs through the shell. */
-export function editorCommand(env: Readonly<Record<string, string | undefined>>): string {
+function editorCommand(env: Readonly<Record<string, string | undefined>>): string {
   return env.VISUAL?.trim() || env.EDITOR?.trim() || 'vi';
 }
 
 /** Writes `text` to a new file in a new private directory (0700, file 0600); returns its path. */
-export async function createEditFile(baseName: string, text: string): Promise<string> {
+async function createEditFile(baseName: string, text: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'drg-edit-'));
   const path = join(dir, `${baseName.replace(/[^A-Za-z0-9._-]/g, '_')}.yaml`);
   await writeFile(path, text, { mode: 0o600, flag: 'wx' });
   return path;
 }
 
-export async function removeEditFile(path: string): Promise<void> {
+async function removeEditFile(path: string): Promise<void> {
   await rm(dirname(path), { recursive: true, force: true });
 }
 
@@ -35,7 +35,7 @@ export interface EditorEnvironment {
  * Runs the editor on `path` and waits for it. The path goes to the shell as a positional parameter, never
  * spliced into the command text.
  */
-export function runEditor(path: string, { env, stdoutIsTTY }: EditorEnvironment): Promise<void> {
+function runEditor(path: string, { env, stdoutIsTTY }: EditorEnvironment): Promise<void> {
   const editor = editorCommand(env);
   const out = stdoutIsTTY ? 'inherit' : process.stderr;
   const child =
@@ -129,7 +129,8 @@ export async function editInEditor<T>(edit: Edit<T>, environment: EditorEnvironm
         cause: err,
       });
     }
-    throw new DrgError(`${errorWords(err).message}; ${saved}`, { hint: errorWords(err).hint, cause: err });
+    const words = errorWords(err);
+    throw new DrgError(`${words.message}; ${saved}`, { hint: words.hint, cause: err });
   }
   await removeEditFile(path);
   return 'updated';

@@ -24,7 +24,7 @@ export function deviceTarget(app: string, name: string): Target {
   return { kind: 'device', app, name };
 }
 
-export function targetSubject(t: Target): ApiSubject {
+function targetSubject(t: Target): ApiSubject {
   return t.kind === 'application' ? appSubject(t.name) : deviceSubject(t.app, t.name);
 }
 

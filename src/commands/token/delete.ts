@@ -4,7 +4,7 @@ import { UsageError } from '../../errors.js';
 import { tokenDeletedMessage } from '../../output/messages.js';
 
 /** `drg_XXXXXX`; a whole token given by mistake is cut to its prefix, so its secret goes nowhere. */
-export function tokenPrefix(arg: string): string {
+function tokenPrefix(arg: string): string {
   const whole = /^(drg_[A-Za-z0-9]+)_/.exec(arg);
   return whole ? whole[1] : arg;
 }

@@ -21,7 +21,7 @@ import type { RegistryEvent } from './events.js';
 import { type AppRow, parseListing, type RegistrySql } from './sql.js';
 
 /** The finalizer that keeps a deleted application while devices remain. */
-export const HAS_DEVICES = 'has-devices';
+const HAS_DEVICES = 'has-devices';
 
 export class Applications {
   constructor(

@@ -22,7 +22,7 @@ export interface AppRow {
   role: MemberRole | null;
 }
 
-export interface DeviceRow {
+interface DeviceRow {
   id: number;
   deleting: number;
   doc: string;
