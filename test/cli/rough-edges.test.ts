@@ -164,3 +164,16 @@ test('--no-headers, and a clear line for an empty list instead of a bare header'
   const bare = ok(await run('get', 'devices', '--app', 'headless', '--no-headers'));
   assert.match(bare.stdout, /^h1\s+\d+s\n$/);
 });
+
+test("serve's files are read from the working directory drg runs in", async () => {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'users'), 'alice:not-a-hash\n');
+  writeFileSync(join(dir, 'admin-password'), 'x\ny\n', { mode: 0o600 });
+  const args = ['serve', '--port', '0', '--data-dir', join(dir, 'data'), '--no-login'];
+  const users = await runDrg(newConfigPath(), [...args, '--users-file', 'users'], { cwd: dir });
+  assert.equal(users.code, 2);
+  assert.match(users.stderr, /^error: users:1: expected NAME:BCRYPT_HASH/);
+  const admin = await runDrg(newConfigPath(), [...args, '--admin-password-file', 'admin-password'], { cwd: dir });
+  assert.equal(admin.code, 2);
+  assert.match(admin.stderr, /^error: admin's password file must hold the password on one line/);
+});

@@ -184,7 +184,7 @@ async function identityOptions(opts: ServeFlags, server: ServerEntry, ctx: Comma
       accessTokenTtl: opts.tokenTtl === undefined ? undefined : parseTokenTtl(opts.tokenTtl),
       adminPassword,
       users: fromFile.length + fromFlags.length > 0 ? [...fromFile, ...fromFlags] : undefined,
-      hashedUsers: opts.usersFile === undefined ? undefined : readUsers(opts.usersFile, server),
+      hashedUsers: opts.usersFile === undefined ? undefined : readUsers(opts.usersFile, ctx.io.cwd, server),
     };
   } catch (err) {
     if (err instanceof server.UserError) throw new UsageError(err.message);
@@ -262,9 +262,9 @@ function parseIssuerUrl(value: string): string {
   return value;
 }
 
-function readUsers(path: string, server: ServerEntry): ReturnType<ServerEntry['readUsersFile']> {
+function readUsers(path: string, cwd: string, server: ServerEntry): ReturnType<ServerEntry['readUsersFile']> {
   try {
-    return server.readUsersFile(path);
+    return server.readUsersFile(resolve(cwd, path), path);
   } catch (err) {
     if (err instanceof server.UserError) throw err;
     throw new UsageError(`cannot read the users file ${path}: ${whyUnreadable(err)}`);

@@ -98,16 +98,16 @@ export function parseUserSpec(spec: string): { name: string; password: string } 
  *   # comments and blank lines are ignored
  *   alice:$2y$10$...53 characters...
  *
- * Plain-text passwords are refused: use `--user NAME:PASSWORD` for those.
+ * Plain-text passwords are refused: use `--user NAME:PASSWORD` for those. Errors name the file as `shownAs`.
  */
-export function readUsersFile(path: string): Array<{ name: string; hash: string }> {
+export function readUsersFile(path: string, shownAs = path): Array<{ name: string; hash: string }> {
   const users: Array<{ name: string; hash: string }> = [];
   readFileSync(path, 'utf8')
     .split(/\r?\n/)
     .forEach((raw, index) => {
       const line = raw.trim();
       if (line === '' || line.startsWith('#')) return;
-      const where = `${path}:${index + 1}`;
+      const where = `${shownAs}:${index + 1}`;
       const colon = line.indexOf(':');
       const name = colon < 0 ? line : line.slice(0, colon);
       const hash = colon < 0 ? '' : line.slice(colon + 1);
