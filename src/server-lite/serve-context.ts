@@ -10,6 +10,7 @@
 import { get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { type Config, type Context, isAccessTokenCredentials, updateConfig, upsertContext } from '../config/config.js';
+import { DISCOVERY_ENDPOINTS } from '../model/api-paths.js';
 import { ADMIN_USER } from './identity/users.js';
 import type { RunningServer } from './server.js';
 
@@ -122,7 +123,7 @@ async function otherServerUrl(context: Context, server: Server): Promise<string 
 
 /** The registry URL that `url`'s discovery names, if a Drogue Cloud answers there. */
 function registryUrlAt(url: string): Promise<string | undefined> {
-  const target = URL.canParse(url) ? new URL('/.well-known/drogue-endpoints', url) : undefined;
+  const target = URL.canParse(url) ? new URL(DISCOVERY_ENDPOINTS, url) : undefined;
   if (!target || (target.protocol !== 'http:' && target.protocol !== 'https:')) return Promise.resolve(undefined);
   const get = target.protocol === 'https:' ? httpsGet : httpGet;
   return new Promise((resolve) => {

@@ -1,7 +1,7 @@
 // Discovery (docs/drogue-api.md): the version and the endpoints this instance really serves.
 
 import type { FastifyPluginCallback } from 'fastify';
-import { CONSOLE_INFO } from '../../model/api-paths.js';
+import { CONSOLE_INFO, DISCOVERY_ENDPOINTS, DISCOVERY_VERSION } from '../../model/api-paths.js';
 import type { Endpoints } from '../../model/endpoints.js';
 import { JSON_TYPE } from './errors.js';
 
@@ -10,10 +10,10 @@ export const API_VERSION = '0.11.0';
 /** Anonymous: `/.well-known/drogue-version` and `/.well-known/drogue-endpoints`. */
 export const wellKnownRoutes: FastifyPluginCallback<{ endpoints: () => Endpoints }> = (app, { endpoints }, done) => {
   const version = JSON.stringify({ version: API_VERSION });
-  app.get('/.well-known/drogue-version', (_request, reply) => {
+  app.get(DISCOVERY_VERSION, (_request, reply) => {
     reply.type(JSON_TYPE).send(version);
   });
-  app.get('/.well-known/drogue-endpoints', (_request, reply) => {
+  app.get(DISCOVERY_ENDPOINTS, (_request, reply) => {
     reply.type(JSON_TYPE).send(JSON.stringify(endpoints()));
   });
   done();

@@ -16,7 +16,7 @@ import {
 } from './documents.js';
 import { badRequest, conflict, deviceNotFound, referenceNotFound } from './errors.js';
 import type { RegistryEvent } from './events.js';
-import { parseListing, type RegistrySql } from './sql.js';
+import { type AppRow, parseListing, type RegistrySql } from './sql.js';
 
 export class Devices {
   constructor(
@@ -83,9 +83,7 @@ export class Devices {
       const next = updated(current, input, input.status);
       if (sameContent(current, next)) return;
       if (row.deleting && input.finalizers.length === 0) {
-        this.sql.statements.deleteDevice.run(row.id);
-        events.push(deviceEvent(current, 'deleted'));
-        this.applications.settleDeleting(appRow, events);
+        this.remove(appRow, row.id, current, events);
         return;
       }
       this.sql.statements.updateDevice.run(serialize(next), row.deleting, input.finalizers.length, row.id);
@@ -107,10 +105,15 @@ export class Devices {
         events.push(deviceEvent(next, 'updated'));
         return;
       }
-      this.sql.statements.deleteDevice.run(row.id);
-      events.push(deviceEvent(current, 'deleted'));
-      this.applications.settleDeleting(appRow, events);
+      this.remove(appRow, row.id, current, events);
     });
+  }
+
+  /** Gone from the store; its application, when being deleted, may now go too. */
+  private remove(appRow: AppRow, id: number, current: StoredResource, events: RegistryEvent[]): void {
+    this.sql.statements.deleteDevice.run(id);
+    events.push(deviceEvent(current, 'deleted'));
+    this.applications.settleDeleting(appRow, events);
   }
 
   /** The device a write changes, with its application; NotFound unless it exists and the caller may read it. */
