@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { commandTree } from '../../src/cli/run.js';
 import { allNodes } from '../../src/cli/tree.js';
 import { localServerDuringTests, runDrg } from '../helpers/drg.js';
-import { childEnv, DRG_BIN, newConfigPath, ok, tempDir } from '../helpers/serve.js';
+import { DRG_BIN, drgEnv, newConfigPath, ok, tempDir } from '../helpers/serve.js';
 
 const serve = localServerDuringTests();
 const visible = [...allNodes(commandTree())].filter((n) => n.path.length > 0 && !n.command?.hidden);
@@ -72,7 +72,7 @@ test('the bash script completes through a real bash; the zsh and fish scripts pa
   const out = execFileSync(
     'bash',
     ['-c', `source ${script}; COMP_WORDS=(drg get dev); COMP_CWORD=2; _drg; printf '%s\\n' "\${COMPREPLY[@]}"`],
-    { env: { ...childEnv(serve.configPath), PATH: `${dir}:${process.env.PATH}` }, encoding: 'utf8' },
+    { env: { ...drgEnv(serve.configPath), PATH: `${dir}:${process.env.PATH}` }, encoding: 'utf8' },
   );
   assert.equal(out, 'device\n');
   for (const shell of ['zsh', 'fish'] as const) {

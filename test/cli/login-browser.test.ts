@@ -5,14 +5,13 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { parse, stringify } from 'yaml';
-import { runDrg as drg, localServerDuringTests, startLocalServer } from '../helpers/drg.js';
+import { runDrg as drg, localServerDuringTests, startDrg, startLocalServer } from '../helpers/drg.js';
 import {
   ALICE,
   activeContextName,
   launchChromium,
   readContext,
   SecretsWatch,
-  startDrg,
   startServerWithAlice,
   submitLoginForm,
 } from '../helpers/login.js';

@@ -6,18 +6,17 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { parse, stringify } from 'yaml';
-import { runDrg as drg, localServerDuringTests } from '../helpers/drg.js';
+import { runDrg as drg, localServerDuringTests, startDrg } from '../helpers/drg.js';
 import {
   ALICE,
   launchChromium,
   packagesLoadedBy,
   readContext,
   SecretsWatch,
-  startDrg,
   startServerWithAlice,
   submitLoginForm,
 } from '../helpers/login.js';
-import { drogueClient, logInWithCode } from '../helpers/oidc.js';
+import { issuerAt, logInWithCode } from '../helpers/oidc.js';
 import { newConfigPath, ok } from '../helpers/serve.js';
 
 const serve = localServerDuringTests(startServerWithAlice);
@@ -34,8 +33,7 @@ after(async () => {
 
 /** A refresh token of alice's, got outside drg (as from another tool or machine). */
 async function refreshTokenOfAlice(): Promise<string> {
-  const source = { oidc: () => drogueClient(`${serve.url}/oidc`) };
-  const tokens = await logInWithCode(source, ALICE);
+  const tokens = await logInWithCode(issuerAt(`${serve.url}/oidc`), ALICE);
   assert.ok(tokens.refresh_token);
   watch.secret(tokens.access_token, tokens.refresh_token, tokens.id_token);
   return tokens.refresh_token;

@@ -7,7 +7,7 @@ import { cpSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:f
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { localServerDuringTests } from '../helpers/drg.js';
-import { childEnv, DRG_BIN, drg, newConfigPath, ok, tempDir, unreachableConfig } from '../helpers/serve.js';
+import { DRG_BIN, drg, drgEnv, newConfigPath, ok, tempDir, unreachableConfig } from '../helpers/serve.js';
 
 const serve = localServerDuringTests();
 const VERSION = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
@@ -76,7 +76,7 @@ test('a reader that goes away (| head -1) ends drg quietly: no EPIPE, no stack t
   // About 1 MB of output: far more than a pipe holds, so drg is still writing when the reader goes.
   for (let i = 0; i < 100; i++) serve.server.accessTokens.create('admin', `padding ${i} ${'x'.repeat(10_000)}`);
   const child = spawn(process.execPath, [DRG_BIN, 'get', 'tokens', '-o', 'json'], {
-    env: childEnv(serve.configPath),
+    env: drgEnv(serve.configPath),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import { decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
 import * as client from 'openid-client';
 import { parse } from 'yaml';
-import { drogueClient, logInWithCode, type OidcClientSource, openLoginForm } from '../helpers/oidc.js';
+import { assertLoginRefused, drogueClient, issuerAt, logInWithCode } from '../helpers/oidc.js';
 import { ADMIN_PASSWORD_LINE, drg, type ServeHandle, startServe, tempDir } from '../helpers/serve.js';
 
 const WHOAMI = '/api/admin/v1alpha1/user/whoami';
@@ -50,21 +50,11 @@ async function endpoints(serve: ServeHandle): Promise<Record<string, unknown>> {
   return (await call(serve.url, '/.well-known/drogue-endpoints')).body as Record<string, unknown>;
 }
 
-const issuerOf = (issuerUrl: string): OidcClientSource => ({ oidc: () => drogueClient(issuerUrl) });
-
 /** `user:token` of the access token drg serve wrote into its context. */
 function contextCredentials(serve: ServeHandle): string {
   const cfg = parse(readFileSync(serve.configPath, 'utf8'));
   const { id, token } = cfg.contexts.find((c: { name: string }) => c.name === cfg.active_context).token;
   return `${id}:${token}`;
-}
-
-/** The login form refuses `password`: the page comes back with the error, and no redirect to the client. */
-async function assertLoginRefused(issuerUrl: string, user: string, password: string): Promise<void> {
-  const { browser, form } = await openLoginForm(issuerUrl);
-  const res = await browser.request(form.action, { form: { ...form.fields, username: user, password } });
-  assert.equal(res.status, 200);
-  assert.match(await res.text(), /Wrong username or password/);
 }
 
 /** The server's logs without the one line that shows admin's generated password; asserts it occurs `times`. */
@@ -126,8 +116,8 @@ describe('drg serve with its embedded issuer', () => {
     issuerUrl = (await endpoints(serve)).issuer_url as string;
     assert.ok(serve.adminPassword, 'the first start shows a generated admin password');
     secrets.push(serve.adminPassword);
-    admin = await logInWithCode(issuerOf(issuerUrl), { user: 'admin', password: serve.adminPassword });
-    bob = await logInWithCode(issuerOf(issuerUrl), BOB);
+    admin = await logInWithCode(issuerAt(issuerUrl), { user: 'admin', password: serve.adminPassword });
+    bob = await logInWithCode(issuerAt(issuerUrl), BOB);
     for (const t of [admin, bob]) secrets.push(t.access_token, t.refresh_token ?? '', t.id_token ?? '');
   });
   after(async () => {
@@ -245,7 +235,7 @@ describe('drg serve with its embedded issuer', () => {
   });
 
   test('users of --users-file log in with their password', async () => {
-    const tokens = await logInWithCode(issuerOf(issuerUrl), CAROL);
+    const tokens = await logInWithCode(issuerAt(issuerUrl), CAROL);
     secrets.push(tokens.access_token, tokens.refresh_token ?? '');
     assert.deepEqual(await call(serve.url, WHOAMI, { bearer: tokens.access_token }), {
       status: 200,
@@ -256,7 +246,7 @@ describe('drg serve with its embedded issuer', () => {
 
   test('refresh rotates the refresh token; a revoked refresh token is refused', async () => {
     const config = await drogueClient(issuerUrl);
-    const tokens = await logInWithCode(issuerOf(issuerUrl), BOB);
+    const tokens = await logInWithCode(issuerAt(issuerUrl), BOB);
     const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token ?? '');
     secrets.push(
       tokens.access_token,
@@ -297,7 +287,7 @@ describe('drg serve with its embedded issuer', () => {
       assert.equal(relying.adminPassword, undefined);
       assert.equal((await fetch(`${relying.url}/oidc/.well-known/openid-configuration`)).status, 404);
 
-      const tokens = await logInWithCode(issuerOf(issuerUrl), BOB);
+      const tokens = await logInWithCode(issuerAt(issuerUrl), BOB);
       secrets.push(tokens.access_token, tokens.refresh_token ?? '');
       assert.deepEqual(await call(relying.url, WHOAMI, { bearer: tokens.access_token }), {
         status: 200,
@@ -377,7 +367,7 @@ test('logins survive a restart; the admin password is shown once; --admin-passwo
   let tokens: Tokens;
   try {
     assert.ok(generated);
-    tokens = await logInWithCode(issuerOf(`${first.url}/oidc`), { user: 'admin', password: generated });
+    tokens = await logInWithCode(issuerAt(`${first.url}/oidc`), { user: 'admin', password: generated });
     assertNoSecrets(logsWithoutPasswordLine(first, 1), [tokens.access_token, tokens.refresh_token ?? '']);
   } finally {
     await first.stop();
@@ -400,7 +390,7 @@ test('logins survive a restart; the admin password is shown once; --admin-passwo
       status: 200,
       body: { id: 'admin' },
     });
-    await logInWithCode(issuerOf(`${second.url}/oidc`), { user: 'admin', password: generated });
+    await logInWithCode(issuerAt(`${second.url}/oidc`), { user: 'admin', password: generated });
   } finally {
     await second.stop();
   }
@@ -410,7 +400,7 @@ test('logins survive a restart; the admin password is shown once; --admin-passwo
   try {
     assert.equal(third.adminPassword, undefined);
     const issuer = `${third.url}/oidc`;
-    const again = await logInWithCode(issuerOf(issuer), { user: 'admin', password: chosen });
+    const again = await logInWithCode(issuerAt(issuer), { user: 'admin', password: chosen });
     assert.equal(decodeJwt(again.access_token).sub, 'admin');
     await assertLoginRefused(issuer, 'admin', generated);
     assertNoSecrets(logsWithoutPasswordLine(third, 0), [chosen, generated, again.access_token]);

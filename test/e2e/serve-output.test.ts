@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
 import { issuerAt, logInWithCode } from '../helpers/oidc.js';
-import { childEnv, DRG_BIN, serveArgs, startServe, tempDir } from '../helpers/serve.js';
+import { DRG_BIN, drgEnv, serveArgs, startServe, tempDir } from '../helpers/serve.js';
 
 interface Terminal {
   child: ChildProcess;
@@ -28,7 +28,7 @@ const quote = (arg: string) => `'${arg.replaceAll("'", "'\\''")}'`;
 function onTerminal(configPath: string, args: string[]): Terminal {
   const command = [process.execPath, DRG_BIN, ...args].map(quote).join(' ');
   const child = spawn('script', ['-qfc', command, '/dev/null'], {
-    env: childEnv(configPath),
+    env: drgEnv(configPath),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let text = '';
@@ -151,7 +151,7 @@ test('in a pipe: JSON lines by default; --log-format text gives people the summa
 
   const dir = tempDir();
   const text = spawn(process.execPath, [DRG_BIN, ...serveIn(dir, '--log-format', 'text', '--no-login')], {
-    env: childEnv(join(dir, 'config.yaml')),
+    env: drgEnv(join(dir, 'config.yaml')),
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { issuerAt, logInWithCode, openLoginForm } from '../helpers/oidc.js';
+import { assertLoginRefused, issuerAt, logInWithCode } from '../helpers/oidc.js';
 import { ADMIN_PASSWORD_LINE, drg, type ServeHandle, startServe, tempDir } from '../helpers/serve.js';
 
 /** What `ps` shows of the process: its argv, from /proc. */
@@ -16,12 +16,6 @@ function commandLine(serve: ServeHandle): string {
 async function assertLogsIn(serve: ServeHandle, user: string, password: string): Promise<void> {
   const tokens = await logInWithCode(issuerAt(`${serve.url}/oidc`), { user, password });
   assert.ok(tokens.access_token);
-}
-
-async function assertRefused(serve: ServeHandle, user: string, password: string): Promise<void> {
-  const { browser, form } = await openLoginForm(`${serve.url}/oidc`);
-  const res = await browser.request(form.action, { form: { ...form.fields, username: user, password } });
-  assert.match(await res.text(), /Wrong username or password/);
 }
 
 function secretFile(dir: string, name: string, text: string, mode = 0o600): string {
@@ -70,7 +64,7 @@ test("admin's password from --admin-password-file, its one line; a restart with 
   serve = await startServe({ dataDir, args: ['--admin-password-file', secretFile(dir, 'pw2', `${second}\r\n`)] });
   try {
     await assertLogsIn(serve, 'admin', second);
-    await assertRefused(serve, 'admin', first);
+    await assertLoginRefused(`${serve.url}/oidc`, 'admin', first);
   } finally {
     await serve.stop();
   }

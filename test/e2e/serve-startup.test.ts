@@ -1,18 +1,8 @@
 // `drg serve` while it starts: nothing is answered before every component is ready.
 import assert from 'node:assert/strict';
 import { get } from 'node:http';
-import { createServer } from 'node:net';
 import { test } from 'node:test';
-import { startServe } from '../helpers/serve.js';
-
-/** A port that was free a moment ago (drg serve must be told it in advance to be reached while it starts). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { freePort, startServe } from '../helpers/serve.js';
 
 /** GETs `url` until the server accepts the connection; resolves with the first answer. */
 function firstAnswer(url: string): Promise<{ status: number; body: string }> {

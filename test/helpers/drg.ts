@@ -2,14 +2,14 @@
 // ephemeral port: the same command code and the same server as the binary, without a process per call.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pino from 'pino';
 import type { IO } from '../../src/cli/io.js';
 import { run } from '../../src/cli/run.js';
 import { ADMIN_USER } from '../../src/server-lite/identity/users.js';
-import { type RunningServer, type ServerOptions, startServer } from '../../src/server-lite/server.js';
+import type { RunningServer, ServerOptions } from '../../src/server-lite/server.js';
 import { type DuringTests, duringTests } from './fixture.js';
 import type { RunResult } from './serve.js';
-import { tempDir } from './serve.js';
+import { drgEnv, tempDir } from './serve.js';
+import { startTestServer } from './server.js';
 
 export interface RunOptions {
   /** What drg reads on stdin. */
@@ -18,15 +18,6 @@ export interface RunOptions {
   cwd?: string;
   /** Whether stdout and stderr are terminals (default: not, as in a pipe). */
   tty?: boolean;
-}
-
-/** The environment commands see: this process's, without drg's own variables, with the given config file. */
-export function testEnv(configPath: string, extra: Record<string, string> = {}): Record<string, string | undefined> {
-  const env: Record<string, string | undefined> = { ...process.env, DRGCFG: configPath, NO_COLOR: '1' };
-  for (const name of ['NODE_EXTRA_CA_CERTS', 'DRG_APP', 'DRG_CONTEXT', 'DRG_ACCESS_TOKEN', 'DRG_REFRESH_TOKEN']) {
-    delete env[name];
-  }
-  return { ...env, ...extra };
 }
 
 /** Runs drg in this process with the config file at `configPath`; resolves when the command is done. */
@@ -72,7 +63,7 @@ export function startDrg(configPath: string, args: string[], opts: RunOptions = 
       columns: 100,
     },
     readStdin: async () => opts.input ?? '',
-    env: testEnv(configPath, opts.env),
+    env: drgEnv(configPath, opts.env),
     cwd: opts.cwd ?? process.cwd(),
   };
   const done = run(args, io).then((code) => ({ code, stdout, stderr }));
@@ -104,7 +95,7 @@ export interface LocalServer {
 }
 
 /** Writes a config whose only context `name` points at `url` with admin's `token`, and makes it active. */
-export function writeLocalConfig(configPath: string, url: string, token: string, name = 'local'): void {
+function writeLocalConfig(configPath: string, url: string, token: string, name = 'local'): void {
   writeFileSync(
     configPath,
     `active_context: ${name}\ncontexts:\n  - name: ${name}\n    drogue_cloud_url: ${url}\n    registry_url: ${url}\n    token:\n      id: ${ADMIN_USER}\n      token: ${token}\n`,
@@ -114,27 +105,17 @@ export function writeLocalConfig(configPath: string, url: string, token: string,
 
 export async function startLocalServer(options: Partial<ServerOptions> = {}): Promise<LocalServer> {
   const dir = tempDir('drg-local-');
-  let logs = '';
-  const logger = pino(
-    { level: 'debug' },
-    {
-      write: (line: string) => {
-        logs += line;
-      },
-    },
-  );
-  const server = await startServer({ port: 0, bind: '127.0.0.1', dataDir: join(dir, 'data'), logger, ...options });
-  const { token } = server.accessTokens.create(ADMIN_USER, 'drg serve (context local)');
+  const local = await startTestServer(join(dir, 'data'), options, 'drg serve (context local)');
   const configPath = join(dir, 'config.yaml');
-  writeLocalConfig(configPath, server.url, token);
+  writeLocalConfig(configPath, local.url, local.token);
   return {
-    server,
-    url: server.url,
-    dataDir: join(dir, 'data'),
+    server: local.server,
+    url: local.url,
+    dataDir: local.dataDir,
     configPath,
-    token,
-    adminPassword: server.generatedAdminPassword ?? '',
-    logs: () => logs,
+    token: local.token,
+    adminPassword: local.server.generatedAdminPassword ?? '',
+    logs: local.logs,
     run: (args, opts) => runDrg(configPath, args, opts),
   };
 }

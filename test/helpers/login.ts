@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { parse } from 'yaml';
 import type { ServerOptions } from '../../src/server-lite/server.js';
-import { type LocalServer, startDrg as startInProcess, startLocalServer } from './drg.js';
+import { type LocalServer, startLocalServer } from './drg.js';
 import { drg, type RunResult, type ServeHandle, startServe, tempDir } from './serve.js';
 
 export const ALICE = { user: 'alice', password: 'alice pass: with colon' };
@@ -20,17 +20,6 @@ export function startServerWithAlice(options: Partial<ServerOptions> = {}): Prom
 /** The built drg serve with `-v` (request logs) and the user alice; `args` e.g. `--token-ttl`. */
 export function startServeWithAlice(args: string[] = []): Promise<ServeHandle> {
   return startServe({ args: ['-v', '--user', `${ALICE.user}:${ALICE.password}`, ...args] });
-}
-
-export interface RunningDrg {
-  /** Resolves with the first match of `pattern` in stderr (where drg talks to the user). */
-  waitForStderr(pattern: RegExp): Promise<RegExpExecArray>;
-  done: Promise<RunResult>;
-}
-
-/** Starts drg (in this process) without waiting for it to end. */
-export function startDrg(configPath: string, args: string[]): RunningDrg {
-  return startInProcess(configPath, args);
 }
 
 export function launchChromium(): Promise<Browser> {

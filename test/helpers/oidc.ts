@@ -224,6 +224,14 @@ export async function openLoginForm(issuerUrl: string): Promise<{ browser: Brows
   return { browser, form };
 }
 
+/** The login form refuses `password`: the page comes back with the error, and no redirect to the client. */
+export async function assertLoginRefused(issuerUrl: string, user: string, password: string): Promise<void> {
+  const { browser, form } = await openLoginForm(issuerUrl);
+  const res = await browser.request(form.action, { form: { ...form.fields, username: user, password } });
+  assert.equal(res.status, 200);
+  assert.match(await res.text(), /Wrong username or password/);
+}
+
 /** Logs in on the login page `page` (already fetched at `url`) and follows where that leads. */
 export async function submitLogin(browser: Browser, url: URL, html: string, user: string, password: string) {
   const [form] = formsOf(html, url);

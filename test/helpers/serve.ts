@@ -67,12 +67,16 @@ export function localToken(configPath: string): string {
   return token;
 }
 
-/** Environment for child drg processes: no inherited config, no extra CA (start-up cost), no colour. */
-export function childEnv(configPath: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+/**
+ * The environment drg runs with, in this process or a child: this process's without drg's own variables (a
+ * developer's DRG_APP or DRG_ACCESS_TOKEN) and without an extra CA (start-up cost), with the given config file,
+ * no colour.
+ */
+export function drgEnv(configPath: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, DRGCFG: configPath, NO_COLOR: '1' };
-  delete env.NODE_EXTRA_CA_CERTS;
-  delete env.DRG_APP;
-  delete env.DRG_CONTEXT;
+  for (const name of ['NODE_EXTRA_CA_CERTS', 'DRG_APP', 'DRG_CONTEXT', 'DRG_ACCESS_TOKEN', 'DRG_REFRESH_TOKEN']) {
+    delete env[name];
+  }
   return { ...env, ...extra };
 }
 
@@ -99,7 +103,7 @@ export async function startServe(opts: ServeOptions = {}): Promise<ServeHandle> 
   const configPath = opts.configPath ?? join(base, 'config.yaml');
   const args = [DRG_BIN, ...serveArgs({ dataDir, configPath, port: opts.port }), ...(opts.args ?? [])];
   const child = spawn(process.execPath, args, {
-    env: childEnv(configPath, opts.env),
+    env: drgEnv(configPath, opts.env),
     stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
   child.stdin?.end(opts.input);
@@ -164,13 +168,18 @@ export function configFor(url: string, extra = '', name = 'ctx'): string {
   return path;
 }
 
-/** A config whose only context points at a closed port: any request would fail with "cannot reach". */
-export async function unreachableConfig(extra = ''): Promise<string> {
+/** A loopback port that was free a moment ago: nothing listens there (until someone is told to). */
+export async function freePort(): Promise<number> {
   const probe = createServer();
   await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
   const { port } = probe.address() as { port: number };
   await new Promise<void>((r) => probe.close(() => r()));
-  return configFor(`http://127.0.0.1:${port}`, extra, 'dead');
+  return port;
+}
+
+/** A config whose only context points at a closed port: any request would fail with "cannot reach". */
+export async function unreachableConfig(extra = ''): Promise<string> {
+  return configFor(`http://127.0.0.1:${await freePort()}`, extra, 'dead');
 }
 
 export interface RunResult {
@@ -201,7 +210,7 @@ export function drg(
   return new Promise((res) => {
     const child = spawn(process.execPath, [opts.bin ?? DRG_BIN, ...args], {
       cwd: opts.cwd,
-      env: childEnv(configPath, opts.env),
+      env: drgEnv(configPath, opts.env),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -23,9 +23,11 @@ export function basic(user: string, secret: string): string {
   return `Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}`;
 }
 
+/** `tokenDescription`: the description of admin's access token (drg serve's own is `drg serve (context NAME)`). */
 export async function startTestServer(
   dataDir = join(tempDir('drg-http-'), 'data'),
   options: Partial<ServerOptions> = {},
+  tokenDescription = 'test',
 ): Promise<TestServer> {
   let logs = '';
   const waiters: Array<{ pattern: RegExp; resolve: (line: string) => void }> = [];
@@ -48,7 +50,7 @@ export async function startTestServer(
       else waiters.push({ pattern, resolve });
     });
   const server = await startServer({ port: 0, bind: '127.0.0.1', dataDir, logger, ...options });
-  const { token } = server.accessTokens.create(ADMIN_USER, 'test');
+  const { token } = server.accessTokens.create(ADMIN_USER, tokenDescription);
   return {
     server,
     url: server.url,

@@ -2,10 +2,9 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { lookup } from 'node:dns/promises';
 import { rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { tempDir } from './serve.js';
+import { freePort, tempDir } from './serve.js';
 
 export interface Tinyproxy {
   /** `http://127.0.0.1:PORT`, without credentials. */
@@ -68,17 +67,6 @@ async function start(dir: string, port: number, basicAuth?: [string, string]): P
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /**

@@ -9,7 +9,7 @@ import { after, before, describe, type TestContext, test } from 'node:test';
 import { inspect } from 'node:util';
 import { agentFor, proxyFor } from '../../src/client/proxy.js';
 import { send, type TransportRequest } from '../../src/client/transport.js';
-import { tempDir } from '../helpers/serve.js';
+import { freePort, tempDir } from '../helpers/serve.js';
 import { proxiedHostName, startTinyproxy, type Tinyproxy } from '../helpers/tinyproxy.js';
 import { failure, peer, serverCert } from '../helpers/transport.js';
 
@@ -250,10 +250,7 @@ describe('through tinyproxy', () => {
 
 describe('proxies that fail', () => {
   test('a proxy that is down is a proxy failure before anything was sent, so even a PUT is retried', async (t) => {
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const { port } = closed.address() as { port: number };
-    await new Promise((resolve) => closed.close(resolve));
+    const port = await freePort();
     proxyEnv(t, { HTTP_PROXY: `http://bob:s3cret@127.0.0.1:${port}` });
     const retries: string[] = [];
     const error = await failure(

@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { rmSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { connect, createServer, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { type TestContext, test } from 'node:test';
 import { inspect } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { open, send, type TransportError, type TransportRequest } from '../../src/client/transport.js';
-import { tempDir } from '../helpers/serve.js';
+import { freePort, tempDir } from '../helpers/serve.js';
 import { failure, peer, serverCert } from '../helpers/transport.js';
 
 const get = (url: string, more: Partial<TransportRequest> = {}) => send({ method: 'GET', url: url, ...more });
@@ -319,10 +319,7 @@ test('a PUT that reached the server is not retried after a reset', async (t) => 
 });
 
 test('a PUT is retried after connection refused, and arrives once', async (t) => {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve)); // nothing listens there now
+  const port = await freePort(); // nothing listens there now
   const retries: TransportError[] = [];
   let requests = 0;
   const response = await send({
@@ -391,10 +388,7 @@ test('an abort ends a request waiting for its answer, a body being read, and one
 });
 
 test('errors show the URL without credentials or query, and say nothing of them', async () => {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
+  const port = await freePort();
   const error = await failure(get(`http://alice:pa55word@127.0.0.1:${port}/apps?api_key=s3cret#frag`, { retries: 0 }));
   assert.equal(error.reason, 'refused');
   assert.equal(error.message, 'connection refused');
