@@ -1,6 +1,6 @@
 // Users of the embedded issuer: admin's generated password, --user, users files; bcrypt hashes only.
 import assert from 'node:assert/strict';
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import bcrypt from 'bcryptjs';
@@ -27,17 +27,10 @@ function captureError(fn: () => unknown): unknown {
   return assert.fail('expected an error');
 }
 
-const dirs: string[] = [];
-/** A temp dir, removed after the tests. */
-function dir(prefix: string): string {
-  dirs.push(tempDir(prefix));
-  return dirs[dirs.length - 1];
-}
-const store = () => openStore(join(dir('drg-oidc-users-'), 'data'));
+const store = () => openStore(join(tempDir('drg-oidc-users-'), 'data'));
 const pool = new PasswordPool();
 after(async () => {
   await pool.close();
-  for (const path of dirs) rmSync(path, { recursive: true, force: true });
 });
 const hashOf = (db: ReturnType<typeof store>, user: string) =>
   db.prepare('SELECT password_hash FROM users WHERE id = ?').pluck().get(user) as string | null;
@@ -101,7 +94,7 @@ test('bad --user values are refused without echoing the password', () => {
 test('a users file of htpasswd bcrypt lines adds its users', async () => {
   const db = store();
   try {
-    const path = join(dir('drg-users-file-'), 'users');
+    const path = join(tempDir('drg-users-file-'), 'users');
     // htpasswd -B writes $2y$ hashes.
     const carol = bcrypt.hashSync('carol secret', 4).replace(/^\$2b\$/, '$2y$');
     const dave = bcrypt.hashSync('dave secret', 4);
@@ -121,7 +114,7 @@ test('a users file of htpasswd bcrypt lines adds its users', async () => {
 });
 
 test('a users file with a plain-text password is refused, naming the line but not the password', () => {
-  const path = join(dir('drg-users-file-'), 'users');
+  const path = join(tempDir('drg-users-file-'), 'users');
   writeFileSync(path, '# ok\nerin:hunter2-plain\n');
   assert.throws(
     () => readUsersFile(path),

@@ -1,7 +1,6 @@
 // Registry change events: one per committed change on every write path, after the commit, in commit order, to
 // guarded listeners.
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import type { Resource } from '../../src/model/resource.js';
 import type { Caller } from '../../src/server-lite/registry/access.js';
@@ -52,7 +51,6 @@ describe('registry events', () => {
 
   afterEach(() => {
     db.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   test('creates and updates carry the new uid and resourceVersion', () => {

@@ -3,9 +3,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { AccessTokens } from '../../src/server-lite/identity/access-tokens.js';
 import { sqliteAdapter } from '../../src/server-lite/identity/oidc/adapter.js';
@@ -19,15 +18,7 @@ import { listText } from '../helpers/listing.js';
 import { tempDir } from '../helpers/serve.js';
 import { nextLine, storeProcess } from '../helpers/store-process.js';
 
-const dirs: string[] = [];
-after(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-function newDir(): string {
-  const dir = tempDir('drg-store-');
-  dirs.push(dir);
-  return dir;
-}
+const newDir = () => tempDir('drg-store-');
 
 /** SHA-256 of each shipped migration's SQL. A new migration is pinned here when it ships; none is ever edited. */
 const SHIPPED: Record<number, string> = {

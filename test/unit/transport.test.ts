@@ -1,7 +1,6 @@
 // The client's HTTP transport against real servers on loopback: limits, timeouts, redirects, retries, aborts.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { rmSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { type TestContext, test } from 'node:test';
@@ -198,7 +197,6 @@ test('a connection that is never accepted meets the connect timeout; a PUT is re
 
 test('https: the connect timeout ends with the connection, a slow answer is fine; an unknown CA is a TLS failure', async (t) => {
   const dir = tempDir('drg-transport-');
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const tls = serverCert(dir, 'localhost');
   const server = await peer(t, (_req, res) => setTimeout(() => res.end('late'), 600), { tls });
   const response = await get(server.url, { ca: tls.cert, connectTimeoutMs: 300 });
