@@ -4,14 +4,11 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { parse } from 'yaml';
+import { readConfigFile } from '../helpers/config.js';
 import { runDrg as drg, localServerDuringTests } from '../helpers/drg.js';
 import { newConfigPath, ok } from '../helpers/serve.js';
 
 const serve = localServerDuringTests();
-
-function readConfig(path: string) {
-  return parse(readFileSync(path, 'utf8'));
-}
 
 /** A fresh config file logged in to the test server as context `default`. */
 async function loggedIn(): Promise<string> {
@@ -26,7 +23,7 @@ test('login --access-token writes the context "default" (0600), makes it active,
   assert.equal(r.stdout, `Logged in to ${serve.url} as admin (context default, active)\n`);
   assert.ok(!r.stdout.includes(serve.token) && !r.stderr.includes(serve.token));
   assert.equal(statSync(config).mode & 0o777, 0o600);
-  const cfg = readConfig(config);
+  const cfg = readConfigFile(config);
   assert.equal(cfg.active_context, 'default');
   assert.deepEqual(cfg.contexts, [
     {
@@ -71,7 +68,7 @@ test('login -c NAME -k keeps the active context; --config and a trailing slash o
     ]),
   );
   assert.equal(other.stdout, `Logged in to ${serve.url} as admin (context second)\n`);
-  const cfg = readConfig(config);
+  const cfg = readConfigFile(config);
   assert.equal(cfg.active_context, 'default');
   assert.deepEqual(
     cfg.contexts.map((c: { name: string; drogue_cloud_url: string }) => [c.name, c.drogue_cloud_url]),
@@ -81,7 +78,7 @@ test('login -c NAME -k keeps the active context; --config and a trailing slash o
     ],
   );
   ok(await drg(config, ['login', serve.url, '--access-token', `admin:${serve.token}`, '--context', 'second']));
-  assert.equal(readConfig(config).active_context, 'second');
+  assert.equal(readConfigFile(config).active_context, 'second');
 });
 
 test('login failures: a rejected token, a rejected refresh token, a malformed token, no server', async () => {
@@ -220,18 +217,18 @@ test('default-app: used when --app is absent, shown as default_app; -c and DRG_C
     assert.match(r.stderr, /^error: no application/);
   }
   ok(await drg(config, ['config', 'default-app', 'other-app', '-c', 'second']));
-  assert.equal(readConfig(config).contexts[1].default_app, 'other-app');
+  assert.equal(readConfigFile(config).contexts[1].default_app, 'other-app');
 
   // Stored as given, as drg 0.11 does, with a warning; commands that would use it refuse it.
   const invalid = ok(await drg(config, ['config', 'default-app', 'Not_An_App']));
   assert.match(invalid.stderr, /^warning: application name "Not_An_App" is invalid/);
-  assert.equal(readConfig(config).contexts[0].default_app, 'Not_An_App');
+  assert.equal(readConfigFile(config).contexts[0].default_app, 'Not_An_App');
   const refused = await drg(config, ['get', 'devices']);
   assert.equal(refused.code, 2);
   assert.match(refused.stderr, /^error: the default app of context default: application name "Not_An_App" is invalid/);
   const unknown = ok(await drg(config, ['config', 'default-app', 'not-there-yet']));
   assert.match(unknown.stderr, /^warning: the server knows no application not-there-yet \(yet\)/);
-  assert.equal(readConfig(config).contexts[0].default_app, 'not-there-yet');
+  assert.equal(readConfigFile(config).contexts[0].default_app, 'not-there-yet');
   const known = ok(await drg(config, ['config', 'default-app', 'home-app']));
   assert.equal(known.stderr, '', 'no warning for an application that exists');
 });
@@ -244,7 +241,7 @@ test('default-context, rename, delete; clear errors for unknown contexts', async
     ok(await drg(config, ['config', 'default-context', 'second'])).stdout,
     'Context second is now the active context\n',
   );
-  assert.equal(readConfig(config).active_context, 'second');
+  assert.equal(readConfigFile(config).active_context, 'second');
 
   const unknown = await drg(config, ['config', 'default-context', 'third']);
   assert.equal(unknown.code, 1);
@@ -256,13 +253,13 @@ test('default-context, rename, delete; clear errors for unknown contexts', async
     ok(await drg(config, ['context', 'rename', 'second', 'renamed'])).stdout,
     'Context second renamed to renamed\n',
   );
-  assert.equal(readConfig(config).active_context, 'renamed');
+  assert.equal(readConfigFile(config).active_context, 'renamed');
   const clash = await drg(config, ['config', 'rename', 'renamed', 'default']);
   assert.equal(clash.code, 1);
   assert.match(clash.stderr, /^error: context default already exists/);
 
   assert.equal(ok(await drg(config, ['config', 'delete', 'renamed'])).stdout, 'Context renamed deleted\n');
-  const cfg = readConfig(config);
+  const cfg = readConfigFile(config);
   assert.deepEqual(
     cfg.contexts.map((c: { name: string }) => c.name),
     ['default'],
@@ -272,7 +269,7 @@ test('default-context, rename, delete; clear errors for unknown contexts', async
   assert.equal(none.code, 4, 'no context: not logged in');
   assert.equal(none.stderr, 'error: no context: run `drg login URL` (or `drg serve`)\n');
   ok(await drg(config, ['context', 'remove', 'default']));
-  assert.deepEqual(readConfig(config).contexts, []);
+  assert.deepEqual(readConfigFile(config).contexts, []);
 
   const create = await drg(config, ['config', 'create', 'x']);
   assert.equal(create.code, 1);

@@ -5,16 +5,9 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { parse, stringify } from 'yaml';
+import { activeContextName, readContext } from '../helpers/config.js';
 import { runDrg as drg, localServerDuringTests, startDrg, startLocalServer } from '../helpers/drg.js';
-import {
-  ALICE,
-  activeContextName,
-  launchChromium,
-  readContext,
-  SecretsWatch,
-  startServerWithAlice,
-  submitLoginForm,
-} from '../helpers/login.js';
+import { ALICE, launchChromium, SecretsWatch, startServerWithAlice, submitLoginForm } from '../helpers/login.js';
 import { newConfigPath, ok } from '../helpers/serve.js';
 
 const serve = localServerDuringTests(startServerWithAlice);

@@ -6,12 +6,12 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { parse, stringify } from 'yaml';
+import { readContext } from '../helpers/config.js';
 import { runDrg as drg, localServerDuringTests, startDrg } from '../helpers/drg.js';
 import {
   ALICE,
   launchChromium,
   packagesLoadedBy,
-  readContext,
   SecretsWatch,
   startServerWithAlice,
   submitLoginForm,

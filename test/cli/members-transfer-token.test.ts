@@ -1,6 +1,7 @@
 // `drg transfer init|accept|cancel` between users, and `drg create|get|delete token`, against `drg serve`.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
+import { basic } from '../helpers/config.js';
 import { runDrg as drg, localServerDuringTests } from '../helpers/drg.js';
 import { fails, ok } from '../helpers/serve.js';
 import { asUser, loginAs, type TestUser } from '../helpers/users.js';
@@ -19,7 +20,7 @@ before(async () => {
 /** Whoami through the API with Basic auth: the user, or the HTTP status when rejected. */
 async function whoamiWith(user: string, token: string): Promise<string | number> {
   const res = await fetch(`${serve.url}/api/admin/v1alpha1/user/whoami`, {
-    headers: { authorization: `Basic ${Buffer.from(`${user}:${token}`).toString('base64')}` },
+    headers: { authorization: basic(user, token) },
   });
   return res.status === 200 ? ((await res.json()) as { id: string }).id : res.status;
 }

@@ -1,26 +1,19 @@
 // What a new user ran into: each a clear answer with a way forward, instead of silence, a loop or raw HTML.
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
 import { contextApi } from '../helpers/context-api.js';
 import { localServerDuringTests, runDrg } from '../helpers/drg.js';
 import { newConfigPath, ok, tempDir } from '../helpers/serve.js';
+import { peer } from '../helpers/transport.js';
 
 const serve = localServerDuringTests();
 const api = contextApi(serve);
 const run = (...args: string[]) => serve.run(args);
 
-async function listen(handler: (res: import('node:http').ServerResponse) => void): Promise<[Server, string]> {
-  const server = createServer((_req, res) => handler(res));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return [server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`];
-}
-
-test('drg login against something that is not a Drogue Cloud says so, without printing what it answered', async () => {
+test('drg login against something that is not a Drogue Cloud says so, without printing what it answered', async (t) => {
   const html = '<!doctype html><html><body><h1>Welcome to nginx!</h1></body></html>';
   const pages: [number, string, string][] = [
     [200, 'text/html', html],
@@ -29,16 +22,12 @@ test('drg login against something that is not a Drogue Cloud says so, without pr
     [200, 'application/json', '[1, 2]'],
   ];
   for (const [status, type, body] of pages) {
-    const [server, url] = await listen((res) => res.writeHead(status, { 'content-type': type }).end(body));
-    try {
-      const res = await runDrg(newConfigPath(), ['login', url, '--access-token', 'admin:whatever']);
-      assert.equal(res.code, 1, `${status} ${type}`);
-      assert.match(res.stderr, new RegExp(`^error: ${url} is not a Drogue Cloud API endpoint: it `));
-      assert.match(res.stderr, /\ngive the cluster's API URL/);
-      assert.ok(!res.stderr.includes('nginx') && !res.stderr.includes('<'), res.stderr);
-    } finally {
-      server.close();
-    }
+    const { url } = await peer(t, (_req, res) => res.writeHead(status, { 'content-type': type }).end(body));
+    const res = await runDrg(newConfigPath(), ['login', url, '--access-token', 'admin:whatever']);
+    assert.equal(res.code, 1, `${status} ${type}`);
+    assert.match(res.stderr, new RegExp(`^error: ${url} is not a Drogue Cloud API endpoint: it `));
+    assert.match(res.stderr, /\ngive the cluster's API URL/);
+    assert.ok(!res.stderr.includes('nginx') && !res.stderr.includes('<'), res.stderr);
   }
 });
 

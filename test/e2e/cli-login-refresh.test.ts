@@ -6,7 +6,8 @@ import { before, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { decodeJwt } from 'jose';
 import * as client from 'openid-client';
-import { ALICE, readContext, SecretsWatch, startServeWithAlice } from '../helpers/login.js';
+import { readContext } from '../helpers/config.js';
+import { ALICE, SecretsWatch, startServeWithAlice } from '../helpers/login.js';
 import { drogueClient, logInWithCode } from '../helpers/oidc.js';
 import { drg, newConfigPath, ok, serveDuringTests } from '../helpers/serve.js';
 

@@ -6,39 +6,20 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { parse } from 'yaml';
 import { updateConfig } from '../../src/config/config.js';
+import { accessTokenOf, basic, readConfigFile, readContext } from '../helpers/config.js';
 import { ADMIN_PASSWORD_LINE, drg, ok, startServe, tempDir } from '../helpers/serve.js';
 
-interface ContextEntry {
-  name: string;
-  drogue_cloud_url: string;
-  default_app?: string;
-  token?: { id: string; token: string };
-}
-
-function readConfig(path: string): { active_context?: string; contexts: ContextEntry[] } {
-  return parse(readFileSync(path, 'utf8'));
-}
-
-function contextOf(path: string, name: string): ContextEntry {
-  const context = readConfig(path).contexts.find((c) => c.name === name);
-  assert.ok(context, `context ${name} in ${path}`);
-  return context;
-}
-
-function basic(token: string): string {
-  return `Basic ${Buffer.from(`admin:${token}`).toString('base64')}`;
-}
-
 async function whoami(url: string, token: string): Promise<number> {
-  const res = await fetch(`${url}/api/admin/v1alpha1/user/whoami`, { headers: { authorization: basic(token) } });
+  const res = await fetch(`${url}/api/admin/v1alpha1/user/whoami`, {
+    headers: { authorization: basic('admin', token) },
+  });
   return res.status;
 }
 
 /** The descriptions of admin's access tokens on the server, in order of creation. */
 async function tokenDescriptions(url: string, token: string): Promise<Array<string | undefined>> {
-  const res = await fetch(`${url}/api/tokens/v1alpha1`, { headers: { authorization: basic(token) } });
+  const res = await fetch(`${url}/api/tokens/v1alpha1`, { headers: { authorization: basic('admin', token) } });
   assert.equal(res.status, 200);
   return ((await res.json()) as Array<{ description?: string }>).map((t) => t.description);
 }
@@ -50,17 +31,17 @@ test('a second drg serve writes local-PORT while the first runs, says so, and gi
   const configPath = join(base, 'config.yaml');
   const first = await startServe({ configPath, dataDir: join(base, 'first') });
   try {
-    const local = contextOf(configPath, 'local');
+    const local = readContext(configPath, 'local');
     const second = await startServe({ configPath, dataDir: join(base, 'second') });
     const own = `local-${portOf(second.url)}`;
     try {
-      const cfg = readConfig(configPath);
+      const cfg = readConfigFile(configPath);
       assert.equal(cfg.active_context, own);
-      assert.deepEqual(contextOf(configPath, 'local'), local, 'the first instance keeps its context');
-      const theirs = contextOf(configPath, own);
+      assert.deepEqual(readContext(configPath, 'local'), local, 'the first instance keeps its context');
+      const theirs = readContext(configPath, own);
       assert.equal(theirs.drogue_cloud_url, second.url);
-      assert.equal(await whoami(second.url, theirs.token!.token), 200);
-      assert.equal(await whoami(first.url, local.token!.token), 200);
+      assert.equal(await whoami(second.url, accessTokenOf(theirs)), 200);
+      assert.equal(await whoami(first.url, accessTokenOf(local)), 200);
       const warning = second
         .logs()
         .split('\n')
@@ -80,14 +61,14 @@ test('a second drg serve writes local-PORT while the first runs, says so, and gi
     } finally {
       assert.equal(await second.stop(), 0);
     }
-    assert.equal(readConfig(configPath).active_context, 'local', 'given back');
+    assert.equal(readConfigFile(configPath).active_context, 'local', 'given back');
     assert.match(second.logs(), /"context":"local","msg":"active context given back"/);
-    assert.deepEqual(contextOf(configPath, 'local'), local);
+    assert.deepEqual(readContext(configPath, 'local'), local);
   } finally {
     assert.equal(await first.stop(), 0);
   }
   // Nothing was active before the first started: local stays active, as when drg serve runs alone.
-  assert.equal(readConfig(configPath).active_context, 'local');
+  assert.equal(readConfigFile(configPath).active_context, 'local');
 });
 
 test('-c NAME of another running instance: exit 1 with one line (after a new password), the config unchanged', async () => {
@@ -129,9 +110,9 @@ test('the context active before drg serve started is active again after it stops
     cfg.active_context = 'cloud';
   });
   let serve = await startServe({ configPath, dataDir });
-  assert.equal(readConfig(configPath).active_context, 'local');
+  assert.equal(readConfigFile(configPath).active_context, 'local');
   assert.equal(await serve.stop(), 0);
-  assert.equal(readConfig(configPath).active_context, 'cloud');
+  assert.equal(readConfigFile(configPath).active_context, 'cloud');
 
   serve = await startServe({ configPath, dataDir });
   await updateConfig(configPath, (cfg) => {
@@ -139,7 +120,7 @@ test('the context active before drg serve started is active again after it stops
     cfg.active_context = 'other';
   });
   assert.equal(await serve.stop(), 0);
-  assert.equal(readConfig(configPath).active_context, 'other', 'the user chose another context: it stays');
+  assert.equal(readConfigFile(configPath).active_context, 'other', 'the user chose another context: it stays');
 });
 
 test('a context whose server stopped, or that points at something else than a Drogue Cloud, is taken over', async () => {
@@ -147,15 +128,15 @@ test('a context whose server stopped, or that points at something else than a Dr
   const configPath = join(base, 'config.yaml');
   const first = await startServe({ configPath, dataDir: join(base, 'first') });
   assert.equal(await first.stop(), 0);
-  const stale = contextOf(configPath, 'local');
+  const stale = readContext(configPath, 'local');
 
   const second = await startServe({ configPath, dataDir: join(base, 'second') });
   try {
-    const local = contextOf(configPath, 'local');
+    const local = readContext(configPath, 'local');
     assert.equal(local.drogue_cloud_url, second.url);
-    assert.notEqual(local.token!.token, stale.token!.token);
+    assert.notEqual(accessTokenOf(local), accessTokenOf(stale));
     assert.deepEqual(
-      readConfig(configPath).contexts.map((c) => c.name),
+      readConfigFile(configPath).contexts.map((c) => c.name),
       ['local'],
     );
   } finally {
@@ -171,8 +152,8 @@ test('a context whose server stopped, or that points at something else than a Dr
     });
     const third = await startServe({ configPath, dataDir: join(base, 'third') });
     try {
-      assert.equal(contextOf(configPath, 'local').drogue_cloud_url, third.url);
-      assert.equal(readConfig(configPath).contexts.length, 1);
+      assert.equal(readContext(configPath, 'local').drogue_cloud_url, third.url);
+      assert.equal(readConfigFile(configPath).contexts.length, 1);
     } finally {
       await third.stop();
     }
@@ -186,17 +167,17 @@ test('a restart on another port takes back its own context, even when another in
   const configPath = join(base, 'config.yaml');
   const dataDir = join(base, 'data');
   const first = await startServe({ configPath, dataDir });
-  const { token } = contextOf(configPath, 'local');
+  const { token } = readContext(configPath, 'local');
   assert.equal(await first.stop(), 0);
 
   const squatter = await startServe({ port: portOf(first.url), args: ['--no-login'] });
   try {
     const again = await startServe({ configPath, dataDir });
     try {
-      const local = contextOf(configPath, 'local');
+      const local = readContext(configPath, 'local');
       assert.equal(local.drogue_cloud_url, again.url);
       assert.deepEqual(local.token, token, 'its token still holds on its data directory');
-      assert.equal(readConfig(configPath).contexts.length, 1);
+      assert.equal(readConfigFile(configPath).contexts.length, 1);
     } finally {
       await again.stop();
     }
@@ -210,10 +191,10 @@ test('a restart after drg logout creates one new token and deletes the old one; 
   const configPath = join(base, 'config.yaml');
   const dataDir = join(base, 'data');
   let serve = await startServe({ configPath, dataDir });
-  let old = contextOf(configPath, 'local').token!.token;
+  let old = accessTokenOf(readContext(configPath, 'local'));
   const mine = await fetch(`${serve.url}/api/tokens/v1alpha1?description=my+own`, {
     method: 'POST',
-    headers: { authorization: basic(old) },
+    headers: { authorization: basic('admin', old) },
   });
   assert.equal(mine.status, 200);
   const mineToken = ((await mine.json()) as { token: string }).token;
@@ -221,10 +202,10 @@ test('a restart after drg logout creates one new token and deletes the old one; 
 
   for (let restart = 0; restart < 2; restart++) {
     ok(await drg(configPath, ['logout']));
-    assert.equal(contextOf(configPath, 'local').token, undefined);
+    assert.equal(readContext(configPath, 'local').token, undefined);
     serve = await startServe({ configPath, dataDir });
     try {
-      const current = contextOf(configPath, 'local').token!.token;
+      const current = accessTokenOf(readContext(configPath, 'local'));
       assert.notEqual(current, old);
       assert.equal(await whoami(serve.url, current), 200);
       assert.equal(await whoami(serve.url, old), 403, 'the token from before is deleted');

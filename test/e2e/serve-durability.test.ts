@@ -1,14 +1,12 @@
 // Crash durability of `drg serve`, and secrets kept out of its logs.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { parse } from 'yaml';
+import { accessTokenOf, activeContext, basic, contextAuthorization } from '../helpers/config.js';
 import { startServe } from '../helpers/serve.js';
 
 function contextAuth(configPath: string): { token: string; authorization: string } {
-  const cfg = parse(readFileSync(configPath, 'utf8'));
-  const { token } = cfg.contexts.find((c: { name: string }) => c.name === cfg.active_context).token;
-  return { token, authorization: `Basic ${Buffer.from(`admin:${token}`).toString('base64')}` };
+  const context = activeContext(configPath);
+  return { token: accessTokenOf(context), authorization: contextAuthorization(context) };
 }
 
 test('everything acknowledged survives kill -9', async () => {
@@ -43,7 +41,7 @@ test('everything acknowledged survives kill -9', async () => {
     assert.deepEqual(list.map((d: { metadata: { name: string } }) => d.metadata.name).sort(), [...names].sort());
     for (const d of list) assert.equal(d.spec.i, d.metadata.name);
     const whoami = await fetch(`${second.url}/api/admin/v1alpha1/user/whoami`, {
-      headers: { authorization: `Basic ${Buffer.from(`admin:${survivor.token}`).toString('base64')}` },
+      headers: { authorization: basic('admin', survivor.token) },
     });
     assert.equal(whoami.status, 200, 'a token created before the crash still works');
   } finally {
@@ -62,7 +60,7 @@ test('the logs contain none of the tokens used, even with request logging on', a
   res = await fetch(`${serve.url}/api/admin/v1alpha1/user/whoami?username=admin&api_key=${encodeURIComponent(extra)}`);
   assert.equal(res.status, 200);
   res = await fetch(`${serve.url}/api/admin/v1alpha1/user/whoami`, {
-    headers: { authorization: `Basic ${Buffer.from(`admin:${token}x`).toString('base64')}` },
+    headers: { authorization: basic('admin', `${token}x`) },
   });
   assert.equal(res.status, 403);
   await fetch(`${serve.url}/api/registry/v1alpha1/apps`, {

@@ -1,32 +1,18 @@
 // `drg serve` as a process: the context it writes, token reuse across restarts, graceful stop on signals.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { parse } from 'yaml';
 import { updateConfig } from '../../src/config/config.js';
-import { continued, openSocket, readUntilClosed } from '../helpers/raw-http.js';
+import { accessTokenOf, contextAuthorization, readConfigFile, type StoredContext } from '../helpers/config.js';
+import { halfSentPost, readUntilClosed } from '../helpers/raw-http.js';
 import { ADMIN_PASSWORD_LINE, startServe, tempDir } from '../helpers/serve.js';
 
-interface ContextEntry {
-  name: string;
-  drogue_cloud_url: string;
-  registry_url?: string;
-  default_app?: string;
-  token: { id: string; token: string };
-}
-
-function readConfig(path: string): { active_context?: string; contexts: ContextEntry[] } {
-  return parse(readFileSync(path, 'utf8'));
-}
-
-function authOf(ctx: ContextEntry): string {
-  return `Basic ${Buffer.from(`${ctx.token.id}:${ctx.token.token}`).toString('base64')}`;
-}
-
-async function whoami(url: string, ctx: ContextEntry): Promise<number> {
-  const res = await fetch(`${url}/api/admin/v1alpha1/user/whoami`, { headers: { authorization: authOf(ctx) } });
+async function whoami(url: string, ctx: StoredContext): Promise<number> {
+  const res = await fetch(`${url}/api/admin/v1alpha1/user/whoami`, {
+    headers: { authorization: contextAuthorization(ctx) },
+  });
   return res.status;
 }
 
@@ -39,7 +25,7 @@ test('drg serve writes a working, active "local" context (mode 0600) and keeps o
   const serve = await startServe({ configPath });
   try {
     assert.equal(statSync(configPath).mode & 0o777, 0o600);
-    const cfg = readConfig(configPath);
+    const cfg = readConfigFile(configPath);
     assert.equal(cfg.active_context, 'local');
     assert.deepEqual(
       cfg.contexts.map((c) => c.name),
@@ -48,9 +34,11 @@ test('drg serve writes a working, active "local" context (mode 0600) and keeps o
     const ctx = cfg.contexts.find((c) => c.name === 'local')!;
     assert.equal(ctx.drogue_cloud_url, serve.url);
     assert.equal(ctx.registry_url, serve.url);
-    assert.equal(ctx.token.id, 'admin');
+    assert.equal(ctx.token?.id, 'admin');
     assert.equal(await whoami(serve.url, ctx), 200);
-    const me = await fetch(`${serve.url}/api/admin/v1alpha1/user/whoami`, { headers: { authorization: authOf(ctx) } });
+    const me = await fetch(`${serve.url}/api/admin/v1alpha1/user/whoami`, {
+      headers: { authorization: contextAuthorization(ctx) },
+    });
     assert.deepEqual(await me.json(), { id: 'admin' });
   } finally {
     assert.equal(await serve.stop(), 0);
@@ -64,7 +52,7 @@ test('a restart reuses the context token and keeps default_app; a fresh data dir
   const dataDir = join(base, 'data');
 
   let serve = await startServe({ configPath, dataDir });
-  const first = readConfig(configPath).contexts[0];
+  const first = readConfigFile(configPath).contexts[0];
   await updateConfig(configPath, (cfg) => {
     cfg.contexts[0].default_app = 'my-app';
   });
@@ -72,12 +60,12 @@ test('a restart reuses the context token and keeps default_app; a fresh data dir
 
   serve = await startServe({ configPath, dataDir });
   try {
-    const second = readConfig(configPath).contexts[0];
-    assert.equal(second.token.token, first.token.token);
+    const second = readConfigFile(configPath).contexts[0];
+    assert.equal(accessTokenOf(second), accessTokenOf(first));
     assert.equal(second.default_app, 'my-app');
     assert.equal(await whoami(serve.url, second), 200);
     const tokens = await (
-      await fetch(`${serve.url}/api/tokens/v1alpha1`, { headers: { authorization: authOf(second) } })
+      await fetch(`${serve.url}/api/tokens/v1alpha1`, { headers: { authorization: contextAuthorization(second) } })
     ).json();
     assert.deepEqual(
       tokens.map((t: { description?: string }) => t.description),
@@ -89,8 +77,8 @@ test('a restart reuses the context token and keeps default_app; a fresh data dir
 
   serve = await startServe({ configPath, dataDir: join(base, 'other-data') });
   try {
-    const third = readConfig(configPath).contexts[0];
-    assert.notEqual(third.token.token, first.token.token);
+    const third = readConfigFile(configPath).contexts[0];
+    assert.notEqual(accessTokenOf(third), accessTokenOf(first));
     assert.equal(await whoami(serve.url, third), 200);
     assert.equal(await whoami(serve.url, first), 403);
   } finally {
@@ -101,7 +89,7 @@ test('a restart reuses the context token and keeps default_app; a fresh data dir
 test('--context names the context; --no-login leaves the config alone', async () => {
   const named = await startServe({ args: ['--context', 'mine'] });
   try {
-    const cfg = readConfig(named.configPath);
+    const cfg = readConfigFile(named.configPath);
     assert.equal(cfg.active_context, 'mine');
     assert.equal(await whoami(named.url, cfg.contexts[0]), 200);
   } finally {
@@ -144,9 +132,9 @@ test('SIGINT stops gracefully with exit code 0, and stdout stays empty', async (
 
 test('SIGTERM lets an in-flight request finish before exiting 0', async () => {
   const serve = await startServe();
-  const ctx = readConfig(serve.configPath).contexts[0];
+  const ctx = readConfigFile(serve.configPath).contexts[0];
   const api = `${serve.url}/api/registry/v1alpha1/apps`;
-  const headers = { authorization: authOf(ctx), 'content-type': 'application/json' };
+  const headers = { authorization: contextAuthorization(ctx), 'content-type': 'application/json' };
   // The server answers "100 Continue" once it has the request's headers; only then comes SIGTERM, and the
   // body follows after the server has begun stopping.
   const response = new Promise<number | undefined>((resolve, reject) => {
@@ -170,15 +158,9 @@ test('SIGTERM lets an in-flight request finish before exiting 0', async () => {
 
 test('SIGTERM exits 0 even while a client holds a half-sent body, after the grace period', async () => {
   const serve = await startServe();
-  const ctx = readConfig(serve.configPath).contexts[0];
-  const socket = await openSocket(serve.url);
+  const ctx = readConfigFile(serve.configPath).contexts[0];
+  const socket = await halfSentPost({ url: serve.url, authorization: contextAuthorization(ctx) });
   const closed = readUntilClosed(socket);
-  const acknowledged = continued(socket);
-  socket.write(
-    `POST /api/registry/v1alpha1/apps HTTP/1.1\r\nHost: drg\r\nAuthorization: ${authOf(ctx)}\r\n` +
-      'Content-Type: application/json\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n{"meta',
-  );
-  await acknowledged;
   assert.equal(await serve.stop(), 0);
   await closed;
   assert.match(serve.logs(), /closing 1 request\(s\) not finished within 5000 ms of the stop/);

@@ -2,7 +2,7 @@
 // openid-client), JWTs on the API (Bearer and ?token=), forged tokens, users, revocation, restarts, and
 // `--issuer-url` pointing at a second drg serve.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -10,7 +10,7 @@ import bcrypt from 'bcryptjs';
 import Database from 'better-sqlite3';
 import { decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
 import * as client from 'openid-client';
-import { parse } from 'yaml';
+import { accessTokenOf, activeContext } from '../helpers/config.js';
 import { assertLoginRefused, drogueClient, issuerAt, logInWithCode } from '../helpers/oidc.js';
 import { ADMIN_PASSWORD_LINE, drg, type ServeHandle, startServe, tempDir } from '../helpers/serve.js';
 
@@ -52,9 +52,8 @@ async function endpoints(serve: ServeHandle): Promise<Record<string, unknown>> {
 
 /** `user:token` of the access token drg serve wrote into its context. */
 function contextCredentials(serve: ServeHandle): string {
-  const cfg = parse(readFileSync(serve.configPath, 'utf8'));
-  const { id, token } = cfg.contexts.find((c: { name: string }) => c.name === cfg.active_context).token;
-  return `${id}:${token}`;
+  const context = activeContext(serve.configPath);
+  return `${context.token?.id}:${accessTokenOf(context)}`;
 }
 
 /** The server's logs without the one line that shows admin's generated password; asserts it occurs `times`. */

@@ -6,8 +6,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
+import { basic } from '../helpers/config.js';
 import { issuerAt, logInWithCode } from '../helpers/oidc.js';
-import { DRG_BIN, drgEnv, serveArgs, startServe, tempDir } from '../helpers/serve.js';
+import { DRG_BIN, drgEnv, localToken, serveArgs, startServe, tempDir } from '../helpers/serve.js';
 
 interface Terminal {
   child: ChildProcess;
@@ -180,10 +181,8 @@ test('no log line holds a secret: passwords, the context token', async () => {
     args: ['-v', '--admin-password-file', passwordFile, '--user-file', '-'],
     input: `bob:${userPassword}\n`,
   });
-  const token = parse(readFileSync(serve.configPath, 'utf8')).contexts[0].token.token;
-  await fetch(`${serve.url}/api/registry/v1alpha1/apps`, {
-    headers: { authorization: `Basic ${Buffer.from(`admin:${token}`).toString('base64')}` },
-  });
+  const token = localToken(serve.configPath);
+  await fetch(`${serve.url}/api/registry/v1alpha1/apps`, { headers: { authorization: basic('admin', token) } });
   await logInWithCode(issuerAt(`${serve.url}/oidc`), { user: 'bob', password: userPassword });
   assert.equal(await serve.stop(), 0);
   const logs = serve.logs();

@@ -1,10 +1,9 @@
 // Direct registry calls with the active context of a drg config (the one `drg serve` wrote), so e2e tests
 // can set up and inspect state without going through the commands under test.
-import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { parse } from 'yaml';
 import { pathSegment } from '../../src/client/http.js';
 import type { Resource } from '../../src/model/resource.js';
+import { activeContext, contextAuthorization } from './config.js';
 
 export interface ContextApi {
   url: string;
@@ -22,10 +21,8 @@ export function contextApi(config: { readonly configPath: string }): ContextApi 
   let context: { url: string; authorization: string } | undefined;
   const active = () => {
     if (!context) {
-      const cfg = parse(readFileSync(config.configPath, 'utf8'));
-      const ctx = cfg.contexts.find((c: { name: string }) => c.name === cfg.active_context);
-      const authorization = `Basic ${Buffer.from(`${ctx.token.id}:${ctx.token.token}`).toString('base64')}`;
-      context = { url: ctx.drogue_cloud_url, authorization };
+      const ctx = activeContext(config.configPath);
+      context = { url: ctx.drogue_cloud_url, authorization: contextAuthorization(ctx) };
     }
     return context;
   };

@@ -5,8 +5,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { parse } from 'yaml';
 import type { ServerOptions } from '../../src/server-lite/server.js';
+import { readContext } from './config.js';
 import { type LocalServer, startLocalServer } from './drg.js';
 import { drg, type RunResult, type ServeHandle, startServe, tempDir } from './serve.js';
 
@@ -43,37 +43,6 @@ export async function submitLoginForm(page: Page, user = ALICE.user, password = 
   await page.fill('#username', user);
   await page.fill('#password', password);
   await page.click('button[type=submit]');
-}
-
-export interface StoredContext {
-  name: string;
-  drogue_cloud_url: string;
-  issuer_url?: string;
-  auth_url?: string;
-  token_url?: string;
-  token_exp_date?: string;
-  token_keyring?: string;
-  default_app?: string;
-  token?: {
-    access_token?: string;
-    refresh_token?: string;
-    token_type?: string;
-    expires_in?: number;
-    scope?: string;
-    id?: string;
-    token?: string;
-  };
-}
-
-export function readContext(configPath: string, name = 'default'): StoredContext {
-  const cfg = parse(readFileSync(configPath, 'utf8'));
-  const context = cfg.contexts.find((c: StoredContext) => c.name === name);
-  assert.ok(context, `context ${name} in ${configPath}`);
-  return context;
-}
-
-export function activeContextName(configPath: string): string | undefined {
-  return parse(readFileSync(configPath, 'utf8')).active_context;
 }
 
 /**

@@ -65,3 +65,18 @@ export function continued(socket: Socket): Promise<void> {
     socket.on('data', onData);
   });
 }
+
+/**
+ * A POST to the applications whose headers are all sent and acknowledged (100 Continue), with `body` of the
+ * 100 bytes it announces: a client that never finishes its body.
+ */
+export async function halfSentPost(server: { url: string; authorization: string }, body = '{"meta'): Promise<Socket> {
+  const socket = await openSocket(server.url);
+  const acknowledged = continued(socket);
+  socket.write(
+    `POST /api/registry/v1alpha1/apps HTTP/1.1\r\nHost: drg\r\nAuthorization: ${server.authorization}\r\n` +
+      `Content-Type: application/json\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n${body}`,
+  );
+  await acknowledged;
+  return socket;
+}

@@ -1,12 +1,12 @@
 // Starts a real `drg serve` (the built binary) on ephemeral ports in a temp dir, for e2e tests.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { parse } from 'yaml';
+import { accessTokenOf, readContext } from './config.js';
 import { type DuringTests, duringTests } from './fixture.js';
 
 export const DRG_BIN = resolve(import.meta.dirname, '../../bin/drg.cjs');
@@ -61,10 +61,7 @@ export function newConfigPath(): string {
 
 /** The access token of the `local` context (user admin) that `drg serve` wrote into the config at `configPath`. */
 export function localToken(configPath: string): string {
-  const cfg = parse(readFileSync(configPath, 'utf8'));
-  const token = cfg.contexts.find((c: { name: string }) => c.name === 'local')?.token?.token;
-  if (typeof token !== 'string') throw new Error(`no "local" context with an access token in ${configPath}`);
-  return token;
+  return accessTokenOf(readContext(configPath, 'local'));
 }
 
 /**

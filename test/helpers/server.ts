@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { ADMIN_USER } from '../../src/server-lite/identity/users.js';
 import { type RunningServer, type ServerOptions, startServer } from '../../src/server-lite/server.js';
+import { basic } from './config.js';
 import { tempDir } from './serve.js';
 
 export interface TestServer {
@@ -16,11 +17,9 @@ export interface TestServer {
   logs: () => string;
   /** Resolves with the first log line that matches `pattern`, now or once it is written. */
   waitForLog: (pattern: RegExp) => Promise<string>;
+  /** A request as admin; `body` sent as JSON. */
+  call: (method: string, path: string, body?: unknown) => Promise<Response>;
   close: () => Promise<void>;
-}
-
-export function basic(user: string, secret: string): string {
-  return `Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}`;
 }
 
 /** `tokenDescription`: the description of admin's access token (drg serve's own is `drg serve (context NAME)`). */
@@ -51,14 +50,25 @@ export async function startTestServer(
     });
   const server = await startServer({ port: 0, bind: '127.0.0.1', dataDir, logger, ...options });
   const { token } = server.accessTokens.create(ADMIN_USER, tokenDescription);
+  const authorization = basic(ADMIN_USER, token);
+  const call = (method: string, path: string, body?: unknown) => {
+    const headers: Record<string, string> = { authorization };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    return fetch(`${server.url}${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  };
   return {
     server,
     url: server.url,
     dataDir,
     token,
-    authorization: basic(ADMIN_USER, token),
+    authorization,
     logs: () => logs,
     waitForLog,
+    call,
     close: () => server.close(),
   };
 }

@@ -5,7 +5,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { basic, startTestServer, type TestServer } from '../helpers/server.js';
+import { basic } from '../helpers/config.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
 
 let s: TestServer;
 before(async () => {

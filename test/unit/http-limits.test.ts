@@ -9,7 +9,7 @@ import pino from 'pino';
 import { HttpListener } from '../../src/server-lite/http/listener.js';
 import { RateLimitedLog } from '../../src/server-lite/log-limit.js';
 import { Runtime } from '../../src/server-lite/runtime.js';
-import { continued, openSocket, parseResponse, readUntilClosed } from '../helpers/raw-http.js';
+import { halfSentPost, openSocket, parseResponse, readUntilClosed } from '../helpers/raw-http.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const APPS = '/api/registry/v1alpha1/apps';
@@ -23,18 +23,6 @@ before(async () => {
   });
 });
 after(() => s.close());
-
-/** A POST whose headers are all sent and acknowledged (100 Continue), with `body` of its 100 bytes. */
-async function halfSentPost(server: TestServer, body = '{"meta'): Promise<Socket> {
-  const socket = await openSocket(server.url);
-  const acknowledged = continued(socket);
-  socket.write(
-    `POST ${APPS} HTTP/1.1\r\nHost: drg\r\nAuthorization: ${server.authorization}\r\n` +
-      `Content-Type: application/json\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n${body}`,
-  );
-  await acknowledged;
-  return socket;
-}
 
 function warnings(server: TestServer): string[] {
   return server

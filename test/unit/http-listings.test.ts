@@ -31,11 +31,7 @@ before(async () => {
 });
 after(() => s.close());
 
-function call(method: string, path: string, body?: unknown): Promise<Response> {
-  const headers: Record<string, string> = { authorization: s.authorization };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  return fetch(`${s.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-}
+const call = (method: string, path: string, body?: unknown) => s.call(method, path, body);
 
 async function names(path: string): Promise<string[]> {
   const res = await call('GET', path);

@@ -2,7 +2,8 @@
 // locking, ownership transfer.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { basic, startTestServer, type TestServer } from '../helpers/server.js';
+import { basic } from '../helpers/config.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const REGISTRY = '/api/registry/v1alpha1';
 const ADMIN = '/api/admin/v1alpha1';

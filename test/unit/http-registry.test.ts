@@ -11,11 +11,7 @@ after(() => s.close());
 
 const API = '/api/registry/v1alpha1';
 
-function call(method: string, path: string, body?: unknown): Promise<Response> {
-  const headers: Record<string, string> = { authorization: s.authorization };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  return fetch(`${s.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-}
+const call = (method: string, path: string, body?: unknown) => s.call(method, path, body);
 
 async function errorKind(res: Response): Promise<string> {
   return (await res.json()).error;
