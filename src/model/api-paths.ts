@@ -5,3 +5,13 @@ export const TOKENS_BASE = '/api/tokens/v1alpha1';
 export const CONSOLE_INFO = '/api/console/v1alpha1/info';
 export const DISCOVERY_VERSION = '/.well-known/drogue-version';
 export const DISCOVERY_ENDPOINTS = '/.well-known/drogue-endpoints';
+export const COMMAND_BASE = '/api/command/v1alpha1';
+/** drg serve's extension: who is connected now (`{"devices": {"<device>": {"since", "protocol"}}}`). */
+export const CONNECTIONS_BASE = '/api/connections/v1alpha1';
+/** The WebSocket integration's path; `websocket_integration.url` ends with it. */
+export const WEBSOCKET_INTEGRATION_PATH = '/api/integration/ws/v1alpha1/';
+
+/** The devices connected to an application, as CONNECTIONS_BASE answers. */
+export interface ConnectionsBody {
+  devices: Record<string, { since: string; protocol: string }>;
+}

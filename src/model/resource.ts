@@ -79,6 +79,8 @@ export type ErrorKind =
   | 'Unauthorized'
   | 'PayloadTooLarge'
   | 'UnsupportedMediaType'
+  /** A device endpoint or the command API refused the message: a disabled or missing device, invalid JSON. */
+  | 'NotAcceptable'
   | 'MethodNotAllowed'
   | 'ServiceUnavailable'
   | 'Internal';

@@ -25,10 +25,10 @@ export class CommandRouter {
 
   /** `device` of `app` takes commands through `receiver` until the returned function is called. */
   register(app: string, device: string, receiver: CommandReceiver): () => void {
-    let devices = this.receivers.get(app);
-    if (!devices) this.receivers.set(app, (devices = new Map()));
-    let set = devices.get(device);
-    if (!set) devices.set(device, (set = new Set()));
+    const devices = this.receivers.get(app) ?? new Map<string, Set<CommandReceiver>>();
+    this.receivers.set(app, devices);
+    const set = devices.get(device) ?? new Set<CommandReceiver>();
+    devices.set(device, set);
     set.add(receiver);
     return () => {
       set.delete(receiver);
@@ -50,5 +50,4 @@ export class CommandRouter {
     }
     return taken;
   }
-
 }

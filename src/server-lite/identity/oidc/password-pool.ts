@@ -42,6 +42,14 @@ export class PasswordPool {
     return this.run({ op: 'compare', password, hash }) as Promise<boolean>;
   }
 
+  /** Checks a sha512-crypt (`$6$`) hash; a malformed hash is false. */
+  compareSha512Crypt(password: string, hash: string): Promise<boolean> {
+    return (this.run({ op: 'compare-sha512-crypt', password, hash }) as Promise<boolean>).catch((err) => {
+      if (err instanceof PasswordPoolBusyError) throw err;
+      return false;
+    });
+  }
+
   /** Whether a task would be refused now (PasswordPoolBusyError). */
   get full(): boolean {
     return this.pending >= this.capacity;

@@ -1,0 +1,153 @@
+// What the device endpoints need to know of the registry, read as the system (no caller): an application, a
+// device by name or alias, devices by a `user` credential's user name, applications by a trust anchor's subject.
+// Lookups are cached per application until the registry says it changed.
+
+import type { Statement } from 'better-sqlite3';
+import { deviceAliases, deviceDisabled, deviceGateways } from '../../model/device-spec.js';
+import type { Resource } from '../../model/resource.js';
+import type { Db } from '../store/db.js';
+
+export interface ApplicationEntry {
+  name: string;
+  uid: string;
+  spec: Record<string, unknown>;
+  /** Its trust anchors' subjects, from status.trustAnchors (the valid ones). */
+  anchors: Array<{ subject: string; pem: string }>;
+  deleting: boolean;
+}
+
+export interface DeviceEntry {
+  name: string;
+  uid: string;
+  spec: Record<string, unknown>;
+  disabled: boolean;
+  gateways: readonly string[];
+  aliases: readonly string[];
+}
+
+/** Cached lookups per application, at most this many applications at a time. */
+const MAX_CACHED_APPLICATIONS = 10_000;
+
+interface AppCache {
+  app?: ApplicationEntry | null;
+  devices: Map<string, DeviceEntry | null>;
+}
+
+export class DeviceDirectory {
+  private readonly cache = new Map<string, AppCache>();
+  private readonly statements: ReturnType<typeof prepare>;
+
+  constructor(db: Db) {
+    this.statements = prepare(db);
+  }
+
+  application(name: string): ApplicationEntry | undefined {
+    const cached = this.cached(name);
+    if (cached.app === undefined) {
+      const row = this.statements.app.get(name);
+      cached.app = row ? applicationEntry(row.doc, row.deleting !== 0) : null;
+    }
+    return cached.app ?? undefined;
+  }
+
+  device(app: string, name: string): DeviceEntry | undefined {
+    const cached = this.cached(app);
+    let entry = cached.devices.get(name);
+    if (entry === undefined) {
+      const doc = this.statements.device.get(app, name);
+      entry = doc === undefined ? null : deviceEntry(doc);
+      cached.devices.set(name, entry);
+    }
+    return entry ?? undefined;
+  }
+
+  /** The device with this name, else the one with this alias (X.509 subjects are looked up so). */
+  deviceByNameOrAlias(app: string, name: string): DeviceEntry | undefined {
+    const byName = this.device(app, name);
+    if (byName) return byName;
+    const doc = this.statements.deviceByAlias.get(app, name);
+    return doc === undefined ? undefined : deviceEntry(doc);
+  }
+
+  /** The devices with a `user` credential of this user name (both credential sections). */
+  devicesWithUser(app: string, username: string): DeviceEntry[] {
+    return this.statements.devicesWithUser.all(app, username, username).map(deviceEntry);
+  }
+
+  /** The applications with a valid trust anchor of this subject. */
+  applicationsWithAnchor(subject: string): string[] {
+    return this.statements.appsWithAnchor.all(subject);
+  }
+
+  /** The registry changed the application (and maybe its devices): forget what was read of it. */
+  forget(app: string): void {
+    this.cache.delete(app);
+  }
+
+  private cached(app: string): AppCache {
+    let cached = this.cache.get(app);
+    if (!cached) {
+      if (this.cache.size >= MAX_CACHED_APPLICATIONS) this.cache.clear();
+      cached = { devices: new Map() };
+      this.cache.set(app, cached);
+    }
+    return cached;
+  }
+}
+
+function prepare(db: Db) {
+  const deviceOf = 'SELECT d.doc FROM devices d JOIN applications a ON a.id = d.app_id WHERE a.name = ?';
+  const userIn = (section: string) =>
+    `EXISTS (SELECT 1 FROM json_each(d.doc, '$.spec.${section}.credentials') c
+             WHERE json_extract(c.value, '$.user.username') = ?)`;
+  return {
+    app: db.prepare<[string], { doc: string; deleting: number }>(
+      'SELECT doc, deleting FROM applications WHERE name = ?',
+    ),
+    device: db.prepare<[string, string], string>(`${deviceOf} AND d.name = ?`).pluck() as Statement<
+      [string, string],
+      string
+    >,
+    deviceByAlias: db
+      .prepare<[string, string], string>(
+        `${deviceOf} AND EXISTS (SELECT 1 FROM json_each(d.doc, '$.spec.alias') x WHERE x.value = ?) ORDER BY d.name`,
+      )
+      .pluck() as Statement<[string, string], string>,
+    devicesWithUser: db
+      .prepare<[string, string, string], string>(
+        `${deviceOf} AND (${userIn('authentication')} OR ${userIn('credentials')}) ORDER BY d.name`,
+      )
+      .pluck() as Statement<[string, string, string], string>,
+    appsWithAnchor: db
+      .prepare<[string], string>(
+        `SELECT a.name FROM applications a, json_each(a.doc, '$.status.trustAnchors.anchors') t
+         WHERE a.deleting = 0 AND json_extract(t.value, '$.valid.subject') = ? ORDER BY a.name`,
+      )
+      .pluck() as Statement<[string], string>,
+  };
+}
+
+function applicationEntry(doc: string, deleting: boolean): ApplicationEntry {
+  const app = JSON.parse(doc) as Resource;
+  const anchors: ApplicationEntry['anchors'] = [];
+  const status = app.status as { trustAnchors?: { anchors?: unknown[] } } | undefined;
+  for (const anchor of status?.trustAnchors?.anchors ?? []) {
+    const valid = (anchor as { valid?: { subject?: unknown; certificate?: unknown } }).valid;
+    if (typeof valid?.subject === 'string' && typeof valid.certificate === 'string') {
+      anchors.push({ subject: valid.subject, pem: Buffer.from(valid.certificate, 'base64').toString('utf8') });
+    }
+  }
+  return { name: app.metadata.name, uid: app.metadata.uid ?? '', spec: app.spec ?? {}, anchors, deleting };
+}
+
+function deviceEntry(doc: string): DeviceEntry {
+  const device = JSON.parse(doc) as Resource;
+  return {
+    name: device.metadata.name,
+    uid: device.metadata.uid ?? '',
+    spec: device.spec ?? {},
+    disabled: deviceDisabled(device),
+    gateways: deviceGateways(device),
+    aliases: deviceAliases(device),
+  };
+}

@@ -1,0 +1,132 @@
+// drg serve's figures on GET /metrics (Prometheus text format, prom-client). The hot paths only add to plain
+// counters here; prom-client reads them, and each component's own stats, when scraped.
+import type { FastifyPluginCallback } from 'fastify';
+import { Counter, Gauge, Registry } from 'prom-client';
+
+export type Protocol = 'http' | 'mqtt';
+export type Integration = 'websocket' | 'mqtt';
+
+/** What the data plane counts as it goes: plain numbers, so counting costs nothing measurable. */
+export class DataPlaneCounters {
+  /** Messages accepted from devices, and refused (bad credentials, invalid, too large, overloaded). */
+  readonly accepted: Record<Protocol, number> = { http: 0, mqtt: 0 };
+  readonly refused: Record<Protocol, number> = { http: 0, mqtt: 0 };
+  /** Payload bytes accepted. */
+  readonly bytes: Record<Protocol, number> = { http: 0, mqtt: 0 };
+  /** Events delivered to integration consumers. */
+  readonly delivered: Record<Integration, number> = { websocket: 0, mqtt: 0 };
+  /** Integration consumers disconnected because they could not keep up. */
+  readonly slowConsumers: Record<Integration, number> = { websocket: 0, mqtt: 0 };
+  /** Commands dispatched, and how many receivers took them. */
+  commands = 0;
+  commandDeliveries = 0;
+  /** Connections closed for a protocol violation, a CONNECT timeout or a peer that stopped reading. */
+  readonly droppedConnections: Record<Protocol | Integration, number> = { http: 0, mqtt: 0, websocket: 0 };
+}
+
+/** Something whose figures are read at scrape time: a name, a help line, a type, and the values by label. */
+export interface MetricSource {
+  name: string;
+  help: string;
+  type: 'counter' | 'gauge';
+  /** The values, by their labels (an empty object for none). */
+  read(): Array<{ labels: Record<string, string>; value: number }>;
+}
+
+export class ServerMetrics {
+  private readonly registry = new Registry();
+
+  constructor(c: DataPlaneCounters, sources: () => MetricSource[]) {
+    const byLabel = (label: string, values: Record<string, number>) =>
+      Object.entries(values).map(([key, value]) => ({ labels: { [label]: key }, value }));
+    const own: MetricSource[] = [
+      {
+        name: 'drg_device_messages_total',
+        help: 'Messages accepted from devices',
+        type: 'counter',
+        read: () => byLabel('protocol', c.accepted),
+      },
+      {
+        name: 'drg_device_messages_refused_total',
+        help: 'Messages refused',
+        type: 'counter',
+        read: () => byLabel('protocol', c.refused),
+      },
+      {
+        name: 'drg_device_payload_bytes_total',
+        help: 'Payload bytes accepted from devices',
+        type: 'counter',
+        read: () => byLabel('protocol', c.bytes),
+      },
+      {
+        name: 'drg_integration_events_delivered_total',
+        help: 'Events delivered to consumers',
+        type: 'counter',
+        read: () => byLabel('integration', c.delivered),
+      },
+      {
+        name: 'drg_integration_slow_consumers_total',
+        help: 'Consumers disconnected for not keeping up',
+        type: 'counter',
+        read: () => byLabel('integration', c.slowConsumers),
+      },
+      {
+        name: 'drg_commands_total',
+        help: 'Commands dispatched',
+        type: 'counter',
+        read: () => [{ labels: {}, value: c.commands }],
+      },
+      {
+        name: 'drg_command_deliveries_total',
+        help: 'Commands taken by a connected device',
+        type: 'counter',
+        read: () => [{ labels: {}, value: c.commandDeliveries }],
+      },
+      {
+        name: 'drg_dropped_connections_total',
+        help: 'Connections dropped for protocol violations, timeouts or not reading',
+        type: 'counter',
+        read: () => byLabel('endpoint', c.droppedConnections),
+      },
+    ];
+    const registered = new Set<string>();
+    const register = (source: MetricSource) => {
+      if (registered.has(source.name)) return;
+      registered.add(source.name);
+      const labelNames = [...new Set(source.read().flatMap((v) => Object.keys(v.labels)))];
+      const collect = function (this: Counter | Gauge) {
+        this.reset();
+        for (const { labels, value } of source.read()) {
+          if (this instanceof Counter) this.inc(labels, value);
+          else this.set(labels, value);
+        }
+      };
+      const options = { name: source.name, help: source.help, labelNames, registers: [this.registry], collect };
+      if (source.type === 'counter') new Counter(options);
+      else new Gauge(options);
+    };
+    for (const source of own) register(source);
+    this.registerLater = () => {
+      for (const source of sources()) register(source);
+    };
+  }
+
+  private registerLater: () => void;
+
+  /** The exposition text. Sources that appeared since the last scrape (components started late) are added. */
+  async text(): Promise<string> {
+    this.registerLater();
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
+
+export const metricsRoutes: FastifyPluginCallback<{ metrics: ServerMetrics }> = (app, { metrics }, done) => {
+  app.get('/metrics', async (_request, reply) => {
+    reply.type(metrics.contentType).send(await metrics.text());
+  });
+  done();
+};
