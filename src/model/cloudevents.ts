@@ -35,8 +35,24 @@ export interface CloudEvent {
   partitionkey: string;
 }
 
+const ALPHANUMERIC = /^[A-Za-z0-9]*$/;
+/** Names seen recently and their encoding: the same devices send again and again. */
+const encoded = new Map<string, string>();
+const MAX_ENCODED = 10_000;
+
 /** Every byte that is not an ASCII letter or digit as `%XX` (Drogue's encoding for `source` and `partitionkey`). */
 export function percentEncode(value: string): string {
+  if (ALPHANUMERIC.test(value)) return value;
+  let out = encoded.get(value);
+  if (out === undefined) {
+    out = encodeBytes(value);
+    if (encoded.size >= MAX_ENCODED) encoded.clear();
+    encoded.set(value, out);
+  }
+  return out;
+}
+
+function encodeBytes(value: string): string {
   let out = '';
   for (const byte of Buffer.from(value, 'utf8')) {
     const alnum = (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a);

@@ -1,9 +1,9 @@
 // A device's message as a CloudEvent (docs/drogue-api.md, "Events"): what both device endpoints append to the log.
 import { randomUUID } from 'node:crypto';
 import {
+  type CloudEvent,
   CONNECTION_EVENT_TYPE,
   CONNECTION_SUBJECT,
-  type CloudEvent,
   DEVICE_EVENT_TYPE,
   isJsonContentType,
   percentEncode,

@@ -1,0 +1,261 @@
+// The event log's SQLite database, events.sqlite in the data directory (apart from drg.sqlite: its writes are many,
+// its syncs full): the events, the running totals retention needs, and the consumer groups' committed positions.
+import Database from 'better-sqlite3';
+import { ownerOnlyFile } from '../store/db.js';
+
+const SCHEMA_VERSION = 1;
+const ROWS_PER_INSERT = 32;
+
+const SCHEMA = `
+CREATE TABLE events (
+  position INTEGER PRIMARY KEY AUTOINCREMENT,
+  app TEXT NOT NULL,
+  time INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  json TEXT NOT NULL
+);
+CREATE INDEX events_by_app ON events (app, position);
+-- What the events table holds, kept with every append and expiry: retention needs it, and a scan would be slow.
+CREATE TABLE totals (id INTEGER PRIMARY KEY CHECK (id = 1), events INTEGER NOT NULL, bytes INTEGER NOT NULL);
+INSERT INTO totals VALUES (1, 0, 0);
+-- A group's committed position: it is done with every event of its app up to it. seen: when it last had members.
+CREATE TABLE groups (
+  app TEXT NOT NULL,
+  name TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  seen INTEGER NOT NULL,
+  PRIMARY KEY (app, name)
+) WITHOUT ROWID;
+`;
+
+/** An event on its way into the log. */
+export interface NewRow {
+  app: string;
+  size: number;
+  json: string;
+}
+
+export interface Row {
+  position: number;
+  app: string;
+  time: number;
+  json: string;
+}
+
+export interface Expired {
+  events: number;
+  bytes: number;
+}
+
+export interface GroupPosition {
+  app: string;
+  name: string;
+  position: number;
+}
+
+export class EventStore {
+  private readonly db: Database.Database;
+  /** The last position given out (0 for none), also when retention removed it. */
+  head: number;
+  /** Every event up to here is gone (retention removed it). */
+  expiredUpTo: number;
+  /** The time of the newest event (appends never go back in time). */
+  lastTime: number;
+  retainedEvents: number;
+  retainedBytes: number;
+
+  private readonly insertRow: Database.Statement<[string, number, number, string]>;
+  private readonly insertRows: Database.Statement<unknown[]>;
+  private readonly addTotals: Database.Statement<[number, number]>;
+  private readonly appendRows: (rows: NewRow[], time: number, positions: number[]) => void;
+  private readonly pageOf: Database.Statement<[string, number, number, number], Row>;
+  private readonly countOf: Database.Statement<[string, number], { n: number }>;
+  private readonly firstAtOrAfter: Database.Statement<[number], { position: number; time: number }>;
+  private readonly oldest: Database.Statement<[number], { position: number; time: number; size: number }>;
+  private readonly expireUpTo: (position: number, expired: Expired) => void;
+  private readonly groupOf: Database.Statement<[string, string], { position: number }>;
+  private readonly upsertGroup: Database.Statement<[string, string, number, number]>;
+  private readonly commitGroups: (groups: GroupPosition[], seen: number) => void;
+  private readonly staleGroups: Database.Statement<[number], { app: string; name: string }>;
+  private readonly deleteGroup: Database.Statement<[string, string]>;
+
+  constructor(dataDir: string) {
+    this.db = new Database(ownerOnlyFile(dataDir, 'events.sqlite'));
+    try {
+      this.db.pragma('journal_mode = WAL');
+      // A committed append is on disk (the WAL synced), not only in the OS's cache: the device may be acknowledged.
+      this.db.pragma('synchronous = FULL');
+      this.migrate();
+    } catch (err) {
+      this.db.close();
+      throw err;
+    }
+    const db = this.db;
+    this.head =
+      (db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").pluck().get() as number | undefined) ?? 0;
+    const oldest = db.prepare('SELECT position FROM events ORDER BY position LIMIT 1').pluck().get() as
+      | number
+      | undefined;
+    this.expiredUpTo = oldest === undefined ? this.head : oldest - 1;
+    this.lastTime =
+      (db.prepare('SELECT time FROM events ORDER BY position DESC LIMIT 1').pluck().get() as number | undefined) ?? 0;
+    const totals = db.prepare('SELECT events, bytes FROM totals').get() as { events: number; bytes: number };
+    this.retainedEvents = totals.events;
+    this.retainedBytes = totals.bytes;
+
+    this.insertRow = db.prepare('INSERT INTO events (app, time, size, json) VALUES (?, ?, ?, ?)');
+    this.addTotals = db.prepare('UPDATE totals SET events = events + ?, bytes = bytes + ?');
+    this.insertRows = db.prepare(
+      `INSERT INTO events (app, time, size, json) VALUES ${new Array(ROWS_PER_INSERT).fill('(?, ?, ?, ?)').join(', ')}`,
+    );
+    // Many rows per statement: one call into SQLite for each ROWS_PER_INSERT events. Their positions are consecutive.
+    const values: unknown[] = new Array(ROWS_PER_INSERT * 4);
+    this.appendRows = db.transaction((rows: NewRow[], time: number, positions: number[]) => {
+      let bytes = 0;
+      let i = 0;
+      for (; i + ROWS_PER_INSERT <= rows.length; i += ROWS_PER_INSERT) {
+        for (let k = 0; k < ROWS_PER_INSERT; k++) {
+          const row = rows[i + k];
+          values[k * 4] = row.app;
+          values[k * 4 + 1] = time;
+          values[k * 4 + 2] = row.size;
+          values[k * 4 + 3] = row.json;
+          bytes += row.size;
+        }
+        const last = this.insertRows.run(values).lastInsertRowid as number;
+        for (let k = ROWS_PER_INSERT - 1; k >= 0; k--) positions.push(last - k);
+      }
+      for (; i < rows.length; i++) {
+        const row = rows[i];
+        positions.push(this.insertRow.run(row.app, time, row.size, row.json).lastInsertRowid as number);
+        bytes += row.size;
+      }
+      this.addTotals.run(rows.length, bytes);
+    });
+    this.pageOf = db.prepare(
+      'SELECT position, app, time, json FROM events WHERE app = ? AND position > ? AND position < ? ORDER BY position LIMIT ?',
+    );
+    this.countOf = db.prepare('SELECT count(*) AS n FROM events WHERE app = ? AND position > ?');
+    this.firstAtOrAfter = db.prepare('SELECT position, time FROM events WHERE position >= ? ORDER BY position LIMIT 1');
+    this.oldest = db.prepare('SELECT position, time, size FROM events ORDER BY position LIMIT ?');
+    const deleteUpTo = db.prepare('DELETE FROM events WHERE position <= ?');
+    this.expireUpTo = db.transaction((position: number, expired: Expired) => {
+      deleteUpTo.run(position);
+      this.addTotals.run(-expired.events, -expired.bytes);
+    });
+    this.groupOf = db.prepare('SELECT position FROM groups WHERE app = ? AND name = ?');
+    this.upsertGroup = db.prepare(
+      'INSERT INTO groups (app, name, position, seen) VALUES (?, ?, ?, ?) ' +
+        'ON CONFLICT (app, name) DO UPDATE SET position = excluded.position, seen = excluded.seen',
+    );
+    this.commitGroups = db.transaction((groups: GroupPosition[], seen: number) => {
+      for (const g of groups) this.upsertGroup.run(g.app, g.name, g.position, seen);
+    });
+    this.staleGroups = db.prepare('SELECT app, name FROM groups WHERE seen < ? LIMIT 1000');
+    this.deleteGroup = db.prepare('DELETE FROM groups WHERE app = ? AND name = ?');
+  }
+
+  /** Appends the rows in one transaction (one disk sync); returns their positions. Throws when the write fails. */
+  append(rows: NewRow[], time: number): number[] {
+    const positions: number[] = [];
+    const at = Math.max(time, this.lastTime);
+    this.appendRows(rows, at, positions);
+    let bytes = 0;
+    for (const row of rows) bytes += row.size;
+    this.head = positions[positions.length - 1];
+    this.lastTime = at;
+    this.retainedEvents += rows.length;
+    this.retainedBytes += bytes;
+    return positions;
+  }
+
+  /** Up to `limit` events of the app after `after` and before `before`, in order. */
+  page(app: string, after: number, before: number, limit: number): Row[] {
+    return this.pageOf.all(app, after, before, limit);
+  }
+
+  /** How many events of the app the log holds after `after`. */
+  count(app: string, after: number): number {
+    return this.countOf.get(app, after)!.n;
+  }
+
+  /**
+   * The position before the first event appended at or after `time` (the head when there is none): a binary search
+   * over positions, as times never decrease along the log.
+   */
+  positionBefore(time: number): number {
+    let low = 1;
+    let high = this.head + 1;
+    while (low < high) {
+      const mid = Math.floor((low + high) / 2);
+      const found = this.firstAtOrAfter.get(mid);
+      if (found === undefined || found.time >= time) high = mid;
+      else low = found.position + 1;
+    }
+    const first = this.firstAtOrAfter.get(low);
+    return first === undefined ? this.head : first.position - 1;
+  }
+
+  /**
+   * Removes up to `limit` of the oldest events, oldest first, while they are older than `before` or the log holds
+   * more than `maxBytes`; never the newest one. One short transaction.
+   */
+  expire(before: number, maxBytes: number, limit: number): Expired {
+    const expired = { events: 0, bytes: 0 };
+    let upTo = 0;
+    for (const row of this.oldest.all(limit)) {
+      if (row.position >= this.head) break;
+      if (row.time >= before && this.retainedBytes - expired.bytes <= maxBytes) break;
+      upTo = row.position;
+      expired.events++;
+      expired.bytes += row.size;
+    }
+    if (expired.events === 0) return expired;
+    this.expireUpTo(upTo, expired);
+    this.expiredUpTo = upTo;
+    this.retainedEvents -= expired.events;
+    this.retainedBytes -= expired.bytes;
+    return expired;
+  }
+
+  groupPosition(app: string, name: string): number | undefined {
+    return this.groupOf.get(app, name)?.position;
+  }
+
+  /** Writes the groups' committed positions in one transaction. */
+  commit(groups: GroupPosition[], seen: number): void {
+    if (groups.length > 0) this.commitGroups(groups, seen);
+  }
+
+  /** Forgets up to 1,000 groups last seen before `seen`, except those `active` says are in use. */
+  forgetGroups(seen: number, active: (app: string, name: string) => boolean): number {
+    let forgotten = 0;
+    for (const g of this.staleGroups.all(seen)) {
+      if (active(g.app, g.name)) continue;
+      this.deleteGroup.run(g.app, g.name);
+      forgotten++;
+    }
+    return forgotten;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  private migrate(): void {
+    this.db
+      .transaction(() => {
+        const version = this.db.pragma('user_version', { simple: true }) as number;
+        if (version > SCHEMA_VERSION) {
+          throw new Error(
+            `events.sqlite was written by a newer drg (schema ${version}, this drg knows ${SCHEMA_VERSION})`,
+          );
+        }
+        if (version === 0) {
+          this.db.exec(SCHEMA);
+          this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+        }
+      })
+      .immediate();
+  }
+}
