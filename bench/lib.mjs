@@ -15,13 +15,18 @@ export function benchEnv(extra = {}) {
   return env;
 }
 
-/** Starts `drg serve` on ephemeral ports; resolves with its URL, config path and Basic credentials. */
-export async function startServe() {
+/**
+ * Starts `drg serve` on ephemeral ports (every listener: API, MQTT, MQTT integration, MQTTS, HTTPS); resolves with
+ * its URL, config path, Basic credentials and the device and integration endpoints from its discovery.
+ * `args` are more `drg serve` flags, `nodeArgs` flags for its Node (`--cpu-prof`).
+ */
+export async function startServe({ args = [], nodeArgs = [] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'drg-bench-'));
   const configPath = join(dir, 'config.yaml');
   const child = spawn(
     process.execPath,
     [
+      ...nodeArgs,
       DRG,
       'serve',
       '--port',
@@ -30,37 +35,66 @@ export async function startServe() {
       '0',
       '--mqtt-integration-port',
       '0',
+      '--mqtts-port',
+      '0',
+      '--https-port',
+      '0',
       '--data-dir',
       join(dir, 'data'),
       '--config',
       configPath,
+      ...args,
     ],
-    { env: benchEnv(), stdio: ['ignore', 'ignore', 'pipe'] },
+    { env: benchEnv(), cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   const url = await new Promise((res, rej) => {
+    const errors = [];
     createInterface({ input: child.stderr }).on('line', (line) => {
       try {
         const entry = JSON.parse(line);
         if (entry.msg === 'drg serve ready') res(entry.url);
-      } catch {}
+      } catch {
+        if (errors.length < 5) errors.push(line);
+      }
     });
-    child.once('exit', (code) => rej(new Error(`drg serve exited with ${code}`)));
+    child.once('exit', (code) => rej(new Error(`drg serve exited with ${code}: ${errors.join(' / ')}`)));
   });
   const cfg = parse(readFileSync(configPath, 'utf8'));
   const ctx = cfg.contexts.find((c) => c.name === cfg.active_context);
   const authorization = `Basic ${Buffer.from(`${ctx.token.id}:${ctx.token.token}`).toString('base64')}`;
+  const discovery = await (await fetch(`${url}/.well-known/drogue-endpoints`)).json();
   return {
     url,
     pid: child.pid,
     configPath,
     authorization,
-    async stop() {
+    /** The user and access token behind `authorization` (MQTT integration credentials). */
+    user: { name: ctx.token.id, token: ctx.token.token },
+    /** From discovery; a field is undefined when this server does not serve it. */
+    endpoints: {
+      /** `{ host, port }` */
+      mqtt: discovery.mqtt,
+      /** `{ host, port }` */
+      mqttIntegration: discovery.mqtt_integration,
+      /** The HTTP device endpoint's URL. */
+      http: discovery.http?.url,
+      /** The WebSocket integration's URL; the application name goes after it. */
+      websocketIntegration: discovery.websocket_integration?.url,
+    },
+    /** Where the server runs (its `--cpu-prof` profile lands here). */
+    dir,
+    async stop({ keepDir = false } = {}) {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
       await exited;
-      rmSync(dir, { recursive: true, force: true });
+      if (!keepDir) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The resident memory of process `pid` in MB (Linux). */
+export function rssMb(pid) {
+  return Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
 }
 
 /**

@@ -1,5 +1,6 @@
 // X.509 certificates for Drogue Cloud's trust anchors and device client certificates, with the subjects drg 0.11
-// gave them: an application CA `O=Drogue IoT, OU=Cloud, CN=<app>`, a device `O=Drogue IoT, OU=<app>, CN=<device>`.
+// gave them: an application CA `O=Drogue IoT, OU=Cloud, CN=<app>`, a device `O=Drogue IoT, OU=<app>, CN=<device>`;
+// and drg serve's local CA and the server certificate of its TLS endpoints (server-lite/devices/tls.ts).
 // Heavy (@peculiar/x509 and its ASN.1 stack): import this module only where a certificate is made.
 import 'reflect-metadata'; // @peculiar/x509's dependency injection (tsyringe) needs it, before it loads
 import { randomBytes, webcrypto } from 'node:crypto';
@@ -26,11 +27,20 @@ export interface IssuedCertificate {
 }
 
 /** A self-signed CA certificate for the application, valid for `days`. */
-export async function createCaCertificate(app: string, key: SigningKeyPair, days: number): Promise<IssuedCertificate> {
+export function createCaCertificate(app: string, key: SigningKeyPair, days: number): Promise<IssuedCertificate> {
+  return createSelfSignedCa([{ O: [ORGANIZATION] }, { OU: ['Cloud'] }, { CN: [app] }], key, days);
+}
+
+/** drg serve's local CA, which signs the server certificate of its TLS endpoints. */
+export function createLocalCaCertificate(key: SigningKeyPair, days: number): Promise<IssuedCertificate> {
+  return createSelfSignedCa([{ O: [ORGANIZATION] }, { OU: ['drg serve'] }, { CN: ['drg serve local CA'] }], key, days);
+}
+
+async function createSelfSignedCa(name: x509.JsonName, key: SigningKeyPair, days: number): Promise<IssuedCertificate> {
   const notBefore = new Date(Date.now() - BACKDATE_MS);
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serialNumber(),
-    name: [{ O: [ORGANIZATION] }, { OU: ['Cloud'] }, { CN: [app] }],
+    name,
     notBefore,
     notAfter: new Date(notBefore.getTime() + BACKDATE_MS + days * DAY_MS),
     keys: key.keys,
@@ -47,27 +57,64 @@ export async function createCaCertificate(app: string, key: SigningKeyPair, days
   return issued(cert);
 }
 
-export interface DeviceCertificateRequest {
-  app: string;
-  device: string;
-  /** The device's public key. */
+/** What a certificate signed by a CA is made from. */
+interface SignedByCa {
+  /** The certificate's public key. */
   publicKey: CryptoKey;
-  /** The application's CA certificate (DER) and its key pair. */
+  /** The CA certificate (DER) and its key pair. */
   caDer: Uint8Array<ArrayBuffer>;
   caKey: SigningKeyPair;
   /** Validity in days, cut at the CA's own expiry. */
   days: number;
 }
 
+export interface DeviceCertificateRequest extends SignedByCa {
+  app: string;
+  device: string;
+}
+
 /** A client (and server) certificate for the device, signed by the application's CA. */
-export async function createDeviceCertificate(req: DeviceCertificateRequest): Promise<IssuedCertificate> {
+export function createDeviceCertificate(req: DeviceCertificateRequest): Promise<IssuedCertificate> {
+  return createSignedCertificate([{ O: [ORGANIZATION] }, { OU: [req.app] }, { CN: [req.device] }], req, [
+    new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
+  ]);
+}
+
+export interface ServerCertificateRequest extends SignedByCa {
+  /** The host names and IP addresses (v4 or v6) clients reach the server at; the first names it in the subject. */
+  dnsNames: string[];
+  ips: string[];
+}
+
+/** A TLS server certificate for drg serve's endpoints, signed by its local CA. */
+export function createServerCertificate(req: ServerCertificateRequest): Promise<IssuedCertificate> {
+  const names: x509.JsonGeneralNames = [
+    ...req.dnsNames.map((value) => ({ type: 'dns' as const, value })),
+    ...req.ips.map((value) => ({ type: 'ip' as const, value })),
+  ];
+  const subject: x509.JsonName = [
+    { O: [ORGANIZATION] },
+    { OU: ['drg serve'] },
+    { CN: [req.dnsNames[0] ?? req.ips[0]] },
+  ];
+  return createSignedCertificate(subject, req, [
+    new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+    new x509.SubjectAlternativeNameExtension(names),
+  ]);
+}
+
+async function createSignedCertificate(
+  subject: x509.JsonName,
+  req: SignedByCa,
+  extensions: x509.Extension[],
+): Promise<IssuedCertificate> {
   const ca = new x509.X509Certificate(req.caDer);
   const notBefore = new Date(Date.now() - BACKDATE_MS);
   const wanted = notBefore.getTime() + BACKDATE_MS + req.days * DAY_MS;
   const caKeyId = ca.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serialNumber(),
-    subject: [{ O: [ORGANIZATION] }, { OU: [req.app] }, { CN: [req.device] }],
+    subject,
     issuer: ca.subjectName,
     notBefore,
     notAfter: new Date(Math.min(wanted, ca.notAfter.getTime())),
@@ -77,7 +124,7 @@ export async function createDeviceCertificate(req: DeviceCertificateRequest): Pr
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
+      ...extensions,
       await x509.SubjectKeyIdentifierExtension.create(req.publicKey),
       caKeyId
         ? new x509.AuthorityKeyIdentifierExtension(caKeyId)

@@ -6,6 +6,7 @@ import type { AccessTokenCredentials, Context, OAuthToken } from '../config/conf
 import {
   type ApiAction,
   ApiError,
+  type ApiErrorDetails,
   type ApiSubject,
   type CredentialKind,
   credentialsRejected,
@@ -47,6 +48,8 @@ export interface RequestOptions {
   query?: Query;
   /** Sent as JSON. */
   body?: unknown;
+  /** Sent as it is, with its content type, instead of a JSON `body` (a command's payload). */
+  payload?: { data: string | Uint8Array; contentType?: string };
   /** Statuses that are not failures for this call (e.g. 404 for "ignore missing"). */
   accept?: number[];
   /** What the call is about, so that its failure can name it. */
@@ -128,20 +131,27 @@ export class ApiClient {
     // A redirect that was not followed (e.g. a 302 to a POST) is a failure too.
     if (response.status >= 300 && !options.accept?.includes(response.status)) {
       const error = body as Partial<ErrorBody> | undefined;
-      throw new ApiError({
+      throw this.failure({
         status: response.status,
         kind: typeof error?.error === 'string' && error.error ? error.error : undefined,
         serverMessage: messageOf(body),
         method,
         url: `${this.baseUrl}${path}`,
-        baseUrl: this.baseUrl,
-        credentials: this.options.credentials ?? 'none',
-        context: this.options.context,
         subject: options.subject,
         action: options.action,
       });
     }
     return { status: response.status, headers: response.headers, body: body as T | undefined };
+  }
+
+  /** The ApiError of a call with this client's credentials that answered with an error status (a WebSocket upgrade too). */
+  failure(details: Omit<ApiErrorDetails, 'baseUrl' | 'credentials' | 'context'>): ApiError {
+    return new ApiError({
+      ...details,
+      baseUrl: this.baseUrl,
+      credentials: this.options.credentials ?? 'none',
+      context: this.options.context,
+    });
   }
 
   private target(path: string, query: Query | undefined): Target {
@@ -158,8 +168,11 @@ export class ApiClient {
     const headers: Record<string, string> = { accept: 'application/json' };
     const authorization = await this.tokens?.authorization();
     if (authorization) headers.authorization = authorization;
-    let payload: string | undefined;
-    if (options.body !== undefined) {
+    let payload: string | Uint8Array | undefined;
+    if (options.payload !== undefined) {
+      payload = options.payload.data;
+      if (options.payload.contentType) headers['content-type'] = options.payload.contentType;
+    } else if (options.body !== undefined) {
       payload = JSON.stringify(options.body);
       headers['content-type'] = 'application/json';
     }

@@ -9,6 +9,7 @@ import { labelApp } from './app/label.js';
 import { apply } from './apply/apply.js';
 import { createAppCertCommand } from './cert/app-cert.js';
 import { createDeviceCertCommand } from './cert/device-cert.js';
+import { cmd } from './cmd/cmd.js';
 import { completeWords, completion } from './completion/completion.js';
 import {
   createContext,
@@ -35,6 +36,7 @@ import { deleteMember } from './member/delete.js';
 import { editMember } from './member/edit.js';
 import { getMember } from './member/get.js';
 import { serve } from './serve/serve.js';
+import { stream } from './stream/stream.js';
 import { createToken } from './token/create.js';
 import { deleteToken } from './token/delete.js';
 import { getToken } from './token/get.js';
@@ -118,6 +120,8 @@ export const COMMANDS: AnyCommand[] = [
   transferCancel,
   createAppCertCommand,
   createDeviceCertCommand,
+  stream,
+  cmd,
   help,
   completion,
   completeWords,

@@ -18,4 +18,9 @@ export interface Endpoints {
   /** Omitted when false. */
   local_certs?: boolean;
   kafka_bootstrap_servers?: string;
+  /** (extension) MQTT over TLS and the HTTP device endpoint over TLS. */
+  mqtts?: { host: string; port: number };
+  https?: { url: string };
+  /** (extension) With local_certs: the file of the local CA's certificate, which TLS clients trust. */
+  local_ca_file?: string;
 }

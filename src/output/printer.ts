@@ -9,7 +9,7 @@ import type { Resource, ResourceKind } from '../model/resource.js';
 import { type Colors, colorsFor } from './colors.js';
 import { escapeInline, escapeText } from './escape.js';
 import { isDocumentFormat, isMachineFormat, type OutputFormat } from './format.js';
-import { printData, printResources, renderTable, resourceRef, toYaml } from './render.js';
+import { type Connections, printData, printResources, renderTable, resourceRef, toYaml } from './render.js';
 
 export interface ResourceRef {
   kind: ResourceKind;
@@ -50,8 +50,11 @@ export class Printer {
     return isMachineFormat(this.format);
   }
 
-  /** `get`: one resource (an object) or a list (an array); an empty list says so on stderr in table formats. */
-  async resources(data: Resource | Resource[], kind: ResourceKind): Promise<void> {
+  /**
+   * `get`: one resource (an object) or a list (an array); an empty list says so on stderr in table formats.
+   * `connections` adds the devices' CONNECTED column to `-o wide`.
+   */
+  async resources(data: Resource | Resource[], kind: ResourceKind, connections?: Connections): Promise<void> {
     if (Array.isArray(data) && data.length === 0 && !this.machine) {
       this.note(`No ${kind === 'application' ? 'applications' : 'devices'} found.`);
       return;
@@ -59,6 +62,7 @@ export class Printer {
     await printResources(data, this.format, kind, this.write, {
       noHeaders: this.options.noHeaders,
       now: this.options.now(),
+      connections,
     });
   }
 

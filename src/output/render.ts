@@ -1,4 +1,5 @@
 // Rendering resources and data in the `-o` formats (drg 0.11 compatible). Pure: text goes to `write`.
+import type { ConnectionsBody } from '../model/api-paths.js';
 import { deviceAliases, deviceCredentials, deviceDisabled, deviceGateways, listAt } from '../model/device-spec.js';
 import type { Resource, ResourceKind } from '../model/resource.js';
 import { escapeInline } from './escape.js';
@@ -11,13 +12,16 @@ export interface TableOptions {
   noHeaders?: boolean;
 }
 
+/** Which devices are connected, where the server tells (drg serve's extension): a CONNECTED column in `-o wide`. */
+export type Connections = ConnectionsBody['devices'];
+
 /** A list prints as a list (JSON array), a single resource as one object. */
 export async function printResources(
   data: Resource | Resource[],
   format: OutputFormat,
   kind: ResourceKind,
   write: Write,
-  options: TableOptions & { now?: number } = {},
+  options: TableOptions & { now?: number; connections?: Connections } = {},
 ): Promise<void> {
   const list = Array.isArray(data) ? data : [data];
   switch (format) {
@@ -32,7 +36,12 @@ export async function printResources(
       return;
     case 'table':
     case 'wide':
-      write(renderTable(resourceRows(list, kind, format === 'wide', options.now ?? Date.now()), options));
+      write(
+        renderTable(
+          resourceRows(list, kind, format === 'wide', options.now ?? Date.now(), options.connections),
+          options,
+        ),
+      );
   }
 }
 
@@ -52,8 +61,19 @@ export async function toYaml(data: unknown): Promise<string> {
 }
 
 /** The header row and one row per resource. */
-function resourceRows(list: Resource[], kind: ResourceKind, wide: boolean, now: number): string[][] {
-  const columns = kind === 'application' ? APP_COLUMNS : DEVICE_COLUMNS;
+function resourceRows(
+  list: Resource[],
+  kind: ResourceKind,
+  wide: boolean,
+  now: number,
+  connections: Connections | undefined,
+): string[][] {
+  const columns =
+    kind === 'application'
+      ? APP_COLUMNS
+      : connections
+        ? [...DEVICE_COLUMNS.slice(0, -1), connectedColumn(connections), LABELS]
+        : DEVICE_COLUMNS;
   const shown = wide ? columns : columns.slice(0, 2);
   return [shown.map((c) => c.header), ...list.map((r) => shown.map((c) => c.value(r, now)))];
 }
@@ -86,6 +106,17 @@ const DEVICE_COLUMNS: Column[] = [
   { header: 'DISABLED', value: (r) => String(deviceDisabled(r)) },
   LABELS,
 ];
+
+/** `5m (mqtt)`: how long, and over what, a device has been connected; `no` when it is not. */
+function connectedColumn(connections: Connections): Column {
+  return {
+    header: 'CONNECTED',
+    value: (r, now) => {
+      const connection = connections[r.metadata.name];
+      return connection ? `${formatAge(connection.since, now)} (${connection.protocol})` : 'no';
+    },
+  };
+}
 
 /**
  * Columns padded to the widest cell, three spaces apart, like kubectl. The first row is the header (left out

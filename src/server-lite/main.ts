@@ -11,7 +11,7 @@ import {
   claimContext,
   releaseContext,
 } from './serve-context.js';
-import { createLogger, type LogOptions, readySummary } from './serve-output.js';
+import { createLogger, deviceEndpoints, type LogOptions, readySummary } from './serve-output.js';
 import { type RunningServer, type ServerOptions, startServer } from './server.js';
 
 // What drg serve's flag parsing needs of the server.
@@ -81,6 +81,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     healthUrl: `${url}/health`,
     dataDir: options.dataDir,
     context: claimed?.name,
+    ...deviceEndpoints(server.endpoints()),
   };
   if (text) {
     const summary = {

@@ -2,6 +2,7 @@
 // counters here; prom-client reads them, and each component's own stats, when scraped.
 import type { FastifyPluginCallback } from 'fastify';
 import { Counter, Gauge, Registry } from 'prom-client';
+import type { EventLogStats } from './events/log.js';
 
 export type Protocol = 'http' | 'mqtt';
 export type Integration = 'websocket' | 'mqtt';
@@ -29,6 +30,8 @@ export interface MetricSource {
   name: string;
   help: string;
   type: 'counter' | 'gauge';
+  /** The labels its values have (none by default). */
+  labelNames?: string[];
   /** The values, by their labels (an empty object for none). */
   read(): Array<{ labels: Record<string, string>; value: number }>;
 }
@@ -44,30 +47,35 @@ export class ServerMetrics {
         name: 'drg_device_messages_total',
         help: 'Messages accepted from devices',
         type: 'counter',
+        labelNames: ['protocol'],
         read: () => byLabel('protocol', c.accepted),
       },
       {
         name: 'drg_device_messages_refused_total',
         help: 'Messages refused',
         type: 'counter',
+        labelNames: ['protocol'],
         read: () => byLabel('protocol', c.refused),
       },
       {
         name: 'drg_device_payload_bytes_total',
         help: 'Payload bytes accepted from devices',
         type: 'counter',
+        labelNames: ['protocol'],
         read: () => byLabel('protocol', c.bytes),
       },
       {
         name: 'drg_integration_events_delivered_total',
         help: 'Events delivered to consumers',
         type: 'counter',
+        labelNames: ['integration'],
         read: () => byLabel('integration', c.delivered),
       },
       {
         name: 'drg_integration_slow_consumers_total',
         help: 'Consumers disconnected for not keeping up',
         type: 'counter',
+        labelNames: ['integration'],
         read: () => byLabel('integration', c.slowConsumers),
       },
       {
@@ -86,6 +94,7 @@ export class ServerMetrics {
         name: 'drg_dropped_connections_total',
         help: 'Connections dropped for protocol violations, timeouts or not reading',
         type: 'counter',
+        labelNames: ['endpoint'],
         read: () => byLabel('endpoint', c.droppedConnections),
       },
     ];
@@ -93,7 +102,7 @@ export class ServerMetrics {
     const register = (source: MetricSource) => {
       if (registered.has(source.name)) return;
       registered.add(source.name);
-      const labelNames = [...new Set(source.read().flatMap((v) => Object.keys(v.labels)))];
+      const labelNames = source.labelNames ?? [];
       const collect = function (this: Counter | Gauge) {
         this.reset();
         for (const { labels, value } of source.read()) {
@@ -130,3 +139,41 @@ export const metricsRoutes: FastifyPluginCallback<{ metrics: ServerMetrics }> = 
   });
   done();
 };
+
+/** The event log's figures (EventBus.stats), read at scrape time. */
+export function eventLogSources(stats: () => EventLogStats): MetricSource[] {
+  const one = (name: string, help: string, type: MetricSource['type'], value: (s: EventLogStats) => number) => ({
+    name,
+    help,
+    type,
+    read: () => [{ labels: {}, value: value(stats()) }],
+  });
+  return [
+    one('drg_events_appended_total', 'Events appended to the log', 'counter', (s) => s.appended),
+    one('drg_events_commits_total', 'Commits (disk syncs) of the log', 'counter', (s) => s.commits),
+    one(
+      'drg_events_rejected_total',
+      'Events refused by the log (overloaded, closed, failing)',
+      'counter',
+      (s) => s.rejected,
+    ),
+    one('drg_events_pending', 'Events waiting for their commit', 'gauge', (s) => s.pending),
+    one('drg_events_retained', 'Events the log holds', 'gauge', (s) => s.retainedEvents),
+    one('drg_events_retained_bytes', 'Bytes of events the log holds', 'gauge', (s) => s.retainedBytes),
+    one('drg_events_expired_total', 'Events removed by retention', 'counter', (s) => s.expired),
+    one('drg_event_consumers', 'Consumers of the log (group members included)', 'gauge', (s) => s.consumers),
+    one(
+      'drg_event_consumers_dropped_total',
+      'Consumers dropped for falling behind',
+      'counter',
+      (s) => s.droppedConsumers,
+    ),
+    {
+      name: 'drg_event_group_lag',
+      help: "Events after a consumer group's committed position",
+      type: 'gauge',
+      labelNames: ['app', 'group'],
+      read: () => stats().groups.map((g) => ({ labels: { app: g.app, group: g.group }, value: g.lag })),
+    },
+  ];
+}

@@ -2,6 +2,7 @@
 // once it is ready and log lines as text. The text lines are pino's JSON records re-read and formatted here:
 // a few lines a minute, so this costs nothing, and it saves pino-pretty's ~25 ms of start-up and 12 packages.
 import pino, { type Logger } from 'pino';
+import type { Endpoints } from '../model/endpoints.js';
 import type { Colors } from '../output/colors.js';
 import { escapeInline } from '../output/escape.js';
 
@@ -69,7 +70,7 @@ function clockTime(time: unknown): string {
   return [date.getHours(), date.getMinutes(), date.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
 }
 
-export interface ReadyInfo {
+export interface ReadyInfo extends DeviceEndpoints {
   url: string;
   issuerUrl: string;
   /** Whether the issuer is the embedded one (else `--issuer-url`). */
@@ -84,11 +85,32 @@ export interface ReadyInfo {
   adminPassword?: string;
 }
 
+/** Where devices connect (host:port, or a URL), and the local CA's file that TLS clients trust. */
+export interface DeviceEndpoints {
+  mqtt?: string;
+  mqtts?: string;
+  https?: string;
+  caFile?: string;
+}
+
+/** The device endpoints among discovery's, for the ready summary and log line. */
+export function deviceEndpoints(endpoints: Endpoints): DeviceEndpoints {
+  const hostPort = (e?: { host: string; port: number }) => e && `${e.host}:${e.port}`;
+  const found: DeviceEndpoints = {
+    mqtt: hostPort(endpoints.mqtt),
+    mqtts: hostPort(endpoints.mqtts),
+    https: endpoints.https?.url,
+    caFile: endpoints.local_certs ? endpoints.local_ca_file : undefined,
+  };
+  return Object.fromEntries(Object.entries(found).filter(([, value]) => value !== undefined));
+}
+
 /** The summary a person sees when drg serve is ready: where everything is, and how to stop it. */
 export function readySummary(info: ReadyInfo, colors: Colors): string {
   const rows: Array<[string, string]> = [
     ['API', info.url],
     ['OpenID Provider', info.embeddedIssuer ? info.issuerUrl : `${info.issuerUrl} (--issuer-url)`],
+    ...deviceRows(info),
     ['health', info.healthUrl],
     ['data', info.dataDir],
     ['context', contextText(info)],
@@ -102,6 +124,19 @@ export function readySummary(info: ReadyInfo, colors: Colors): string {
   const width = Math.max(...rows.map(([label]) => label.length));
   const lines = rows.map(([label, value]) => `  ${colors.dim(label.padEnd(width))}  ${value}`);
   return `${colors.bold('drg serve is ready')}\n${lines.join('\n')}\nPress Ctrl+C to stop it.\n`;
+}
+
+function deviceRows({ mqtt, mqtts, https, caFile }: DeviceEndpoints): Array<[string, string]> {
+  const rows: Array<[string, string | undefined]> = [
+    ['MQTT', mqtt],
+    ['MQTTS', mqtts],
+    ['HTTPS', https],
+    [
+      'CA file',
+      caFile && `${caFile}  (TLS clients trust drg serve with it: mosquitto_pub --cafile FILE, curl --cacert FILE)`,
+    ],
+  ];
+  return rows.filter((row): row is [string, string] => row[1] !== undefined);
 }
 
 function contextText({ context, contextInUse }: ReadyInfo): string {

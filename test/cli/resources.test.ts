@@ -213,9 +213,19 @@ test('create device with --spec, from a file with --application, in a missing ap
     .trimEnd()
     .split('\n')
     .map((l) => l.split(/\s{2,}/));
-  assert.deepEqual(rows[0], ['NAME', 'AGE', 'STATUS', 'CREDENTIALS', 'ALIASES', 'GATEWAYS', 'DISABLED', 'LABELS']);
+  assert.deepEqual(rows[0], [
+    'NAME',
+    'AGE',
+    'STATUS',
+    'CREDENTIALS',
+    'ALIASES',
+    'GATEWAYS',
+    'DISABLED',
+    'CONNECTED',
+    'LABELS',
+  ]);
   const sensor = rows.find((r) => r[0] === 'sensor');
-  assert.deepEqual(sensor?.slice(2), ['Active', '1 (pass)', 'al-1', 'gw-1', 'true', '<none>']);
+  assert.deepEqual(sensor?.slice(2), ['Active', '1 (pass)', 'al-1', 'gw-1', 'true', 'no', '<none>']);
   assert.ok(!wide.includes('secret-pass'));
 });
 

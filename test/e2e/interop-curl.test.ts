@@ -1,8 +1,11 @@
 // drg serve's API spoken by curl, an HTTP client nobody here wrote, and read back by drg.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { once } from 'node:events';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
+import { WebSocket } from 'ws';
+import { WEBSOCKET_INTEGRATION_PATH } from '../../src/model/api-paths.js';
 import { drg, serveDuringTests } from '../helpers/serve.js';
 
 const run = promisify(execFile);
@@ -70,4 +73,47 @@ test('curl gets the API error bodies: 401 without credentials, 403 with a wrong 
   ]);
   assert.equal(bad.status, 400);
   assert.equal(JSON.parse(bad.body).error, 'BadRequest');
+});
+
+test('curl as a device: a password drg set (sha512-crypt), a message, and a command while it waits (ct)', async () => {
+  assert.equal((await drg(serve.configPath, ['create', 'app', 'curl-device'])).code, 0);
+  assert.equal((await drg(serve.configPath, ['create', 'device', 'sensor', '--app', 'curl-device'])).code, 0);
+  const set = await drg(serve.configPath, ['set', 'password', 'sensor', 'pw 1', '--app', 'curl-device']);
+  assert.equal(set.code, 0, set.stderr);
+
+  const refused = await curl(['-u', 'sensor@curl-device:wrong', '-d', '{}', `${serve.url}/v1/telemetry`]);
+  assert.equal(refused.status, 403);
+
+  // The device waits up to 10 s for a command from before its message is in the log: once the WebSocket
+  // integration shows the event, a command reaches it.
+  const stream = new WebSocket(`${serve.url.replace(/^http/, 'ws')}${WEBSOCKET_INTEGRATION_PATH}curl-device`, {
+    headers: { authorization: `Basic ${Buffer.from(`admin:${serve.token}`).toString('base64')}` },
+  });
+  await once(stream, 'open');
+  const event = once(stream, 'message');
+  const waiting = curl([
+    '-u',
+    'sensor@curl-device:pw 1',
+    '-H',
+    'content-type: application/json',
+    '-d',
+    '{"temp":20}',
+    `${serve.url}/v1/telemetry?ct=10`,
+  ]);
+  assert.deepEqual(JSON.parse(String((await event)[0])).data, { temp: 20 });
+  stream.close();
+  const sent = await curl([
+    '-u',
+    `admin:${serve.token}`,
+    '-H',
+    'content-type: text/plain',
+    '-d',
+    'on',
+    `${serve.url}/api/command/v1alpha1/apps/curl-device/devices/sensor?command=light`,
+  ]);
+  assert.equal(sent.status, 202, sent.body);
+  const answered = await waiting;
+  assert.equal(answered.status, 200, answered.body);
+  assert.match(answered.headers, /^command: light\r?$/im);
+  assert.equal(answered.body, 'on');
 });

@@ -1,6 +1,6 @@
 // Certificates made by openssl (a peer nobody here wrote), for tests of what drg and drg serve make of them.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface TestCert {
@@ -68,5 +68,47 @@ export function opensslCa(
     subject: rdns.map(([k, v]) => `${k}=${v}`).join(', '),
     notBefore: date('notBefore'),
     notAfter: date('notAfter'),
+  };
+}
+
+/** A client certificate for `rdns`, signed by `ca` with openssl (`x509 -req`); its key and PEM files are in `dir`. */
+export function opensslClientCert(
+  dir: string,
+  name: string,
+  ca: TestCert,
+  rdns: [string, string][],
+  days = 30,
+): TestCert & { certFile: string; keyFile: string } {
+  const keyFile = join(dir, `${name}.key`);
+  const csrFile = join(dir, `${name}.csr`);
+  const certFile = join(dir, `${name}.crt`);
+  const caCert = join(dir, `${name}-ca.crt`);
+  const caKey = join(dir, `${name}-ca.key`);
+  writeFileSync(caCert, ca.pem);
+  writeFileSync(caKey, ca.key, { mode: 0o600 });
+  const subj = rdns.map(([k, v]) => `/${k}=${v}`).join('');
+  const run = (args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
+  run(
+    ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', subj].concat([
+      '-keyout',
+      keyFile,
+      '-out',
+      csrFile,
+    ]),
+  );
+  run(
+    ['x509', '-req', '-in', csrFile, '-CA', caCert, '-CAkey', caKey, '-CAcreateserial', '-days', String(days)].concat([
+      '-out',
+      certFile,
+    ]),
+  );
+  return {
+    pem: readFileSync(certFile, 'utf8'),
+    key: readFileSync(keyFile, 'utf8'),
+    subject: rdns.map(([k, v]) => `${k}=${v}`).join(', '),
+    notBefore: '',
+    notAfter: '',
+    certFile,
+    keyFile,
   };
 }

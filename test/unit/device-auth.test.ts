@@ -190,3 +190,9 @@ describe('X.509', () => {
     await refusedFor(auth.certificate([]), 'bad-credentials');
   });
 });
+
+test('X.509: a subject in another order than the alias (drg 0.11 makes O, OU, CN certificates) still names it', async () => {
+  const cert = opensslClientCert(dir, 'reordered', ca, [['O', 'Drogue IoT'], ['OU', 'app1'], ['CN', 'x509']]);
+  const outcome = await auth.certificate([Buffer.from(new X509Certificate(cert.pem).raw)]);
+  assert.equal(outcome.outcome, 'ok', JSON.stringify(outcome));
+});

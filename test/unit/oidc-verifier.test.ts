@@ -50,7 +50,8 @@ async function rejected(token: string, reason: RegExp): Promise<void> {
 
 describe('the embedded issuer verifier', () => {
   test('accepts a well-formed token signed with the issuer key (control)', async () => {
-    assert.deepEqual(await h.issuer.verifier.verify(await sign(claims())), { user: USER });
+    const valid = claims();
+    assert.deepEqual(await h.issuer.verifier.verify(await sign(valid)), { user: USER, expiresAt: valid.exp! * 1000 });
   });
 
   test('rejects a tampered payload and a tampered signature', async () => {
@@ -72,7 +73,7 @@ describe('the embedded issuer verifier', () => {
         jwks: publicJwks([issuerKey]),
         now: () => new Date(Date.now() + seconds * 1000),
       });
-    assert.deepEqual(await at(0).verify(tokens.access_token), { user: USER });
+    assert.equal((await at(0).verify(tokens.access_token)).user, USER);
     await assert.rejects(at(5 * 60 + 10).verify(tokens.access_token), /expired/);
   });
 
@@ -154,10 +155,8 @@ describe('the verifier for an external issuer (--issuer-url)', () => {
 
   test('takes the user from preferred_username, else sub', async () => {
     const verifier = remoteJwtVerifier({ issuerUrl: `${idpUrl}/realms/drogue`, audience: 'drogue' });
-    assert.deepEqual(await verifier.verify(await idpToken({ sub: 'f3a1-uuid', preferred_username: 'bob' })), {
-      user: 'bob',
-    });
-    assert.deepEqual(await verifier.verify(await idpToken({ sub: 'f3a1-uuid' })), { user: 'f3a1-uuid' });
+    assert.equal((await verifier.verify(await idpToken({ sub: 'f3a1-uuid', preferred_username: 'bob' }))).user, 'bob');
+    assert.equal((await verifier.verify(await idpToken({ sub: 'f3a1-uuid' }))).user, 'f3a1-uuid');
   });
 
   test('rejects tokens of the embedded issuer, expired ones and other audiences', async () => {
@@ -177,6 +176,6 @@ describe('the verifier for an external issuer (--issuer-url)', () => {
     await assert.rejects(mismatched.verify(token), IssuerUnavailableError);
     // Discovery is retried after a failure.
     discoveryIssuer = `${idpUrl}/realms/drogue`;
-    assert.deepEqual(await mismatched.verify(token), { user: 'x' });
+    assert.equal((await mismatched.verify(token)).user, 'x');
   });
 });

@@ -70,6 +70,10 @@ export const whoamiEndpoints = defineCommand({
   examples: [
     { command: 'drg whoami endpoints', description: 'Every endpoint the cluster serves' },
     { command: 'drg whoami endpoints mqtt', description: 'Only the MQTT endpoint, as host:port' },
+    {
+      command: 'curl --cacert "$(drg whoami endpoints local_ca_file)" "$(drg whoami endpoints https)/v1/telemetry" ...',
+      description: "Trust drg serve's local CA",
+    },
   ],
   handler: ({ args }, ctx) => printEndpoints(ctx, args.name),
 });
@@ -91,6 +95,16 @@ async function printEndpoints(ctx: CommandContext, name: string | undefined): Pr
   }
   const rows = Object.entries(endpoints).map(([key, value]) => [key, endpointAddress(value)]);
   ctx.out.table([['NAME', 'URL'], ...rows], 'The cluster names no endpoints.');
+  const caHint = localCaHint(endpoints);
+  if (caHint) ctx.out.note(caHint);
+}
+
+/** With drg serve's local CA: where its file is, and how TLS clients trust it. */
+function localCaHint({ local_certs, local_ca_file: file, mqtts, https }: DiscoveredEndpoints): string | undefined {
+  if (!local_certs || typeof file !== 'string') return undefined;
+  const mqtt = typeof mqtts?.host === 'string' ? `-h ${mqtts.host} -p ${mqtts.port}` : '-h HOST -p PORT';
+  const url = typeof https?.url === 'string' ? `${https.url}/v1/telemetry` : 'URL';
+  return `The TLS endpoints use a local CA: trust its certificate ${file}, e.g. mosquitto_pub --cafile ${file} ${mqtt} ..., curl --cacert ${file} ${url} ...`;
 }
 
 /** A URL string, `{url}`, or `{host, port}` as one string. */

@@ -7,6 +7,7 @@ import { defineCommand, type OptionValues, option } from '../../cli/command.js';
 import type { CommandContext } from '../../cli/context.js';
 import type { Env } from '../../cli/io.js';
 import { DrgError, UsageError } from '../../errors.js';
+import { parseByteSize, parseDuration } from '../../model/units.js';
 import type { LogFormat, ServeOptions } from '../../server-lite/main.js';
 
 type ServerEntry = typeof import('../../server-lite/main.js');
@@ -16,7 +17,21 @@ const SERVE_OPTIONS = {
   bind: option.string('--bind <address>', 'address to listen on', { default: '127.0.0.1' }),
   dataDir: option.string('--data-dir <dir>', 'where the data lives (default: $XDG_DATA_HOME/drg/serve)'),
   mqttPort: option.string('--mqtt-port <port>', 'MQTT device endpoint port', { default: '1883' }),
+  mqttsPort: option.string('--mqtts-port <port>', 'MQTT device endpoint port over TLS (client certificates)', {
+    default: '8883',
+  }),
+  maxPayload: option.string('--max-payload <size>', 'the largest message payload a device may send (HTTP, MQTT)', {
+    default: '256KiB',
+  }),
   mqttIntegrationPort: option.string('--mqtt-integration-port <port>', 'MQTT integration port', { default: '18883' }),
+  httpsPort: option.string('--https-port <port>', 'HTTPS device endpoint port (TLS, client certificates)', {
+    default: '8443',
+  }),
+  tlsCert: option.string(
+    '--tls-cert <file>',
+    "the TLS endpoints' certificate (PEM; its chain may follow) instead of the local CA's; with --tls-key",
+  ),
+  tlsKey: option.string('--tls-key <file>', "the private key of --tls-cert's certificate (PEM)"),
   login: option.boolean('--no-login', 'do not write a context for this instance into the drg config'),
   logFormat: option.string(
     '--log-format <format>',
@@ -51,6 +66,14 @@ const SERVE_OPTIONS = {
     '--issuer-url <url>',
     'use this OpenID Provider instead of the built-in one (tokens checked with its keys)',
   ),
+  eventRetention: option.string('--event-retention <duration>', 'how long the event log keeps events', {
+    default: '24h',
+  }),
+  eventRetentionSize: option.string(
+    '--event-retention-size <size>',
+    'how many bytes of events the event log keeps at most',
+    { default: '1GiB' },
+  ),
 } as const;
 
 type ServeFlags = OptionValues<typeof SERVE_OPTIONS>;
@@ -77,7 +100,20 @@ users of the machine (ps): give admin's with --admin-password-file FILE (- for s
 and users' with --user-file FILE (NAME:PASSWORD lines, - for stdin) or --users-file (bcrypt hashes). The API
 accepts the issuer's access tokens (JWTs) as Bearer tokens or ?token=, and access tokens (drg create token).
 With --issuer-url, users log in at that provider instead; its access tokens must have the audience "drogue"
-and name the user in preferred_username (else sub).`,
+and name the user in preferred_username (else sub).
+
+Devices reach the TLS endpoints (MQTT over TLS on --mqtts-port, HTTPS on --https-port) with a server
+certificate that drg serve signs with a local CA of its own: on the first start it creates the CA in the data
+directory (tls/ca.pem, its key beside it, mode 0600) and reuses it later, renewing the server certificate when it
+nears its end or the --bind address changes. Clients trust the server with that file (mosquitto_pub --cafile
+DATA/tls/ca.pem, curl --cacert DATA/tls/ca.pem); drg whoami endpoints names it. --tls-cert and --tls-key use a
+certificate of yours instead. Devices may authenticate there with an X.509 client certificate (drg create
+device-cert) instead of a password.
+
+Every event a device sends is written to the event log (events.sqlite in the data directory) before the device
+is acknowledged. The log keeps events for --event-retention (24h; 90s, 10m, 7d, ...) and up to
+--event-retention-size bytes (1GiB; 512MiB, 10GB, ...), removing the oldest first: consumer groups that were
+away get what they missed from it, and drg stream --since / --from-start replays it.`,
   examples: [
     {
       command: 'drg serve',
@@ -92,11 +128,20 @@ and name the user in preferred_username (else sub).`,
       description: "With admin's password and more users from files (mode 0600)",
     },
     { command: 'drg serve --users-file users.htpasswd', description: 'With users from an htpasswd file (bcrypt)' },
+    {
+      command: 'drg serve --tls-cert server.pem --tls-key server-key.pem',
+      description: 'The TLS endpoints with your certificate instead of the local CA',
+    },
   ],
   async handler({ options }, ctx) {
     const port = parsePort(options.port, '--port');
     const mqttPort = parsePort(options.mqttPort, '--mqtt-port');
+    const mqttsPort = parsePort(options.mqttsPort, '--mqtts-port');
+    const maxPayload = parseMaxPayload(options.maxPayload);
     const mqttIntegrationPort = parsePort(options.mqttIntegrationPort, '--mqtt-integration-port');
+    const httpsPort = parsePort(options.httpsPort, '--https-port');
+    const tls = tlsFiles(options, ctx.io.cwd);
+    const eventRetention = parseEventRetention(options);
     const dataDir = resolve(ctx.io.cwd, options.dataDir ?? defaultDataDir(ctx.env));
     const server = await import('../../server-lite/main.js');
     const identity = await identityOptions(options, server, ctx);
@@ -115,7 +160,12 @@ and name the user in preferred_username (else sub).`,
         bind: options.bind,
         dataDir,
         mqttPort,
+        mqttsPort,
+        maxPayload,
         mqttIntegrationPort,
+        httpsPort,
+        ...tls,
+        eventRetention,
         ...identity,
         login,
         log: { format, colors: ctx.out.colors(), verbose: ctx.verbose },
@@ -132,6 +182,39 @@ const HINTS: Record<string, string> = {
   'address-in-use': '; pick another with --port',
   'data-dir-locked': '; stop it, or give another --data-dir',
 };
+
+function parseEventRetention(opts: ServeFlags): { ageMs: number; bytes: number } {
+  const ageMs = parseDuration(opts.eventRetention);
+  if (ageMs === undefined) {
+    throw new UsageError(
+      `--event-retention must be a duration such as 24h, 90m or 7d, not ${JSON.stringify(opts.eventRetention)}`,
+    );
+  }
+  const bytes = parseByteSize(opts.eventRetentionSize);
+  if (bytes === undefined) {
+    throw new UsageError(
+      `--event-retention-size must be a size such as 1GiB, 512MiB or 10GB, not ${JSON.stringify(opts.eventRetentionSize)}`,
+    );
+  }
+  return { ageMs, bytes };
+}
+
+/** --tls-cert and --tls-key, both or neither, resolved; read (and checked as a pair) by the server on start. */
+function tlsFiles(opts: ServeFlags, cwd: string): Pick<ServeOptions, 'tlsCert' | 'tlsKey'> {
+  if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) {
+    throw new UsageError('--tls-cert and --tls-key go together: give both, or neither for the local CA');
+  }
+  if (opts.tlsCert === undefined || opts.tlsKey === undefined) return {};
+  return { tlsCert: resolve(cwd, opts.tlsCert), tlsKey: resolve(cwd, opts.tlsKey) };
+}
+
+function parseMaxPayload(value: string): number {
+  const bytes = parseByteSize(value);
+  if (bytes === undefined) {
+    throw new UsageError(`--max-payload must be a size such as 256KiB, 1MiB or 4096, not ${JSON.stringify(value)}`);
+  }
+  return bytes;
+}
 
 function parsePort(value: string, flag: string): number {
   const port = /^\d{1,5}$/.test(value) ? Number(value) : Number.NaN;

@@ -117,7 +117,7 @@ export class DeviceAuthenticator {
       if (!app || app.deleting) continue;
       const anchor = app.anchors.find((a) => a.subject === issuer && verifiesAgainst(leaf, a.pem, now));
       if (!anchor) continue;
-      const device = this.directory.deviceByNameOrAlias(name, subject);
+      const device = this.directory.deviceBySubject(name, subject);
       if (!device) return refused('not-authorized');
       if (device.disabled) return refused('disabled');
       const authenticated = authenticatedDevice(app, device);

@@ -61,12 +61,22 @@ export class DeviceDirectory {
     return entry ?? undefined;
   }
 
-  /** The device with this name, else the one with this alias (X.509 subjects are looked up so). */
-  deviceByNameOrAlias(app: string, name: string): DeviceEntry | undefined {
-    const byName = this.device(app, name);
+  /**
+   * The device named by a certificate's subject DN: by name or alias as written, else by an alias with the same
+   * attributes in another order (drg 0.11's certificates are `O=.., OU=.., CN=..`, its aliases `CN=.., O=.., OU=..`).
+   */
+  deviceBySubject(app: string, subject: string): DeviceEntry | undefined {
+    const byName = this.device(app, subject);
     if (byName) return byName;
-    const doc = this.statements.deviceByAlias.get(app, name);
-    return doc === undefined ? undefined : deviceEntry(doc);
+    const doc = this.statements.deviceByAlias.get(app, subject);
+    if (doc !== undefined) return deviceEntry(doc);
+    const attributes = sortedAttributes(subject);
+    const needle = attributes.find((a) => a.startsWith('CN=')) ?? attributes[0];
+    for (const candidate of this.statements.devicesMentioning.all(app, JSON.stringify(needle).slice(1, -1))) {
+      const device = deviceEntry(candidate);
+      if (device.aliases.some((alias) => sameAttributes(sortedAttributes(alias), attributes))) return device;
+    }
+    return undefined;
   }
 
   /** The devices with a `user` credential of this user name (both credential sections). */
@@ -113,6 +123,9 @@ function prepare(db: Db) {
         `${deviceOf} AND EXISTS (SELECT 1 FROM json_each(d.doc, '$.spec.alias') x WHERE x.value = ?) ORDER BY d.name`,
       )
       .pluck() as Statement<[string, string], string>,
+    devicesMentioning: db
+      .prepare<[string, string], string>(`${deviceOf} AND instr(d.doc, ?) > 0 ORDER BY d.name LIMIT 100`)
+      .pluck() as Statement<[string, string], string>,
     devicesWithUser: db
       .prepare<[string, string, string], string>(
         `${deviceOf} AND (${userIn('authentication')} OR ${userIn('credentials')}) ORDER BY d.name`,
@@ -150,4 +163,13 @@ function deviceEntry(doc: string): DeviceEntry {
     gateways: deviceGateways(device),
     aliases: deviceAliases(device),
   };
+}
+
+/** A DN's attributes (`TYPE=value`, split at `, `), sorted. */
+function sortedAttributes(dn: string): string[] {
+  return dn.split(', ').sort();
+}
+
+function sameAttributes(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

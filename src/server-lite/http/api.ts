@@ -1,6 +1,11 @@
 // The Drogue Cloud API as a component of drg serve: one fastify app (one plugin per API) answering the
 // listener's requests; the authenticated APIs behind one onRequest hook.
 import type { FastifyInstance } from 'fastify';
+import { commandRoutes } from '../commands/api.js';
+import type { DevicesComponent } from '../devices/component.js';
+import { deviceRoutes } from '../devices/http.js';
+import type { EventBus } from '../events/log.js';
+import { metricsRoutes, type ServerMetrics } from '../metrics.js';
 import type { Logger } from 'pino';
 import type { Endpoints } from '../../model/endpoints.js';
 import type { IdentityComponent } from '../identity/component.js';
@@ -11,6 +16,7 @@ import type { Component } from '../runtime.js';
 import { adminRoutes } from './admin.js';
 import { createHttpApp } from './app.js';
 import { authenticate } from './auth.js';
+import { connectionRoutes } from './connections.js';
 import { consoleInfoRoutes, wellKnownRoutes } from './discovery.js';
 import type { HttpListener } from './listener.js';
 import { DEFAULT_LISTING_LIMITS, ListingGate, type ListingLimits } from './listings.js';
@@ -28,6 +34,11 @@ export interface HttpApiOptions {
   endpoints: () => Endpoints;
   /** How many listings are streamed at once, and how long others wait (defaults: DEFAULT_LISTING_LIMITS). */
   listings?: Partial<ListingLimits>;
+  /** The HTTP device endpoint and the command API. */
+  devices: DevicesComponent;
+  bus: () => EventBus;
+  /** GET /metrics, anonymous as Prometheus scrapes it. */
+  metrics: ServerMetrics;
 }
 
 export class HttpApi implements Component {
@@ -44,12 +55,17 @@ export class HttpApi implements Component {
     app.register(wellKnownRoutes, { endpoints });
     const { issuer } = identity;
     if (issuer) app.register(issuerRoutes, { issuer });
+    const { devices, bus } = this.options;
+    app.register(deviceRoutes, { devices, bus });
+    app.register(metricsRoutes, { metrics: this.options.metrics });
     app.register((api, _opts, done) => {
       api.addHook('onRequest', authenticate(identity.authenticator));
       api.register(consoleInfoRoutes, { endpoints });
       api.register(adminRoutes, { registry });
       api.register(tokenRoutes, { tokens: identity.accessTokens });
       api.register(registryRoutes, { registry, listings });
+      api.register(commandRoutes, { devices, registry });
+      api.register(connectionRoutes, { registry, connections: devices.connections });
       done();
     });
     await app.ready();
@@ -57,9 +73,15 @@ export class HttpApi implements Component {
     listener.attach(app.routing);
   }
 
+  /** What answers the requests, for another port that serves the same API (the HTTPS device port). */
+  get routing(): FastifyInstance['routing'] {
+    if (!this.app) throw new Error('the HTTP API has not started');
+    return this.app.routing;
+  }
+
   endpoints(): Endpoints {
     const { url } = this.options.listener;
-    return { api: url, registry: { url } };
+    return { api: url, registry: { url }, http: { url }, command_url: url };
   }
 
   async stop(): Promise<void> {

@@ -3,6 +3,7 @@
 // is ready; only GET /health is answered at once. Malformed HTTP is answered in the API's error shape here.
 // It bounds what clients can hold: time to send a request, idle and silent connections, connections in all and
 // per address, and, on stop, how long requests in flight may take before every connection is closed.
+// With a TLS key and certificate it speaks HTTPS (drg serve's HTTPS device port), asking clients for a certificate.
 import {
   createServer,
   type IncomingMessage,
@@ -11,6 +12,7 @@ import {
   type ServerResponse,
   STATUS_CODES,
 } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { RateLimitedLog } from '../log-limit.js';
 import { type Component, type Health, StartError } from '../runtime.js';
@@ -56,6 +58,11 @@ export interface ListenerOptions {
   /** Where refused connections, timeouts and clients gone mid-request are reported. */
   log: RateLimitedLog;
   limits?: Partial<HttpLimits>;
+  /**
+   * HTTPS with this key and certificate (PEM). Clients may present a certificate (a device's), which is not
+   * checked here: its chain is the request socket's getPeerCertificate(true).
+   */
+  tls?: { key: string; cert: string };
 }
 
 export class HttpListener implements Component {
@@ -80,18 +87,29 @@ export class HttpListener implements Component {
   constructor(private readonly options: ListenerOptions) {
     const limits = { ...DEFAULT_HTTP_LIMITS, ...options.limits };
     this.limits = limits;
-    this.server = createServer(
-      {
-        headersTimeout: limits.headersTimeoutMs,
-        requestTimeout: limits.requestTimeoutMs,
-        keepAliveTimeout: limits.keepAliveTimeoutMs,
-        // How late a timeout may be noticed: a quarter of the headers timeout, at most a second.
-        connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
-        // Checked in onRequest, to answer in the API's error shape.
-        requireHostHeader: false,
-      },
-      (req, res) => this.onRequest(req, res),
-    );
+    const http = {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // How late a timeout may be noticed: a quarter of the headers timeout, at most a second.
+      connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+      // Checked in onRequest, to answer in the API's error shape.
+      requireHostHeader: false,
+    };
+    const onRequest: RequestListener = (req, res) => this.onRequest(req, res);
+    this.server = options.tls
+      ? createHttpsServer(
+          // The handshake, before any header can arrive, gets the headers' time.
+          {
+            ...http,
+            ...options.tls,
+            requestCert: true,
+            rejectUnauthorized: false,
+            handshakeTimeout: limits.headersTimeoutMs,
+          },
+          onRequest,
+        )
+      : createServer(http, onRequest);
     this.server.timeout = limits.inactivityTimeoutMs;
     this.server.maxConnections = limits.maxConnections;
     this.server.on('drop', (data?: { remoteAddress?: string }) => {
@@ -101,9 +119,13 @@ export class HttpListener implements Component {
     this.server.on('connection', (socket: Socket) => this.onConnection(socket));
     this.server.on('timeout', (socket: Socket) => this.onInactive(socket));
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.onClientError(err, socket));
+    this.server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+      const error = err.code ?? err.message;
+      options.log.warn('tls-handshake', { address: socket.remoteAddress, error }, 'a TLS handshake failed');
+    });
   }
 
-  /** `http://HOST:PORT`, where HOST is the bind address (loopback for a wildcard bind). */
+  /** `http://HOST:PORT` (https with TLS), where HOST is the bind address (loopback for a wildcard bind). */
   get url(): string {
     return this.listening().url;
   }
@@ -133,7 +155,8 @@ export class HttpListener implements Component {
       this.options.log.error(`listener-${err.code}`, { error: err.message }, 'cannot accept a connection');
     });
     const actual = (this.server.address() as AddressInfo).port;
-    this.address = { url: `http://${urlHost(bind)}:${actual}`, port: actual };
+    const scheme = this.options.tls ? 'https' : 'http';
+    this.address = { url: `${scheme}://${urlHost(bind)}:${actual}`, port: actual };
   }
 
   open(): void {

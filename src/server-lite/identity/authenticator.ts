@@ -5,15 +5,21 @@ import { type JwtVerifier, TokenRejectedError } from './oidc/verifier.js';
 
 export type Credentials = { kind: 'basic'; username: string; password: string } | { kind: 'bearer'; token: string };
 
+/** The user id, with the credentials' expiry (ms since the epoch) when they expire (OIDC access tokens). */
+export type Verified = string | { user: string; expiresAt: number };
+
 /**
- * Checks credentials; returns the user id, or undefined when they are not valid for this verifier. May answer
+ * Checks credentials; returns who they are of, or undefined when they are not valid for this verifier. May answer
  * asynchronously; a rejection other than "not valid" (e.g. IssuerUnavailableError) fails the request.
  */
 export interface CredentialVerifier {
-  verify(credentials: Credentials): string | undefined | Promise<string | undefined>;
+  verify(credentials: Credentials): Verified | undefined | Promise<Verified | undefined>;
 }
 
-export type Authentication = { outcome: 'user'; user: string } | { outcome: 'anonymous' } | { outcome: 'invalid' };
+export type Authentication =
+  | { outcome: 'user'; user: string; expiresAt?: number }
+  | { outcome: 'anonymous' }
+  | { outcome: 'invalid' };
 
 const ANONYMOUS: Authentication = { outcome: 'anonymous' };
 const INVALID: Authentication = { outcome: 'invalid' };
@@ -74,14 +80,20 @@ export class Authenticator {
 
   private verifyFrom(first: number, credentials: Credentials): Authentication | Promise<Authentication> {
     for (let i = first; i < this.verifiers.length; i++) {
-      const user = this.verifiers[i].verify(credentials);
-      if (user instanceof Promise) {
-        return user.then((u) => (u === undefined ? this.verifyFrom(i + 1, credentials) : { outcome: 'user', user: u }));
+      const verified = this.verifiers[i].verify(credentials);
+      if (verified instanceof Promise) {
+        return verified.then((v) => (v === undefined ? this.verifyFrom(i + 1, credentials) : authenticated(v)));
       }
-      if (user !== undefined) return { outcome: 'user', user };
+      if (verified !== undefined) return authenticated(verified);
     }
     return INVALID;
   }
+}
+
+function authenticated(verified: Verified): Authentication {
+  return typeof verified === 'string'
+    ? { outcome: 'user', user: verified }
+    : { outcome: 'user', user: verified.user, expiresAt: verified.expiresAt };
 }
 
 /** `username:drg_token` (Basic or `?username=&api_key=`): valid when the token exists and belongs to the user. */
@@ -97,9 +109,9 @@ export function oidcTokenVerifier(jwt: JwtVerifier, onUser: (user: string) => vo
     verify: (c) => {
       if (c.kind !== 'bearer') return undefined;
       return jwt.verify(c.token).then(
-        ({ user }) => {
-          onUser(user);
-          return user;
+        (verified) => {
+          onUser(verified.user);
+          return verified;
         },
         (err: unknown) => {
           if (err instanceof TokenRejectedError) return undefined;

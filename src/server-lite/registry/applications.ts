@@ -64,6 +64,11 @@ export class Applications {
     return this.access.application(caller, app).doc;
   }
 
+  /** Throws unless the caller may change the application (its owner, an admin or a manager): to send it commands. */
+  checkWrite(caller: Caller, app: string): void {
+    this.access.application(caller, app, CAN_WRITE);
+  }
+
   update(caller: Caller, app: string, body: unknown): void {
     const input = parseResourceBody(body, 'application');
     if (input.name !== app) {

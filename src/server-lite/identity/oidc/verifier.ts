@@ -17,9 +17,16 @@ export class TokenRejectedError extends Error {}
 /** The issuer's discovery document or keys cannot be fetched: the token could not be checked. */
 export class IssuerUnavailableError extends Error {}
 
+export interface VerifiedToken {
+  /** The user the token was issued to. */
+  user: string;
+  /** When it expires (its `exp`, ms since the epoch). */
+  expiresAt: number;
+}
+
 export interface JwtVerifier {
-  /** The user the token was issued to; rejects with TokenRejectedError or IssuerUnavailableError. */
-  verify(token: string): Promise<{ user: string }>;
+  /** Rejects with TokenRejectedError or IssuerUnavailableError. */
+  verify(token: string): Promise<VerifiedToken>;
 }
 
 const ALGORITHMS = [
@@ -61,7 +68,7 @@ export function localJwtVerifier(opts: LocalVerifierOptions): JwtVerifier {
         typ: 'at+jwt',
         currentDate: opts.now?.(),
       });
-      return { user: userOf(payload.sub) };
+      return { user: userOf(payload.sub), expiresAt: payload.exp! * 1000 };
     },
   };
 }
@@ -90,7 +97,7 @@ export function remoteJwtVerifier(opts: RemoteVerifierOptions): JwtVerifier {
     async verify(token) {
       const { issuer, keys } = await discover();
       const payload = await verifyJwt(token, keys, { issuer, audience: opts.audience });
-      return { user: userOf(payload.preferred_username ?? payload.sub) };
+      return { user: userOf(payload.preferred_username ?? payload.sub), expiresAt: payload.exp! * 1000 };
     },
   };
 }

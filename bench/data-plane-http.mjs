@@ -1,0 +1,122 @@
+// HTTP telemetry through drg serve: autocannon posting a small JSON document to POST /v1/telemetry as a device, the
+// events counted by a plain WebSocket client on the WebSocket integration (every accepted request's event must
+// arrive), against node's own HTTP server answering 202 to the same load, in the same run. Both rates are the
+// accepted requests over the time from the start until the last of them is done (for drg serve: its event received).
+import { createServer } from 'node:http';
+import autocannon from 'autocannon';
+import WebSocket from 'ws';
+import { DEVICE_PASSWORD, now, registryOf, SECONDS, until } from './data-plane-lib.mjs';
+import { report, startServe } from './lib.mjs';
+
+const CONNECTIONS = 16;
+const APP = 'http';
+const BODY = '{"temp":21.5,"hum":40}';
+
+/** autocannon's POSTs for SECONDS; resolves with the accepted count, how many were sent, and when it ended. */
+async function post(url, authorization) {
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    headers: { authorization, 'content-type': 'application/json' },
+    body: BODY,
+  });
+  const failures = result.non2xx + result.errors + result.timeouts;
+  if (failures > 0) {
+    throw new Error(`${url}: ${failures} failed requests (non2xx ${result.non2xx}, errors ${result.errors})`);
+  }
+  return { accepted: result['2xx'], sent: result.requests.sent, endedAt: now() };
+}
+
+/** The baseline: node's own HTTP server reading the body and answering 202. */
+async function baselineRate() {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(202);
+      res.end();
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const start = now();
+    const { accepted, endedAt } = await post(`http://127.0.0.1:${server.address().port}/v1/telemetry`, 'Basic eA==');
+    return accepted / ((endedAt - start) / 1000);
+  } finally {
+    await new Promise((r) => server.close(r));
+  }
+}
+
+/** A WebSocket integration consumer of APP: the arrival time of each frame. */
+async function consume(server) {
+  const socket = new WebSocket(`${server.endpoints.websocketIntegration}${APP}`, {
+    headers: { authorization: server.authorization },
+  });
+  const arrivals = [];
+  let warm = false;
+  socket.on('message', (data) => {
+    arrivals.push(now());
+    if (!warm && JSON.parse(data).data?.warmup !== undefined) warm = true;
+  });
+  await new Promise((resolve, reject) => {
+    socket.once('open', resolve);
+    socket.once('error', reject);
+    socket.once('unexpected-response', (_req, res) => reject(new Error(`WebSocket integration: ${res.statusCode}`)));
+  });
+  return { socket, arrivals, warm: () => warm };
+}
+
+export async function benchHttpTelemetry() {
+  const base = await baselineRate();
+  const server = await startServe();
+  try {
+    const registry = registryOf(server);
+    await registry.createApp(APP);
+    await registry.createDevices(APP, 1);
+    const url = `${server.endpoints.http}/v1/telemetry`;
+    const authorization = `Basic ${Buffer.from(`d0@${APP}:${DEVICE_PASSWORD}`).toString('base64')}`;
+    const consumer = await consume(server);
+    try {
+      // Until an event gets through (the consumer's subscription follows its handshake), then quiet for 300 ms.
+      const deadline = now() + 15_000;
+      while (!consumer.warm()) {
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: { authorization, 'content-type': 'application/json' },
+          body: '{"warmup":0}',
+        });
+        if (res.status !== 202) throw new Error(`POST ${url}: ${res.status} ${await res.text()}`);
+        if (now() > deadline) throw new Error('the WebSocket consumer received no event');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      let before = -1;
+      while (before !== consumer.arrivals.length) {
+        before = consumer.arrivals.length;
+        await new Promise((r) => setTimeout(r, 300));
+      }
+
+      const start = now();
+      const { accepted, sent, endedAt } = await post(url, authorization);
+      const { arrivals } = consumer;
+      await until(() => arrivals.length >= before + accepted, `${accepted} events at the WebSocket consumer`, {
+        progress: () => arrivals.length,
+      });
+      await new Promise((r) => setTimeout(r, 100));
+      // Requests autocannon gave up on at the end may have been accepted too, but no more than it sent.
+      if (arrivals.length > before + sent) {
+        throw new Error(`${arrivals.length - before} events for ${sent} requests sent`);
+      }
+      const doneAt = Math.max(endedAt, arrivals[before + accepted - 1]);
+      const rate = accepted / ((doneAt - start) / 1000);
+      report('HTTP telemetry through drg serve to a WebSocket consumer', rate, 'req/s', base, 'node:http 202', {
+        text: '>= 30% of node:http',
+        met: (v, b) => v >= 0.3 * b,
+      });
+    } finally {
+      consumer.socket.terminate();
+    }
+  } finally {
+    await server.stop();
+  }
+}
