@@ -29,9 +29,11 @@ async function waitForPort(port, ms = 5000) {
   const deadline = now() + ms;
   for (;;) {
     const open = await new Promise((resolve) => {
-      const socket = tcpConnect(port, '127.0.0.1', () => resolve(socket.end() && true)).once('error', () =>
-        resolve(false),
-      );
+      const socket = tcpConnect(port, '127.0.0.1', () => {
+        socket.end();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
     });
     if (open) return;
     if (now() > deadline) throw new Error(`nothing listens on port ${port}`);

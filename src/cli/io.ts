@@ -16,6 +16,8 @@ export interface IO {
   stderr: OutputStream;
   /** All of stdin as text (read on first call). */
   readStdin(): Promise<string>;
+  /** All of stdin as bytes (a command payload may be binary). */
+  readStdinBytes(): Promise<Buffer>;
   env: Env;
   /** The working directory, for relative file names. */
   cwd: string;
@@ -27,14 +29,16 @@ export interface IO {
  * process quietly with 141, as a Unix tool killed by SIGPIPE does, instead of an unhandled EPIPE.
  */
 export function processIo(): IO {
-  let stdin: Promise<string> | undefined;
+  let stdin: Promise<Buffer> | undefined;
+  const readStdinBytes = () => {
+    stdin ??= readAll(process.stdin);
+    return stdin;
+  };
   return {
     stdout: descriptor(1, () => process.stdout),
     stderr: descriptor(2, () => process.stderr),
-    readStdin: () => {
-      stdin ??= readAll(process.stdin);
-      return stdin;
-    },
+    readStdin: () => readStdinBytes().then((bytes) => bytes.toString('utf8')),
+    readStdinBytes,
     env: process.env,
     cwd: process.cwd(),
   };
@@ -72,8 +76,8 @@ function writeAll(fd: number, text: string): void {
   }
 }
 
-async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }

@@ -23,4 +23,6 @@ export interface Endpoints {
   https?: { url: string };
   /** (extension) With local_certs: the file of the local CA's certificate, which TLS clients trust. */
   local_ca_file?: string;
+  /** (extension) The WebSocket integration replays kept events: `?since=<RFC 3339>` and `?from_start=true`. */
+  event_replay?: boolean;
 }

@@ -66,6 +66,7 @@ test('the payload goes as it is, JSON as application/json and other bytes as app
   ok(await cmd('command', 'd/1', 'flash', '-f', 'image.bin'));
   ok(await cmd('cmd', 'd1', 'note', '-f', 'image.bin', '--content-type', 'application/x-firmware'));
   ok(await runDrg(c.configPath, ['cmd', 'd1', 'piped', '-f', '-', '--app', 'app1'], { input: '[1,2]' }));
+  ok(await runDrg(c.configPath, ['cmd', 'd1', 'piped-bytes', '-f', '-', '--app', 'app1'], { input: image }));
   ok(await cmd('cmd', 'd1', 'reboot'));
   const json = ok(await cmd('cmd', 'd1', 'reboot', '-o', 'json'));
   assert.deepEqual(JSON.parse(json.stdout), { status: 'success', message: 'Command reboot sent to device d1' });
@@ -78,6 +79,7 @@ test('the payload goes as it is, JSON as application/json and other bytes as app
     ['POST', `${PATH}/d%2F1?command=flash`, 'application/octet-stream', image.toString('hex')],
     ['POST', `${PATH}/d1?command=note`, 'application/x-firmware', image.toString('hex')],
     ['POST', `${PATH}/d1?command=piped`, 'application/json', hex('[1,2]')],
+    ['POST', `${PATH}/d1?command=piped-bytes`, 'application/octet-stream', image.toString('hex')],
     ['POST', `${PATH}/d1?command=reboot`, undefined, ''],
     ['POST', `${PATH}/d1?command=reboot`, undefined, ''],
   ]);
@@ -178,13 +180,15 @@ test('drg serve: a device waiting over HTTP (?ct=) gets the command, its payload
 function mqttDevice(user: string, topic: string) {
   const port = String(serve.server.endpoints().mqtt?.port);
   const args = ['-h', '127.0.0.1', '-p', port, '-V', 'mqttv5', '-u', user, '-P', 'pw', '-d', '-C', '1', '-F', '%t %p'];
-  const child = spawn('mosquitto_sub', [...args, '-t', topic], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // stdbuf: line-buffered, so that its debug line about the SUBACK comes when it happens.
+  const child = spawn('stdbuf', ['-oL', 'mosquitto_sub', ...args, '-t', topic], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  const subscribed = new Promise<void>((resolve) => {
+  const subscribed = new Promise<void>((resolve, reject) => {
     child.stdout.on('data', (chunk) => {
       out += chunk;
       if (/received SUBACK/.test(out)) resolve();
     });
+    child.on('close', () => reject(new Error(`mosquitto_sub ended before it subscribed:\n${out}`)));
   });
   const exited = new Promise<string>((resolve) => child.on('close', () => resolve(out)));
   return { subscribed, exited };

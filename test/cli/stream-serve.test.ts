@@ -2,9 +2,9 @@
 // their CloudEvents; channels and devices filtered; a consumer group resumes; replay with --from-start and --since;
 // an OIDC login's short-lived token renewed on the open socket.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import { readContext } from '../helpers/config.js';
+import { curl } from '../helpers/curl.js';
 import { localServerDuringTests, runDrg, startDrg } from '../helpers/drg.js';
 import { ALICE, startServerWithAlice } from '../helpers/login.js';
 import { issuerAt, logInWithCode } from '../helpers/oidc.js';
@@ -25,29 +25,18 @@ async function appWithDevices(app: string, ...devices: string[]): Promise<void> 
 }
 
 /** curl as the device `device@app`, password `pw`: the HTTP status. */
-function publish(app: string, device: string, channel: string, body: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const curl = spawn('curl', [
-      '-sS',
-      '-o',
-      '/dev/null',
-      '-w',
-      '%{http_code}',
-      '-u',
-      `${device}@${app}:pw`,
-      '-H',
-      'content-type: application/json',
-      '--data-binary',
-      body,
-      `${serve.url}/v1/${channel}`,
-    ]);
-    let out = '';
-    curl.stdout.on('data', (d) => {
-      out += d;
-    });
-    curl.on('error', reject);
-    curl.on('close', () => resolve(out));
-  });
+async function publish(app: string, device: string, channel: string, body: string): Promise<number | undefined> {
+  const auth = `${device}@${app}:pw`;
+  const result = await curl([
+    '-u',
+    auth,
+    '-H',
+    'content-type: application/json',
+    '--data-binary',
+    body,
+    `${serve.url}/v1/${channel}`,
+  ]);
+  return 'status' in result ? result.status : undefined;
 }
 
 const READY = /\(Ctrl\+C to stop\)\n/;
@@ -56,7 +45,7 @@ test('a device publishes over HTTP and `drg stream -n 1 -o json` prints its Clou
   await appWithDevices('stream-one', 'sensor-1');
   const stream = startDrg(serve.configPath, ['stream', '--app', 'stream-one', '-n', '1', '-o', 'json']);
   await stream.waitForStderr(READY);
-  assert.equal(await publish('stream-one', 'sensor-1', 'temperature', '{"temp":21.5}'), '202');
+  assert.equal(await publish('stream-one', 'sensor-1', 'temperature', '{"temp":21.5}'), 202);
   const result = ok(await stream.done);
   const event = JSON.parse(result.stdout);
   assert.equal(result.stdout, `${JSON.stringify(event)}\n`, 'one line');
@@ -106,9 +95,9 @@ test('--channel (the server filters) and --device (drg filters) leave out the ot
     'json',
   ]);
   await stream.waitForStderr(READY);
-  assert.equal(await publish('stream-filter', 'd2', 'humidity', '{"n":1}'), '202');
-  assert.equal(await publish('stream-filter', 'd1', 'temp', '{"n":2}'), '202');
-  assert.equal(await publish('stream-filter', 'd2', 'temp', '{"n":3}'), '202');
+  assert.equal(await publish('stream-filter', 'd2', 'humidity', '{"n":1}'), 202);
+  assert.equal(await publish('stream-filter', 'd1', 'temp', '{"n":2}'), 202);
+  assert.equal(await publish('stream-filter', 'd2', 'temp', '{"n":3}'), 202);
   const event = JSON.parse(ok(await stream.done).stdout);
   assert.deepEqual([event.device, event.subject, event.data], ['d2', 'temp', { n: 3 }]);
 });
@@ -127,11 +116,11 @@ test('a consumer group resumes where it left off; --from-start replays what drg 
     'json',
   ]);
   await first.waitForStderr(READY);
-  assert.equal(await publish('stream-group', 'd1', 'c', '{"n":1}'), '202');
+  assert.equal(await publish('stream-group', 'd1', 'c', '{"n":1}'), 202);
   assert.equal(JSON.parse(ok(await first.done).stdout).data.n, 1);
   // While nobody of the group listens.
-  assert.equal(await publish('stream-group', 'd1', 'c', '{"n":2}'), '202');
-  assert.equal(await publish('stream-group', 'd1', 'c', '{"n":3}'), '202');
+  assert.equal(await publish('stream-group', 'd1', 'c', '{"n":2}'), 202);
+  assert.equal(await publish('stream-group', 'd1', 'c', '{"n":3}'), 202);
   const again = ok(await run('stream', '--app', 'stream-group', '--group', 'g1', '-n', '2', '-o', 'json'));
   assert.deepEqual(
     again.stdout
@@ -165,7 +154,7 @@ test('an OIDC login streams past its access token’s expiry: drg renews the tok
   await stream.waitForStderr(READY);
   // Time itself is the condition here: the token drg connected with has expired.
   await new Promise((resolve) => setTimeout(resolve, (TOKEN_TTL + 1) * 1000));
-  assert.equal(await publish('alice-stream', 'd1', 'c', '{"late":true}'), '202');
+  assert.equal(await publish('alice-stream', 'd1', 'c', '{"late":true}'), 202);
   const result = ok(await stream.done);
   assert.deepEqual(JSON.parse(result.stdout).data, { late: true });
   assert.doesNotMatch(result.stderr, /dropped|Reconnected/, 'the same connection, not a new one');

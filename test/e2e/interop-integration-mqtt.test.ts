@@ -3,15 +3,26 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import mqtt from 'mqtt';
-import { generate, type IConnackPacket, type ISubackPacket, type Packet, parser } from 'mqtt-packet';
+import {
+  generate,
+  type IConnackPacket,
+  type IDisconnectPacket,
+  type ISubackPacket,
+  type Packet,
+  parser,
+} from 'mqtt-packet';
 import type { CloudEvent } from '../../src/model/cloudevents.js';
+import { deviceEvent } from '../../src/server-lite/events/cloudevent.js';
 import { basic } from '../helpers/config.js';
 import { issuerAt, logInWithCode } from '../helpers/oidc.js';
+import { tempDir } from '../helpers/serve.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const run = promisify(execFile);
@@ -26,6 +37,8 @@ before(async () => {
   s = await startTestServer(undefined, {
     mqttIntegrationPort: 0,
     users: [{ name: ALICE.user, password: ALICE.password }],
+    // A consumer without a group more than 20 events behind is dropped.
+    eventLog: { maxLag: 20 },
   });
   const endpoints = await (await fetch(`${s.url}/.well-known/drogue-endpoints`)).json();
   port = endpoints.mqtt_integration.port;
@@ -97,7 +110,8 @@ class Sub {
 
   constructor(args: string[], credentials = ['-u', 'admin', '-P', s.token]) {
     // stdbuf: line-buffered, so that its debug lines (the SUBACK) come as they happen.
-    const command = ['mosquitto_sub', '-h', '127.0.0.1', '-p', String(port), '-d', '-F', '%j'];
+    // -W: it exits by itself within 30 s, should a test leave it behind.
+    const command = ['mosquitto_sub', '-h', '127.0.0.1', '-p', String(port), '-W', '30', '-d', '-F', '%j'];
     this.proc = spawn('stdbuf', ['-oL', ...command, ...credentials, ...args]);
     running.add(this);
     this.exited = once(this.proc, 'exit').then(([code]) => {
@@ -175,11 +189,12 @@ async function subscribed(args: string[], credentials?: string[]): Promise<Sub> 
   return sub;
 }
 
-async function mosquittoPub(args: string[]): Promise<{ code: number; stderr: string }> {
+/** mosquitto_pub's exit code, and its output (with -d: what it sent and received). */
+async function mosquittoPub(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const base = ['-h', '127.0.0.1', '-p', String(port)];
   return run('mosquitto_pub', [...base, ...args]).then(
-    ({ stderr }) => ({ code: 0, stderr }),
-    (err: { code: number; stderr: string }) => ({ code: err.code, stderr: err.stderr }),
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (err: { code: number; stdout: string; stderr: string }) => ({ ...err }),
   );
 }
 
@@ -383,6 +398,33 @@ describe('consuming', () => {
   });
 });
 
+test('a consumer that cannot keep up is dropped: MQTT 5 DISCONNECT with the reason', async () => {
+  // QoS 1 without a client id (no group), and never a PUBACK: after its in-flight window it falls behind. (Written
+  // with mqtt-packet: MQTT.js stops reading while it holds an acknowledgement.)
+  const v5 = { protocolVersion: 5 } as const;
+  const credentials = { username: 'admin', password: Buffer.from(s.token) };
+  const connect = { cmd: 'connect', protocolId: 'MQTT', clientId: '', clean: true, keepalive: 60, ...v5 } as const;
+  const slow = await rawMqtt5(generate({ ...connect, ...credentials }, v5));
+  assert.equal((slow.packets[0] as IConnackPacket).reasonCode, 0);
+  slow.socket.write(generate({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'app/mq', qos: 1 }] }, v5));
+  assert.deepEqual(((await slow.next()) as ISubackPacket).granted, [1]);
+  const app = { name: 'mq', uid: 'mq-uid' };
+  const device = { name: 'd1', uid: 'd1-uid' };
+  const burst = Array.from({ length: 200 }, (_, n) =>
+    deviceEvent({ app, device, sender: device }, { channel: 'burst', payload: Buffer.from(`{"n":${n}}`) }, 'test'),
+  );
+  await s.server.events.append(burst);
+  let packet = await slow.next();
+  let published = 0;
+  for (; packet.cmd === 'publish'; packet = await slow.next()) published++;
+  assert.ok(published > 0 && published < burst.length, `${published} sent before the drop`);
+  const disconnect = packet as IDisconnectPacket;
+  assert.equal(disconnect.cmd, 'disconnect');
+  assert.equal(disconnect.reasonCode, 0x83);
+  assert.match(disconnect.properties?.reasonString ?? '', /the event stream failed: fell more than 20 events behind/);
+  slow.socket.destroy();
+});
+
 describe('credentials', () => {
   test('user name + access token; an OIDC access token as the user name alone or the password alone', async () => {
     const { access_token: jwt } = await logInWithCode(issuerAt(s.server.issuerUrl), ALICE);
@@ -436,6 +478,9 @@ describe('credentials', () => {
       ['mqttv5', ['-u', 'admin', '-P', 'drg_wrong'], 0x86, /bad user name or password/i],
       ['mqttv311', ['-u', 'not.a.jwt'], 4, /bad user name or password/i],
       ['mqttv5', [], 0x87, /not authorized/i],
+      // Only clean sessions: a group (the client id) is what resumes.
+      ['mqttv311', ['-u', 'admin', '-P', s.token, '-c', '-i', 'persistent'], 5, /not authorised/i],
+      ['mqttv5', ['-u', 'admin', '-P', s.token, '-c', '-i', 'persistent'], 0x80, /unspecified/i],
     ] as const) {
       const sub = new Sub(['-V', version, '-t', 'app/mq'], [...credentials]);
       assert.equal(await sub.exited, code, sub.output);
@@ -488,6 +533,12 @@ describe('commands', () => {
       const sent = await mosquittoPub(['-V', 'mqttv5', '-q', '1', ...credentials, '-t', topic, '-m', 'x']);
       assert.match(sent.stderr, words, topic);
     }
+    const big = join(tempDir(), 'big');
+    writeFileSync(big, 'x'.repeat(256 * 1024 + 1));
+    // Larger than --max-payload: MQTT 5 DISCONNECT 0x95 (149), Packet too large.
+    const publishBig = ['-V', 'mqttv5', '-d', '-q', '1', '-u', 'admin', '-P', s.token, '-t', 'command/mq/d1/big'];
+    const tooLarge = await mosquittoPub([...publishBig, '-f', big]);
+    assert.match(tooLarge.stdout, /Received DISCONNECT \(149\)/);
     const closed = await mosquittoPub(
       ['-V', 'mqttv311', '-q', '1', '-u', 'bob', '-P', bobToken].concat(['-t', 'command/mq/d1/reboot', '-m', 'x']),
     );

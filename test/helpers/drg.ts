@@ -13,7 +13,7 @@ import { startTestServer } from './server.js';
 
 export interface RunOptions {
   /** What drg reads on stdin. */
-  input?: string;
+  input?: string | Buffer;
   env?: Record<string, string>;
   cwd?: string;
   /** Whether stdout and stderr are terminals (default: not, as in a pipe). */
@@ -62,7 +62,8 @@ export function startDrg(configPath: string, args: string[], opts: RunOptions = 
       isTTY: tty,
       columns: 100,
     },
-    readStdin: async () => opts.input ?? '',
+    readStdin: async () => String(opts.input ?? ''),
+    readStdinBytes: async () => Buffer.from(opts.input ?? ''),
     env: drgEnv(configPath, opts.env),
     cwd: opts.cwd ?? process.cwd(),
   };

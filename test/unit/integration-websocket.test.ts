@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import WebSocket from 'ws';
 import type { CloudEvent } from '../../src/model/cloudevents.js';
+import { deviceEvent } from '../../src/server-lite/events/cloudevent.js';
 import { basic } from '../helpers/config.js';
 import { issuerAt, logInWithCode } from '../helpers/oidc.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -423,20 +424,29 @@ describe('liveness', () => {
   });
 });
 
-test('an upgraded socket is exempt from the HTTP inactivity timeout, counted in the caps, closed 1001 on stop', async () => {
+test('an upgraded socket: exempt from the HTTP inactivity timeout, counted in the caps, 1011 when dropped, 1001 on stop', async () => {
   const other = await startTestServer(undefined, {
     http: { inactivityTimeoutMs: 150, maxConnectionsPerAddress: 2 },
+    // A consumer without a group more than 2 events behind is dropped; one event at a time in flight.
+    eventLog: { maxLag: 2 },
+    websocket: { maxInFlight: 1 },
   });
   try {
     const url = `${other.url.replace(/^http/, 'ws')}${PATH}`;
     await createAppOnce(other, 'quiet');
     const auth = { headers: { authorization: other.authorization } };
-    const [a, b] = await Promise.all([Client.open(`${url}quiet`, auth), Client.open(`${url}quiet`, auth)]);
+    // A group member is not dropped for falling behind (it holds no event too long here).
+    const [a, b] = await Promise.all([Client.open(`${url}quiet?group_id=g`, auth), Client.open(`${url}quiet`, auth)]);
     // Two open from this address: a third connection is refused.
     await assert.rejects(createAppOnce(other, 'refused'));
     await sleep(400);
     assert.equal(a.ws.readyState, WebSocket.OPEN, 'still open after the inactivity timeout');
-    await b.close();
+
+    // A burst the consumer cannot take at once: the bus drops it, and the stream ends with 1011.
+    await other.server.events.append(Array.from({ length: 10 }, (_, n) => burstEvent(n)));
+    const dropped = await b.closed;
+    assert.equal(dropped.code, 1011);
+    assert.match(dropped.reason, /the event stream failed: fell more than 2 events behind/);
     const closing = other.close();
     assert.equal((await a.closed).code, 1001);
     await closing;
@@ -444,6 +454,14 @@ test('an upgraded socket is exempt from the HTTP inactivity timeout, counted in 
     await other.close();
   }
 });
+
+/** An event of the application `quiet`, as a device would send it. */
+function burstEvent(n: number): CloudEvent {
+  const app = { name: 'quiet', uid: 'a-uid' };
+  const device = { name: 'd', uid: 'd-uid' };
+  const message = { channel: 'burst', payload: Buffer.from(JSON.stringify({ n })) };
+  return deviceEvent({ app, device, sender: device }, message, 'test');
+}
 
 /** Creates an application on a connection of its own, closed after the response (no keep-alive). */
 function createAppOnce(server: TestServer, app: string): Promise<void> {

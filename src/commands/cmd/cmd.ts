@@ -65,7 +65,7 @@ async function payloadOf(
     throw new UsageError('give -p/--payload or -f/--filename, not both');
   if (payload !== undefined) return Buffer.from(payload, 'utf8');
   if (filename === undefined) return undefined;
-  if (filename === '-') return Buffer.from(await ctx.io.readStdin(), 'utf8');
+  if (filename === '-') return ctx.io.readStdinBytes();
   // Loaded here: node:fs/promises costs every start a few modules.
   const { readFile } = await import('node:fs/promises');
   try {

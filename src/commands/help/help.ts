@@ -18,7 +18,8 @@ Commands that change something print what they did. With -o json that is one doc
 -o yaml prints the same document as YAML, -o name the kind/name of each resource changed. drg apply adds
 "results", one entry per resource. A failure is one document too, and the exit code is not 0:
   {"status": "failure", "message": "application 'my-app' already exists", "http_status": 409}
-With -o json or yaml, stdout holds exactly one document: notes and warnings go to stderr.
+With -o json or yaml, stdout holds exactly one document (drg stream: one JSON event per line): notes and
+warnings go to stderr.
 
 Exit codes: 0 success, 1 error, 2 wrong usage (nothing was sent), 4 not logged in or credentials rejected.
 Tables: --no-headers leaves out the header row; an empty list is said on stderr.`,

@@ -70,14 +70,36 @@ interface Subscription {
   consumer?: Consumer;
 }
 
+/** What the sessions share: the bus, the registry's answers, the devices, the bounds. */
+interface SessionContext {
+  bus(): EventBus;
+  /** Whether the user may read the application (its owner, or a member of any role). */
+  mayRead(user: string, app: string): boolean;
+  /** Whether the user may send the application commands (its owner, an admin or a manager). */
+  mayWrite(user: string, app: string): boolean;
+  devices: DevicesComponent;
+  log: RateLimitedLog;
+  maxInFlight: number;
+  maxSubscriptions: number;
+}
+
 export class MqttIntegration implements Component {
   readonly name = 'mqtt-integration';
   private readonly listener: MqttListener;
-  private readonly limits: Pick<MqttIntegrationLimits, 'maxInFlight' | 'maxSubscriptions'>;
+  private readonly context: SessionContext;
 
   constructor(private readonly options: MqttIntegrationOptions) {
     const { maxInFlight = 64, maxSubscriptions = 16, ...listenerLimits } = options.limits ?? {};
-    this.limits = { maxInFlight, maxSubscriptions };
+    const applications = () => options.registry.registry.applications;
+    this.context = {
+      bus: () => options.events.bus,
+      mayRead: (user, app) => allowed(() => applications().get({ user }, app)),
+      mayWrite: (user, app) => allowed(() => applications().checkWrite({ user }, app)),
+      devices: options.devices,
+      log: options.log,
+      maxInFlight,
+      maxSubscriptions,
+    };
     this.listener = new MqttListener({
       name: 'the MQTT integration',
       port: options.port,
@@ -124,53 +146,25 @@ export class MqttIntegration implements Component {
       if (!(err instanceof IssuerUnavailableError)) throw err;
       return { refuse: 'unavailable', reason: 'cannot check the access token now' };
     }
+    // A token within the verifier's clock tolerance of its expiry is not taken either.
     if (auth.outcome !== 'user' || (auth.expiresAt !== undefined && auth.expiresAt <= Date.now())) {
       return { refuse: 'bad-credentials' };
     }
     return {
-      session: new IntegrationSession(this, connection, auth.user),
+      session: new IntegrationSession(this.context, connection, auth.user),
       properties: { wildcardSubscriptionAvailable: false },
     };
   }
+}
 
-  /** Whether `user` may read the application (a member of any role, or its owner). */
-  mayRead(user: string, app: string): boolean {
-    return this.allowed(() => this.options.registry.registry.applications.get({ user }, app));
-  }
-
-  /** Whether `user` may send the application commands (its owner, an admin or a manager). */
-  mayWrite(user: string, app: string): boolean {
-    return this.allowed(() => this.options.registry.registry.applications.checkWrite({ user }, app));
-  }
-
-  get bus(): EventBus {
-    return this.options.events.bus;
-  }
-
-  get devices(): DevicesComponent {
-    return this.options.devices;
-  }
-
-  get log(): RateLimitedLog {
-    return this.options.log;
-  }
-
-  get maxInFlight(): number {
-    return this.limits.maxInFlight;
-  }
-
-  get maxSubscriptions(): number {
-    return this.limits.maxSubscriptions;
-  }
-
-  private allowed(check: () => unknown): boolean {
-    try {
-      check();
-      return true;
-    } catch (err) {
-      if (err instanceof RegistryError) return false;
-      throw err;
-    }
+/** Whether the registry allows it: false for its refusals (not found, forbidden). */
+function allowed(check: () => unknown): boolean {
+  try {
+    check();
+    return true;
+  } catch (err) {
+    if (err instanceof RegistryError) return false;
+    throw err;
   }
 }
 
@@ -185,7 +179,7 @@ class IntegrationSession implements MqttSession {
   private readonly v5: boolean;
 
   constructor(
-    private readonly integration: MqttIntegration,
+    private readonly context: SessionContext,
     private readonly connection: MqttConnection,
     private readonly user: string,
   ) {
@@ -218,11 +212,15 @@ class IntegrationSession implements MqttSession {
       };
     }
     const [, app, device, command] = levels;
-    if (!this.integration.mayWrite(this.user, app)) {
+    if (!this.context.mayWrite(this.user, app)) {
       return { reasonCode: ReasonCode.NotAuthorized, reason: `may not send commands to application "${app}"` };
     }
-    const { devices } = this.integration;
+    const { devices } = this.context;
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    if (payload.length > devices.maxPayload) {
+      const reason = `the payload of ${payload.length} bytes is larger than ${devices.maxPayload} (--max-payload)`;
+      return { reasonCode: ReasonCode.PacketTooLarge, reason };
+    }
     const outcome = sendCommand(devices.authenticator, devices.commands, {
       app,
       device,
@@ -252,9 +250,9 @@ class IntegrationSession implements MqttSession {
     const parsed = parseFilter(sub.topic);
     if (typeof parsed === 'number') return parsed;
     const { app, topic, share } = parsed;
-    if (!this.integration.mayRead(this.user, app)) return ReasonCode.NotAuthorized;
+    if (!this.context.mayRead(this.user, app)) return ReasonCode.NotAuthorized;
     const replaced = this.subscriptions.get(sub.topic);
-    if (!replaced && this.subscriptions.size >= this.integration.maxSubscriptions) return ReasonCode.QuotaExceeded;
+    if (!replaced && this.subscriptions.size >= this.context.maxSubscriptions) return ReasonCode.QuotaExceeded;
     if (replaced) this.end(replaced);
     const qos = sub.qos >= 1 ? 1 : 0;
     const subscription: Subscription = { topic, app, qos, mode, subscriptionId };
@@ -269,9 +267,9 @@ class IntegrationSession implements MqttSession {
   }
 
   private consume(subscription: Subscription, group: string | undefined): void {
-    const { bus, maxInFlight } = this.integration;
+    const { bus, maxInFlight } = this.context;
     let dropped = false;
-    const consumer = bus.consume({
+    const consumer = bus().consume({
       app: subscription.app,
       group,
       maxInFlight,
@@ -279,7 +277,7 @@ class IntegrationSession implements MqttSession {
       dropped: (reason) => {
         dropped = true;
         subscription.consumer = undefined;
-        this.integration.devices.counters.slowConsumers.mqtt++;
+        this.context.devices.counters.slowConsumers.mqtt++;
         this.connection.disconnect(ReasonCode.ImplementationSpecificError, `the event stream failed: ${reason}`);
       },
     });
@@ -301,7 +299,7 @@ class IntegrationSession implements MqttSession {
     if (outcome === 'inflight-full') return false;
     if (outcome === 'too-large') {
       const text = 'skipped an event larger than an MQTT integration consumer takes';
-      this.integration.log.warn('mqtt-integration-too-large', { app: subscription.app }, text);
+      this.context.log.warn('mqtt-integration-too-large', { app: subscription.app }, text);
       subscription.consumer?.ack(position);
     } else if (outcome === 'sent' && subscription.qos === 0) {
       this.written(subscription, position);
@@ -323,7 +321,7 @@ class IntegrationSession implements MqttSession {
   private done(subscription: Subscription, position: number): void {
     if (!subscription.consumer) return;
     subscription.consumer.ack(position);
-    this.integration.devices.counters.delivered.mqtt++;
+    this.context.devices.counters.delivered.mqtt++;
   }
 
   /** A QoS 0 event written: done with it now, or once the peer has read what waits for it. */

@@ -208,7 +208,8 @@ export class WebSocketIntegration implements Component {
   }
 
   endpoints(): Endpoints {
-    return { websocket_integration: { url: this.url } };
+    // The event log keeps events: a consumer may start in the past (?since=, ?from_start=).
+    return { websocket_integration: { url: this.url }, event_replay: true };
   }
 
   private release(): void {

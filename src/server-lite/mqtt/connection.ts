@@ -109,13 +109,32 @@ const TYPE_CONNECT = 1;
 /** The reason codes a PUBACK may carry (MQTT 5, 3.4.2.1); other refusals become a DISCONNECT. */
 const PUBACK_CODES = new Set([0x80, 0x83, 0x87, 0x90, 0x91, 0x97, 0x99]);
 
-/** mqtt-packet's parser fed whole frames only, so one per protocol version serves every connection. */
+/**
+ * mqtt-packet's parser fed whole frames only, so one per protocol version serves every connection. After a frame it
+ * could not parse, a new parser (mqtt-packet's keeps a stale read position after an error).
+ */
 class FrameParser {
-  private readonly parser;
+  private parser!: ReturnType<typeof parser>;
   private packet?: Packet;
   private error?: Error;
 
-  constructor(protocolVersion: ProtocolVersion | undefined) {
+  constructor(private readonly protocolVersion: ProtocolVersion | undefined) {
+    this.renew();
+  }
+
+  /** The packet in one whole frame, or the parse error. */
+  parse(frame: Buffer): Packet | Error {
+    this.parser.parse(frame);
+    const { packet, error } = this;
+    this.packet = undefined;
+    this.error = undefined;
+    if (packet && !error) return packet;
+    this.renew();
+    return error ?? new Error('incomplete packet');
+  }
+
+  private renew(): void {
+    const { protocolVersion } = this;
     this.parser = parser(protocolVersion === undefined ? {} : { protocolVersion });
     this.parser.on('packet', (packet) => {
       this.packet = packet;
@@ -123,17 +142,6 @@ class FrameParser {
     this.parser.on('error', (error: Error) => {
       this.error = error;
     });
-  }
-
-  /** The packet in one whole frame, or the parse error. */
-  parse(frame: Buffer): Packet | Error {
-    this.packet = undefined;
-    this.error = undefined;
-    this.parser.parse(frame);
-    const { packet, error } = this;
-    this.packet = undefined;
-    this.error = undefined;
-    return error ?? packet ?? new Error('incomplete packet');
   }
 }
 
