@@ -133,6 +133,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       type: 'gauge',
       read: () => [{ labels: {}, value: devices.connections.count }],
     },
+    {
+      name: 'drg_integration_connections',
+      help: 'Integration consumers connected now',
+      type: 'gauge',
+      labelNames: ['integration'],
+      read: () => [
+        { labels: { integration: 'websocket' }, value: websocket.connections },
+        { labels: { integration: 'mqtt' }, value: mqttIntegration?.connections ?? 0 },
+      ],
+    },
   ]);
   const api = new HttpApi({
     listener,

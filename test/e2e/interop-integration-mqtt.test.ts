@@ -200,6 +200,16 @@ async function mosquittoPub(args: string[]): Promise<{ code: number; stdout: str
 
 const numberOf = (event: CloudEvent) => (event.data as { n: number }).n;
 
+/** A device's event `{"n": n}` of the application mq, to append to the bus directly (many at once). */
+function event(device: string, n: number): CloudEvent {
+  const origin = { app: { name: 'mq', uid: 'mq-uid' }, device: { name: device, uid: `${device}-uid` } };
+  return deviceEvent(
+    { ...origin, sender: origin.device },
+    { channel: 'c', payload: Buffer.from(`{"n":${n}}`) },
+    'test',
+  );
+}
+
 /** An MQTT 5 CONNECT with only a password (flags 0x42: password, clean start), as mqtt-packet will not write one. */
 function connectWithPasswordOnly(password: string): Buffer {
   const field = (value: string) => {
@@ -351,16 +361,24 @@ describe('consuming', () => {
     await publishN('d1', 20);
     assert.equal(numberOf(await first.event()), 20);
     assert.equal(await first.exited, 0);
-    await publishN('d2', 21);
-    await publishN('d3', 22);
+    // Away: more events than one in-flight window (64) wait for the group.
+    const missed = Array.from({ length: 100 }, (_, i) => 100 + i);
+    await s.server.events.append(missed.map((n) => event('d2', n)));
     const back = await subscribed(['-V', 'mqttv311', '-i', 'resumer', '-t', 'app/mq']);
-    assert.deepEqual([numberOf(await back.event()), numberOf(await back.event())], [21, 22]);
+    const got = [];
+    for (const _ of missed) got.push(numberOf(await back.event()));
+    assert.deepEqual(got, missed);
+    await back.stop();
+    // And they were done with: the next time only what is new.
+    await publishN('d3', 300);
+    const again = await subscribed(['-V', 'mqttv5', '-i', 'resumer', '-t', 'app/mq']);
+    assert.equal(numberOf(await again.event()), 300);
     // Without a client id (mosquitto_sub sends none for 3.1.1): no group, events from now on.
     const anonymous = await subscribed(['-V', 'mqttv311', '-t', 'app/mq']);
-    await publishN('d1', 23);
-    assert.equal(numberOf(await anonymous.event()), 23);
-    assert.equal(numberOf(await back.event()), 23);
-    await Promise.all([back.stop(), anonymous.stop()]);
+    await publishN('d1', 301);
+    assert.equal(numberOf(await anonymous.event()), 301);
+    assert.equal(numberOf(await again.event()), 301);
+    await Promise.all([again.stop(), anonymous.stop()]);
   });
 
   test('QoS 1 is at least once: an event not acknowledged before the consumer left comes again', async () => {
@@ -408,11 +426,7 @@ test('a consumer that cannot keep up is dropped: MQTT 5 DISCONNECT with the reas
   assert.equal((slow.packets[0] as IConnackPacket).reasonCode, 0);
   slow.socket.write(generate({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'app/mq', qos: 1 }] }, v5));
   assert.deepEqual(((await slow.next()) as ISubackPacket).granted, [1]);
-  const app = { name: 'mq', uid: 'mq-uid' };
-  const device = { name: 'd1', uid: 'd1-uid' };
-  const burst = Array.from({ length: 200 }, (_, n) =>
-    deviceEvent({ app, device, sender: device }, { channel: 'burst', payload: Buffer.from(`{"n":${n}}`) }, 'test'),
-  );
+  const burst = Array.from({ length: 200 }, (_, n) => event('d1', n));
   await s.server.events.append(burst);
   let packet = await slow.next();
   let published = 0;
@@ -522,7 +536,7 @@ describe('commands', () => {
     assert.deepEqual(answered, { status: 200, command: 'set-rate', body: '{"rate": 5}' });
   });
 
-  test('another shape of topic, a reader, a missing device: refused in the MQTT 5 PUBACK; 3.1.1 is closed', async () => {
+  test('another shape of topic, a reader, a missing device: refused in the MQTT 5 PUBACK, too large with DISCONNECT; 3.1.1 closed', async () => {
     for (const [topic, credentials, words] of [
       ['command/mq/d1', ['-u', 'admin', '-P', s.token], /Topic Name invalid/],
       ['command/mq/d1/x/y', ['-u', 'admin', '-P', s.token], /Topic Name invalid/],

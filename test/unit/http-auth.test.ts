@@ -42,7 +42,18 @@ describe('discovery', () => {
     res = await call('/.well-known/drogue-endpoints');
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
-    assert.deepEqual(await res.json(), { api: s.url, issuer_url: `${s.url}/oidc`, registry: { url: s.url } });
+    assert.deepEqual(await res.json(), served());
+  });
+
+  /** What an in-process server without MQTT ports serves: the API port's services. */
+  const served = () => ({
+    api: s.url,
+    issuer_url: `${s.url}/oidc`,
+    registry: { url: s.url },
+    http: { url: s.url },
+    command_url: s.url,
+    websocket_integration: { url: `${s.url.replace(/^http/, 'ws')}/api/integration/ws/v1alpha1/` },
+    event_replay: true,
   });
 
   test('console info needs authentication and adds demos', async () => {
@@ -50,12 +61,7 @@ describe('discovery', () => {
     assert.equal(res.status, 401);
     res = await call('/api/console/v1alpha1/info', withAuth(s.authorization));
     assert.equal(res.status, 200);
-    assert.deepEqual(await res.json(), {
-      api: s.url,
-      issuer_url: `${s.url}/oidc`,
-      registry: { url: s.url },
-      demos: [],
-    });
+    assert.deepEqual(await res.json(), { ...served(), demos: [] });
   });
 });
 

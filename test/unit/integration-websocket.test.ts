@@ -20,7 +20,7 @@ const BOB = { user: 'bob', password: 'bob secret 22' };
 /** The embedded issuer's access tokens live this long here (s), so that expiry can be watched. */
 const TOKEN_TTL = 3;
 const PING_MS = 100;
-const PEER_TIMEOUT_MS = 300;
+const PEER_TIMEOUT_MS = 500;
 
 let s: TestServer;
 let base: string;
@@ -198,6 +198,8 @@ describe('connecting', () => {
       Client.open(`${base}alice-app?token=${bearer}`),
       Client.open(`${base}alice-app?username=${ALICE.user}&api_key=${aliceToken}`),
     ]);
+    const metrics = await (await fetch(`${s.url}/metrics`)).text();
+    assert.match(metrics, /^drg_integration_connections\{integration="websocket"\} 4$/m);
     await publish('alice-app', 'd1', 'temp', { n: 1 });
     for (const client of clients) {
       const event = await client.next();

@@ -15,6 +15,7 @@ import type { IdentityComponent } from '../identity/component.js';
 import { IssuerUnavailableError } from '../identity/oidc/verifier.js';
 import type { RateLimitedLog } from '../log-limit.js';
 import {
+  advertisedHost,
   type ConnectOutcome,
   type MqttConnection,
   MqttListener,
@@ -67,7 +68,10 @@ interface Subscription {
   qos: 0 | 1;
   mode: ContentMode;
   subscriptionId?: number;
+  /** The bus hands it events only once it is set (after `consume` returned). */
   consumer?: Consumer;
+  /** Unsubscribed, replaced, dropped or closed: what it still has in flight goes to others. */
+  ended?: boolean;
 }
 
 /** What the sessions share: the bus, the registry's answers, the devices, the bounds. */
@@ -110,8 +114,9 @@ export class MqttIntegration implements Component {
     });
   }
 
-  get port(): number {
-    return this.listener.port;
+  /** Connections open now. */
+  get connections(): number {
+    return this.listener.connectionCount;
   }
 
   start(): Promise<void> {
@@ -129,7 +134,7 @@ export class MqttIntegration implements Component {
   stop(): void {}
 
   endpoints(): Endpoints {
-    return { mqtt_integration: { host: endpointHost(this.options.bind), port: this.listener.port } };
+    return { mqtt_integration: { host: advertisedHost(this.options.bind), port: this.listener.port } };
   }
 
   private async connect(connection: MqttConnection, packet: IConnectPacket): Promise<ConnectOutcome> {
@@ -268,20 +273,17 @@ class IntegrationSession implements MqttSession {
 
   private consume(subscription: Subscription, group: string | undefined): void {
     const { bus, maxInFlight } = this.context;
-    let dropped = false;
-    const consumer = bus().consume({
+    subscription.consumer = bus().consume({
       app: subscription.app,
       group,
       maxInFlight,
       deliver: (event) => this.deliver(subscription, event),
       dropped: (reason) => {
-        dropped = true;
-        subscription.consumer = undefined;
+        subscription.ended = true;
         this.context.devices.counters.slowConsumers.mqtt++;
         this.connection.disconnect(ReasonCode.ImplementationSpecificError, `the event stream failed: ${reason}`);
       },
     });
-    if (!dropped) subscription.consumer = consumer;
   }
 
   private deliver(subscription: Subscription, event: LoggedEvent): void {
@@ -300,7 +302,7 @@ class IntegrationSession implements MqttSession {
     if (outcome === 'too-large') {
       const text = 'skipped an event larger than an MQTT integration consumer takes';
       this.context.log.warn('mqtt-integration-too-large', { app: subscription.app }, text);
-      subscription.consumer?.ack(position);
+      ack(subscription, position);
     } else if (outcome === 'sent' && subscription.qos === 0) {
       this.written(subscription, position);
     }
@@ -313,14 +315,14 @@ class IntegrationSession implements MqttSession {
     while (this.waiting.length > 0) {
       const { subscription: next, event } = this.waiting[0];
       // A subscription ended meanwhile: the bus gives its events to others.
-      if (next.consumer && !this.send(next, event)) break;
+      if (!next.ended && !this.send(next, event)) break;
       this.waiting.shift();
     }
   }
 
   private done(subscription: Subscription, position: number): void {
-    if (!subscription.consumer) return;
-    subscription.consumer.ack(position);
+    if (subscription.ended) return;
+    ack(subscription, position);
     this.context.devices.counters.delivered.mqtt++;
   }
 
@@ -357,9 +359,14 @@ class IntegrationSession implements MqttSession {
   }
 
   private end(subscription: Subscription): void {
+    subscription.ended = true;
     subscription.consumer?.close();
-    subscription.consumer = undefined;
   }
+}
+
+/** Done with the event at `position`, unless the subscription has ended (the bus gave it to others then). */
+function ack(subscription: Subscription, position: number): void {
+  if (!subscription.ended) subscription.consumer?.ack(position);
 }
 
 /** The authenticator's query credentials from the CONNECT; undefined when it has none. */
@@ -403,11 +410,4 @@ function attributesOf(event: CloudEvent): Record<string, string> {
     attributes[name] = String(value);
   }
   return attributes;
-}
-
-/** The host clients connect to: loopback for a wildcard bind. */
-function endpointHost(bind: string): string {
-  if (bind === '0.0.0.0' || bind === '') return '127.0.0.1';
-  if (bind === '::') return '::1';
-  return bind;
 }

@@ -4,7 +4,7 @@
 // from the event bus: in a consumer group with `?group_id=`, else from the moment it connected (or `?since=`,
 // `?from_start=true`, extensions for `drg stream`). The client may only refresh its token; the server pings and drops
 // peers that stay silent.
-import type { IncomingMessage } from 'node:http';
+import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { type WebSocket, WebSocketServer } from 'ws';
@@ -85,15 +85,6 @@ const HOW_TO_AUTHENTICATE =
   'authentication required: send "Authorization: Bearer <OIDC access token>", ' +
   '"Authorization: Basic base64(user:access token)", or the query parameters token, or username and api_key';
 
-const STATUS_TEXT: Readonly<Record<number, string>> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-};
-
 /** What a Connection header names for an upgrade, dropped when the request is served as plain HTTP. */
 const UPGRADE_TOKENS = new Set(['upgrade', 'http2-settings']);
 
@@ -110,6 +101,7 @@ class Session {
   constructor(
     readonly ws: WebSocket,
     readonly user: string,
+    readonly app: string,
   ) {}
 
   /** Closes with 1008 once `expiresAt` (ms since the epoch) passes; undefined: the credentials do not expire. */
@@ -148,6 +140,8 @@ export class WebSocketIntegration implements Component {
   /** Upgrades that arrived before open(), released by open() or close(). */
   private waiting: Array<() => void> = [];
   private pinger?: NodeJS.Timeout;
+  /** When the pinger last ran (ms, performance clock). */
+  private lastTick = performance.now();
 
   constructor(private readonly options: WebSocketIntegrationOptions) {
     this.limits = { ...DEFAULT_WEBSOCKET_LIMITS, ...options.limits };
@@ -171,6 +165,7 @@ export class WebSocketIntegration implements Component {
 
   start(): void {
     this.options.listener.server.on('upgrade', this.onUpgrade);
+    this.lastTick = performance.now();
     this.pinger = setInterval(() => this.ping(), this.limits.pingIntervalMs);
   }
 
@@ -310,6 +305,16 @@ export class WebSocketIntegration implements Component {
     return { subscription, auth };
   }
 
+  private mayRead(user: string, app: string): boolean {
+    try {
+      this.options.registry.registry.applications.get({ user }, app);
+      return true;
+    } catch (err) {
+      if (err instanceof RegistryError) return false;
+      throw err;
+    }
+  }
+
   private upgrade(
     req: IncomingMessage,
     socket: Socket,
@@ -319,7 +324,7 @@ export class WebSocketIntegration implements Component {
   ): void {
     this.upgrading.delete(socket);
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const session = new Session(ws, auth.user);
+      const session = new Session(ws, auth.user, subscription.app);
       this.sessions.add(session);
       ws.on('close', () => {
         this.sessions.delete(session);
@@ -347,7 +352,7 @@ export class WebSocketIntegration implements Component {
   private consume(session: Session, { app, channel, group, start }: Subscription): void {
     const { ws } = session;
     const { counters } = this.options;
-    let dropped = false;
+    // The bus hands over events only once consume has returned.
     const consumer: Consumer = this.options.events.bus.consume({
       app,
       group,
@@ -362,16 +367,18 @@ export class WebSocketIntegration implements Component {
         });
       },
       dropped: (reason) => {
-        dropped = true;
         counters.slowConsumers.websocket++;
         session.consumer = undefined;
         session.close(CLOSE.internalError, closeReason(`the event stream failed: ${reason}`));
       },
     });
-    if (!dropped) session.consumer = consumer;
+    session.consumer = consumer;
   }
 
-  /** Only `{"RefreshAccessToken": "<jwt>"}`: for the same user, else 1008; anything else is a protocol error. */
+  /**
+   * Only `{"RefreshAccessToken": "<jwt>"}`: valid, for the same user, who may still read the application, else 1008;
+   * anything else is a protocol error.
+   */
   private onMessage(session: Session, data: Buffer, isBinary: boolean): void {
     session.lastSeen = performance.now();
     const token = refreshToken(data, isBinary);
@@ -382,35 +389,34 @@ export class WebSocketIntegration implements Component {
     }
     // One refresh at a time: the peer's next messages wait in its socket.
     session.ws.pause();
-    let auth: Authentication | Promise<Authentication>;
-    try {
-      auth = this.options.identity.authenticator.authenticate(`Bearer ${token}`, undefined);
-    } catch (err) {
-      auth = Promise.reject(err);
-    }
-    Promise.resolve(auth).then(
-      (result) => {
+    Promise.resolve()
+      .then(() => this.options.identity.authenticator.authenticate(`Bearer ${token}`, undefined))
+      .then((result) => {
         session.ws.resume();
         session.lastSeen = performance.now();
-        if (result.outcome === 'user' && result.user === session.user && result.expiresAt !== undefined) {
+        const valid = result.outcome === 'user' && result.user === session.user && result.expiresAt !== undefined;
+        if (valid && this.mayRead(session.user, session.app)) {
           session.expireAt(result.expiresAt);
         } else {
           session.close(CLOSE.policyViolation, 'the refreshed access token was refused');
         }
-      },
-      (err: unknown) => {
+      })
+      .catch((err: unknown) => {
         session.ws.resume();
         const message = err instanceof IssuerUnavailableError ? 'cannot check the access token now' : 'internal error';
         session.close(CLOSE.internalError, message);
-      },
-    );
+      });
   }
 
   /** Pings every peer, and drops those silent for longer than the peer timeout. */
   private ping(): void {
-    const silentSince = performance.now() - this.limits.peerTimeoutMs;
+    const now = performance.now();
+    // After a stall of this process (the tick came late), the peers' pongs may still wait unread: nobody is dropped.
+    const stalled = now - this.lastTick > 2 * this.limits.pingIntervalMs;
+    this.lastTick = now;
+    const silentSince = now - this.limits.peerTimeoutMs;
     for (const session of this.sessions) {
-      if (session.lastSeen < silentSince) {
+      if (session.lastSeen < silentSince && !stalled) {
         this.options.counters.droppedConnections.websocket++;
         session.ws.terminate();
       } else if (session.ws.readyState === session.ws.OPEN) session.ws.ping();
@@ -502,7 +508,7 @@ function refuse(socket: Socket, { status, body, headers }: Refusal): void {
   if (socket.destroyed) return;
   const text = JSON.stringify(body);
   const lines = [
-    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? ''}`,
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
     'Content-Type: application/json; charset=utf-8',
     `Content-Length: ${Buffer.byteLength(text)}`,
     'Connection: close',

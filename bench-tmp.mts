@@ -1,0 +1,31 @@
+// Quick throughput check: mosquitto_pub -l (QoS 0) into drg serve's MQTT device endpoint, until the log has them all.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync, createReadStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { startServer } from '/work/main/src/server-lite/server.js';
+import { ADMIN_USER } from '/work/main/src/server-lite/identity/users.js';
+
+const N = Number(process.argv[2] ?? 100000);
+const qos = process.argv[3] ?? '0';
+const dir = mkdtempSync(join(tmpdir(), 'mqbench-'));
+const server = await startServer({ port: 0, bind: '127.0.0.1', dataDir: join(dir, 'data'), logger: pino({ level: 'warn' }), mqttPort: 0 });
+const { token } = server.accessTokens.create(ADMIN_USER, 'bench');
+const auth = 'Basic ' + Buffer.from(`${ADMIN_USER}:${token}`).toString('base64');
+const call = (path: string, body: unknown) => fetch(`${server.url}${path}`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+await call('/api/registry/v1alpha1/apps', { metadata: { name: 'app1' } });
+await call('/api/registry/v1alpha1/apps/app1/devices', { metadata: { name: 'd1', application: 'app1' }, spec: { authentication: { credentials: [{ pass: 'secret' }] } } });
+const lines = join(dir, 'lines.txt');
+writeFileSync(lines, Array.from({ length: N }, (_, i) => `{"temp":21.5,"i":${i}}`).join('\n') + '\n');
+const port = String(server.endpoints().mqtt!.port);
+const before = server.events.stats().appended;
+const rss0 = process.memoryUsage().rss;
+const started = performance.now();
+const child = spawn('mosquitto_pub', ['-p', port, '-u', 'd1@app1', '-P', 'secret', '-t', 'telemetry', '-l', '-q', qos], { stdio: ['pipe', 'inherit', 'inherit'] });
+createReadStream(lines).pipe(child.stdin);
+while (server.events.stats().appended - before < N + 1) await new Promise((r) => setTimeout(r, 5));
+const ms = performance.now() - started;
+console.log(JSON.stringify({ N, qos, ms: Math.round(ms), perSecond: Math.round((N / ms) * 1000), rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20), rss0MiB: Math.round(rss0 / 2 ** 20) }));
+child.kill();
+await server.close();
