@@ -46,8 +46,13 @@ async function call(base: string, path: string, c: Call = {}): Promise<{ status:
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
 
+/** What discovery says of the API and its issuer (the data plane's endpoints have tests of their own). */
 async function endpoints(serve: ServeHandle): Promise<Record<string, unknown>> {
-  return (await call(serve.url, '/.well-known/drogue-endpoints')).body as Record<string, unknown>;
+  const { api, issuer_url, registry } = (await call(serve.url, '/.well-known/drogue-endpoints')).body as Record<
+    string,
+    unknown
+  >;
+  return { api, issuer_url, registry };
 }
 
 /** `user:token` of the access token drg serve wrote into its context. */

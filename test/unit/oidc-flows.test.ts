@@ -69,7 +69,7 @@ describe('authorization code with PKCE', () => {
     assert.equal(claims.iss, h.issuer.issuerUrl);
     assert.equal((claims.exp ?? 0) - (claims.iat ?? 0), 120);
     assert.equal(tokens.expires_in, 120);
-    assert.deepEqual(await h.issuer.verifier.verify(tokens.access_token), { user: USER });
+    assert.equal((await h.issuer.verifier.verify(tokens.access_token)).user, USER);
     assert.ok(tokens.refresh_token);
   });
 
@@ -82,7 +82,7 @@ describe('authorization code with PKCE', () => {
   test('a verifier set up through discovery (as for --issuer-url) accepts the tokens too', async () => {
     const tokens = await logInWithCode(h);
     const remote = remoteJwtVerifier({ issuerUrl: h.issuer.issuerUrl, audience: 'drogue' });
-    assert.deepEqual(await remote.verify(tokens.access_token), { user: USER });
+    assert.equal((await remote.verify(tokens.access_token)).user, USER);
   });
 
   test('loopback redirect URIs work on any port, with or without a trailing slash (RFC 8252)', async () => {
@@ -99,7 +99,7 @@ describe('authorization code with PKCE', () => {
       redirect_uri: redirectUri,
       code_verifier: pkceCodeVerifier,
     });
-    assert.deepEqual(await h.issuer.verifier.verify(tokens.access_token), { user: USER });
+    assert.equal((await h.issuer.verifier.verify(tokens.access_token)).user, USER);
   });
 
   test('other redirect URIs are refused on an error page, without redirecting', async () => {
@@ -209,7 +209,7 @@ describe('refresh and revocation', () => {
     const second = await client.refreshTokenGrant(config, first.refresh_token ?? '');
     assert.ok(second.refresh_token);
     assert.notEqual(second.refresh_token, first.refresh_token);
-    assert.deepEqual(await h.issuer.verifier.verify(second.access_token), { user: USER });
+    assert.equal((await h.issuer.verifier.verify(second.access_token)).user, USER);
 
     assert.equal(await oauthError(client.refreshTokenGrant(config, first.refresh_token ?? '')), 'invalid_grant');
     // Reuse of a rotated token revokes the whole grant (theft detection).
@@ -262,7 +262,7 @@ describe('device authorization grant', () => {
     assert.match(await done.res.text(), /The device is logged in/);
 
     const tokens = await poll();
-    assert.deepEqual(await h.issuer.verifier.verify(tokens.access_token), { user: USER });
+    assert.equal((await h.issuer.verifier.verify(tokens.access_token)).user, USER);
     assert.ok(tokens.refresh_token);
     assert.equal(await oauthError(poll()), 'invalid_grant');
   });

@@ -18,10 +18,10 @@ test('after a restart on the same data directory, tokens, refresh tokens and bro
 
   const second = await startIssuer({ dataDir: first.dataDir, port: first.port });
   try {
-    assert.deepEqual(await second.issuer.verifier.verify(tokens.access_token), { user: USER });
+    assert.equal((await second.issuer.verifier.verify(tokens.access_token)).user, USER);
 
     const refreshed = await client.refreshTokenGrant(await second.oidc(), tokens.refresh_token ?? '');
-    assert.deepEqual(await second.issuer.verifier.verify(refreshed.access_token), { user: USER });
+    assert.equal((await second.issuer.verifier.verify(refreshed.access_token)).user, USER);
     assert.equal(decodeProtectedHeader(refreshed.access_token).kid, decodeProtectedHeader(tokens.access_token).kid);
 
     // The browser's session cookie is still good: no login form this time.
@@ -40,7 +40,7 @@ test('mounted on fastify, code flow with the login form, refresh and device auth
   const h = await startIssuer({ fastify: true });
   try {
     const tokens = await logInWithCode(h);
-    assert.deepEqual(await h.issuer.verifier.verify(tokens.access_token), { user: USER });
+    assert.equal((await h.issuer.verifier.verify(tokens.access_token)).user, USER);
     const config = await h.oidc();
     const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token ?? '');
     assert.ok(refreshed.refresh_token);

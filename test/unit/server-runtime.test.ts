@@ -285,7 +285,17 @@ test('drg serve: GET /health lists every component, anonymously', async () => {
     assert.equal(res.status, 200);
     assert.deepEqual(await res.json(), {
       status: 'ready',
-      components: ['store', 'http-listener', 'identity', 'registry', 'http-api', 'accounts'].map((name) => ({
+      components: [
+        'store',
+        'http-listener',
+        'identity',
+        'registry',
+        'events',
+        'devices',
+        'http-api',
+        'websocket-integration',
+        'accounts',
+      ].map((name) => ({
         name,
         state: 'ready',
       })),
