@@ -18,9 +18,12 @@ export function benchEnv(extra = {}) {
 /**
  * Starts `drg serve` on ephemeral ports (every listener: API, MQTT, MQTT integration, MQTTS, HTTPS); resolves with
  * its URL, config path, Basic credentials and the device and integration endpoints from its discovery.
- * `args` are more `drg serve` flags, `nodeArgs` flags for its Node (`--cpu-prof`).
+ * `args` are more `drg serve` flags, `nodeArgs` flags for its Node; with BENCH_CPU_PROF=DIR, each server writes a
+ * CPU profile into DIR when it stops (open it in Chrome's DevTools, or sum its self times).
  */
 export async function startServe({ args = [], nodeArgs = [] } = {}) {
+  const profile = process.env.BENCH_CPU_PROF;
+  if (profile) nodeArgs = [...nodeArgs, '--cpu-prof', `--cpu-prof-dir=${resolve(profile)}`];
   const dir = mkdtempSync(join(tmpdir(), 'drg-bench-'));
   const configPath = join(dir, 'config.yaml');
   const child = spawn(
@@ -45,7 +48,7 @@ export async function startServe({ args = [], nodeArgs = [] } = {}) {
       configPath,
       ...args,
     ],
-    { env: benchEnv(), cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
+    { env: benchEnv(), stdio: ['ignore', 'ignore', 'pipe'] },
   );
   const url = await new Promise((res, rej) => {
     const errors = [];
@@ -81,13 +84,11 @@ export async function startServe({ args = [], nodeArgs = [] } = {}) {
       /** The WebSocket integration's URL; the application name goes after it. */
       websocketIntegration: discovery.websocket_integration?.url,
     },
-    /** Where the server runs (its `--cpu-prof` profile lands here). */
-    dir,
-    async stop({ keepDir = false } = {}) {
+    async stop() {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
       await exited;
-      if (!keepDir) rmSync(dir, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -2,12 +2,11 @@
 // waits for the durable append, who is connected (DeviceConnections) through a take-over, and a device deleted or
 // disabled while connected is disconnected.
 import assert from 'node:assert/strict';
-import { connect as netConnect, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
-import { generate, type IConnectPacket, type Packet, parser } from 'mqtt-packet';
 import { CONNECTIONS_BASE } from '../../src/model/api-paths.js';
 import { type CloudEvent, DEVICE_EVENT_TYPE } from '../../src/model/cloudevents.js';
 import { recordEvents } from '../helpers/events.js';
+import { type MqttVersion, RawMqttClient } from '../helpers/mqtt-client.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const REGISTRY = '/api/registry/v1alpha1';
@@ -29,54 +28,16 @@ before(async () => {
 });
 after(() => s.close());
 
-class Client {
-  readonly packets: Packet[] = [];
-  private readonly waiting: Array<(packet: Packet) => void> = [];
-  readonly closed: Promise<void>;
-
-  private constructor(
-    readonly socket: Socket,
-    readonly version: 4 | 5,
-  ) {
-    const p = parser({ protocolVersion: version });
-    p.on('packet', (packet) => {
-      const waiter = this.waiting.shift();
-      if (waiter) waiter(packet);
-      else this.packets.push(packet);
-    });
-    socket.on('data', (chunk) => p.parse(chunk));
-    socket.on('error', () => {});
-    this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
-  }
-
-  /** Connected as `device@app1`, once the CONNACK (checked to be a success) is in. */
-  static async connect(device: string, version: 4 | 5, extra: Partial<IConnectPacket> = {}): Promise<Client> {
-    const socket = netConnect(port, '127.0.0.1');
-    await new Promise((resolve) => socket.once('connect', resolve));
-    const client = new Client(socket, version);
-    const connect: IConnectPacket = {
-      cmd: 'connect',
-      clientId: device,
-      protocolVersion: version,
-      clean: true,
-      username: `${device}@app1`,
-      password: Buffer.from('secret'),
-      ...extra,
-    };
-    client.send(connect);
-    const connack = await client.next();
-    assert.equal(connack.cmd === 'connack' && (connack.reasonCode ?? connack.returnCode), 0);
-    return client;
-  }
-
-  send(packet: Packet): void {
-    this.socket.write(generate(packet, { protocolVersion: this.version }));
-  }
-
-  next(): Promise<Packet> {
-    const packet = this.packets.shift();
-    return packet ? Promise.resolve(packet) : new Promise((resolve) => this.waiting.push(resolve));
-  }
+/** Connected as `device@app1` with its password, once the CONNACK (checked to be a success) is in. */
+async function connectDevice(device: string, version: MqttVersion): Promise<RawMqttClient> {
+  const client = await RawMqttClient.open(port, version, {
+    clientId: device,
+    username: `${device}@app1`,
+    password: Buffer.from('secret'),
+  });
+  const connack = await client.next();
+  assert.equal(connack.cmd === 'connack' && (connack.reasonCode ?? connack.returnCode), 0);
+  return client;
 }
 
 test('the PUBACK of a QoS 1 publish is sent only once the event is durable in the log', async () => {
@@ -93,7 +54,7 @@ test('the PUBACK of a QoS 1 publish is sent only once the event is durable in th
     return gate.then(() => append.call(bus, events));
   };
   try {
-    const client = await Client.connect('d1', 4);
+    const client = await connectDevice('d1', 4);
     client.send({
       cmd: 'publish',
       topic: 'telemetry',
@@ -126,9 +87,9 @@ async function connected(): Promise<Record<string, { since: string; protocol: st
 }
 
 test('who is connected, over which protocol, through a take-over', async () => {
-  const first = await Client.connect('d2', 4);
+  const first = await connectDevice('d2', 4);
   assert.equal((await connected()).d2?.protocol, 'mqtt/3.1.1');
-  const second = await Client.connect('d2', 5);
+  const second = await connectDevice('d2', 5);
   await first.closed;
   assert.equal((await connected()).d2?.protocol, 'mqtt/5', 'the old connection does not remove the new one');
   second.send({ cmd: 'disconnect', reasonCode: 0 });
@@ -137,7 +98,7 @@ test('who is connected, over which protocol, through a take-over', async () => {
 });
 
 test('a device disabled or deleted while connected is disconnected (MQTT 5: 0x87)', async () => {
-  const client = await Client.connect('d3', 5);
+  const client = await connectDevice('d3', 5);
   const device = await (await s.call('GET', `${REGISTRY}/apps/app1/devices/d3`)).json();
   device.spec.core = { disabled: true };
   assert.equal((await s.call('PUT', `${REGISTRY}/apps/app1/devices/d3`, device)).status, 204);
@@ -146,7 +107,7 @@ test('a device disabled or deleted while connected is disconnected (MQTT 5: 0x87
   await client.closed;
 
   const events = recordEvents(s.server.events, 'app1', { filter: (e) => e.device === 'd1' });
-  const d1 = await Client.connect('d1', 4);
+  const d1 = await connectDevice('d1', 4);
   assert.deepEqual((await events.next()).data, { connected: true });
   assert.equal((await s.call('DELETE', `${REGISTRY}/apps/app1/devices/d1`)).status, 204);
   await d1.closed;

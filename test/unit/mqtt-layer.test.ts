@@ -4,10 +4,9 @@
 // outbound QoS 1, a peer that stops reading, the connection limit, server DISCONNECTs, and TLS client chains.
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { connect as netConnect, type Socket } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
-import { generate, type IConnectPacket, type IPublishPacket, type Packet, parser } from 'mqtt-packet';
+import { generate, type IPublishPacket } from 'mqtt-packet';
 import {
   type ConnectHandler,
   type MqttConnection,
@@ -17,9 +16,8 @@ import {
   type PublishRefusal,
 } from '../../src/server-lite/mqtt/index.js';
 import { opensslCa, opensslClientCert } from '../helpers/certs.js';
+import { RawMqttClient, type MqttVersion as Version } from '../helpers/mqtt-client.js';
 import { tempDir } from '../helpers/serve.js';
-
-type Version = 4 | 5;
 
 const listeners: MqttListener[] = [];
 after(async () => {
@@ -74,51 +72,6 @@ function acceptAll(got: Got): MqttSession {
   };
 }
 
-/** A raw MQTT client: what it receives, parsed for its version, and whether the server closed it. */
-class Client {
-  readonly packets: Packet[] = [];
-  private readonly waiting: Array<(packet: Packet) => void> = [];
-  readonly closed: Promise<void>;
-
-  constructor(
-    readonly socket: Socket,
-    readonly version: Version,
-  ) {
-    const p = parser({ protocolVersion: version });
-    p.on('packet', (packet) => {
-      const waiter = this.waiting.shift();
-      if (waiter) waiter(packet);
-      else this.packets.push(packet);
-    });
-    socket.on('data', (chunk) => p.parse(chunk));
-    socket.on('error', () => {});
-    this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
-  }
-
-  /** Sends a CONNECT with these fields, unless null. */
-  static async open(port: number, version: Version, connect: Partial<IConnectPacket> | null = {}): Promise<Client> {
-    const socket = netConnect(port, '127.0.0.1');
-    await new Promise((resolve) => socket.once('connect', resolve));
-    const client = new Client(socket, version);
-    if (connect) client.send({ cmd: 'connect', clientId: 'c', protocolVersion: version, clean: true, ...connect });
-    return client;
-  }
-
-  send(packet: Packet): void {
-    this.socket.write(generate(packet, { protocolVersion: this.version }));
-  }
-
-  next(): Promise<Packet> {
-    const packet = this.packets.shift();
-    return packet ? Promise.resolve(packet) : new Promise((resolve) => this.waiting.push(resolve));
-  }
-
-  /** The next packet, or undefined when the connection closes first. */
-  nextOrClose(): Promise<Packet | undefined> {
-    return Promise.race([this.next(), this.closed.then(() => undefined)]);
-  }
-}
-
 const publish = (messageId: number, topic = 't', qos: 0 | 1 | 2 = 1, payload = '{}'): IPublishPacket => ({
   cmd: 'publish',
   topic,
@@ -136,7 +89,7 @@ describe('CONNECT', () => {
     const expected: Record<Version, number[]> = { 4: [4, 5, 3, 3, 3, 3], 5: [0x86, 0x87, 0x88, 0x89, 0x95, 0x97] };
     for (const version of [4, 5] as const) {
       for (const [i, refusal] of refusals.entries()) {
-        const client = await Client.open(port, version, { username: refusal });
+        const client = await RawMqttClient.open(port, version, { username: refusal });
         const connack = await client.next();
         assert.equal(connack.cmd, 'connack');
         const code = version === 5 ? connack.reasonCode : connack.returnCode;
@@ -150,7 +103,7 @@ describe('CONNECT', () => {
   test('an accepted MQTT 5 CONNACK announces the limits, and assigns a client id when none was sent', async () => {
     const got: Got = { publishes: [] };
     const { port } = await serve(() => ({ session: acceptAll(got) }), { maxPacketSize: 5000, maxInflightIn: 7 });
-    const client = await Client.open(port, 5, { clientId: '' });
+    const client = await RawMqttClient.open(port, 5, { clientId: '' });
     const connack = await client.next();
     assert.equal(connack.cmd === 'connack' && connack.reasonCode, 0);
     const properties = connack.cmd === 'connack' ? connack.properties : undefined;
@@ -165,7 +118,7 @@ describe('CONNECT', () => {
     const server = await serve(() => {
       throw new Error('boom');
     });
-    const client = await Client.open(server.port, 4);
+    const client = await RawMqttClient.open(server.port, 4);
     const connack = await client.next();
     assert.equal(connack.cmd === 'connack' && connack.returnCode, 3);
     assert.deepEqual(server.warnings, ['mqtt-connect-handler']);
@@ -175,10 +128,10 @@ describe('CONNECT', () => {
     const got: Got = { publishes: [] };
     const server = await serve(() => ({ session: acceptAll(got) }), { connectTimeoutMs: 300 });
     const started = Date.now();
-    const silent = await Client.open(server.port, 4, null);
-    const partial = await Client.open(server.port, 4, null);
+    const silent = await RawMqttClient.open(server.port, 4, null);
+    const partial = await RawMqttClient.open(server.port, 4, null);
     partial.socket.write(generate({ cmd: 'connect', clientId: 'p', protocolVersion: 4 }).subarray(0, 6));
-    const working = await Client.open(server.port, 4);
+    const working = await RawMqttClient.open(server.port, 4);
     assert.equal((await working.next()).cmd, 'connack');
     await Promise.all([silent.closed, partial.closed]);
     assert.ok(Date.now() - started >= 250, 'not before the timeout');
@@ -191,13 +144,13 @@ describe('CONNECT', () => {
   test('bytes that are not a CONNECT close the connection at once; others go on', async () => {
     const got: Got = { publishes: [] };
     const server = await serve(() => ({ session: acceptAll(got) }), { connectTimeoutMs: 60_000 });
-    const working = await Client.open(server.port, 5);
+    const working = await RawMqttClient.open(server.port, 5);
     assert.equal((await working.next()).cmd, 'connack');
-    const garbage = await Client.open(server.port, 4, null);
+    const garbage = await RawMqttClient.open(server.port, 4, null);
     garbage.socket.write('GET / HTTP/1.1\r\n\r\n');
     await garbage.closed;
     // A CONNECT with a bad protocol name.
-    const bad = await Client.open(server.port, 4, null);
+    const bad = await RawMqttClient.open(server.port, 4, null);
     bad.socket.write(Buffer.from([0x10, 0x06, 0x00, 0x04, 0x48, 0x54, 0x54, 0x50]));
     await bad.closed;
     working.send(publish(1));
@@ -221,13 +174,13 @@ describe('CONNECT', () => {
     });
     await listener.start();
     listeners.push(listener);
-    const first = await Client.open(listener.port, 5);
+    const first = await RawMqttClient.open(listener.port, 5);
     await new Promise((resolve) => first.socket.write('', resolve));
     assert.equal(calls, 0);
     listener.open();
     assert.equal((await first.next()).cmd, 'connack');
     for (const version of [4, 5] as const) {
-      const second = await Client.open(listener.port, version);
+      const second = await RawMqttClient.open(listener.port, version);
       const connack = await second.next();
       assert.equal(
         connack.cmd === 'connack' && (version === 5 ? connack.reasonCode : connack.returnCode),
@@ -247,8 +200,8 @@ describe('after CONNECT', () => {
   test('PINGREQ gets PINGRESP; silence past 1.5 × keep-alive closes (MQTT 5 with DISCONNECT 0x8D)', async () => {
     const got: Got = { publishes: [] };
     const server = await serve(() => ({ session: acceptAll(got) }));
-    const v5 = await Client.open(server.port, 5, { keepalive: 1 });
-    const v4 = await Client.open(server.port, 4, { keepalive: 1 });
+    const v5 = await RawMqttClient.open(server.port, 5, { keepalive: 1 });
+    const v4 = await RawMqttClient.open(server.port, 4, { keepalive: 1 });
     const started = Date.now();
     await Promise.all([v5.next(), v4.next()]);
     v5.send({ cmd: 'pingreq' });
@@ -264,7 +217,7 @@ describe('after CONNECT', () => {
     const got: Got = { publishes: [] };
     const server = await serve(() => ({ session: acceptAll(got) }), { maxPacketSize: 1000 });
     for (const version of [4, 5] as const) {
-      const client = await Client.open(server.port, version);
+      const client = await RawMqttClient.open(server.port, version);
       await client.next();
       // A PUBLISH header announcing 10 MB, and no body: the server need not wait for it.
       client.socket.write(Buffer.from([0x32, 0x80, 0xad, 0xe2, 0x04]));
@@ -280,7 +233,7 @@ describe('after CONNECT', () => {
     const got: Got = { publishes: [] };
     const server = await serve(() => ({ session: acceptAll(got) }));
     for (const version of [4, 5] as const) {
-      const client = await Client.open(server.port, version);
+      const client = await RawMqttClient.open(server.port, version);
       await client.next();
       client.send(publish(1, 't', 2));
       const answer = await client.nextOrClose();
@@ -289,7 +242,7 @@ describe('after CONNECT', () => {
       await client.closed;
     }
     const will = { topic: 'w', payload: Buffer.from('x'), qos: 2 as const, retain: false };
-    const client = await Client.open(server.port, 5, { will });
+    const client = await RawMqttClient.open(server.port, 5, { will });
     const connack = await client.next();
     assert.equal(connack.cmd === 'connack' && connack.reasonCode, 0x9b);
     assert.equal(got.publishes.length, 0);
@@ -304,7 +257,7 @@ describe('after CONNECT', () => {
         closed: () => {},
       },
     }));
-    const client = await Client.open(server.port, 5);
+    const client = await RawMqttClient.open(server.port, 5);
     await client.next();
     for (const id of [1, 2, 3]) client.send(publish(id));
     client.send({ cmd: 'pingreq' });
@@ -330,11 +283,11 @@ describe('after CONNECT', () => {
     const server = await serve(() => ({
       session: { publish: () => ({ reasonCode: 0x99, reason: 'not JSON' }), subscribe: () => [], closed: () => {} },
     }));
-    const v4 = await Client.open(server.port, 4);
+    const v4 = await RawMqttClient.open(server.port, 4);
     await v4.next();
     v4.send(publish(1));
     assert.equal(await v4.nextOrClose(), undefined);
-    const v5 = await Client.open(server.port, 5);
+    const v5 = await RawMqttClient.open(server.port, 5);
     await v5.next();
     v5.send(publish(0, 't', 0));
     const disconnect = await v5.next();
@@ -359,7 +312,7 @@ describe('after CONNECT', () => {
       }),
       { maxInflightIn: 2 },
     );
-    const client = await Client.open(server.port, 4);
+    const client = await RawMqttClient.open(server.port, 4);
     await client.next();
     for (const id of [1, 2, 3]) client.send(publish(id));
     client.send({ cmd: 'pingreq' });
@@ -385,7 +338,7 @@ describe('after CONNECT', () => {
     const got: Got = { publishes: [] };
     const server = await serve(() => ({ session: acceptAll(got) }));
     for (const version of [4, 5] as const) {
-      const client = await Client.open(server.port, version);
+      const client = await RawMqttClient.open(server.port, version);
       await client.next();
       const subscriptions = [
         { topic: 'ok/a', qos: 1 as const },
@@ -414,7 +367,7 @@ describe('after CONNECT', () => {
       },
       { maxInflightOut: 1 },
     );
-    const client = await Client.open(server.port, 5, { properties: { maximumPacketSize: 100 } });
+    const client = await RawMqttClient.open(server.port, 5, { properties: { maximumPacketSize: 100 } });
     await client.next();
     const acked: number[] = [];
     assert.equal(
@@ -445,7 +398,7 @@ describe('after CONNECT', () => {
       },
       { maxWriteBuffer: 64 * 1024 },
     );
-    const client = await Client.open(server.port, 4);
+    const client = await RawMqttClient.open(server.port, 4);
     await client.next();
     client.socket.pause();
     let outcome = 'sent';
@@ -469,18 +422,18 @@ describe('after CONNECT', () => {
       connections.push(c);
       return { session: acceptAll(got) };
     });
-    const graceful = await Client.open(server.port, 5);
+    const graceful = await RawMqttClient.open(server.port, 5);
     await graceful.next();
     graceful.send({ cmd: 'disconnect', reasonCode: 0 });
     await graceful.closed;
-    const withWill = await Client.open(server.port, 5);
+    const withWill = await RawMqttClient.open(server.port, 5);
     await withWill.next();
     withWill.send({ cmd: 'disconnect', reasonCode: 0x04 });
     await withWill.closed;
-    const lost = await Client.open(server.port, 4);
+    const lost = await RawMqttClient.open(server.port, 4);
     await lost.next();
     lost.socket.destroy();
-    const taken = await Client.open(server.port, 5);
+    const taken = await RawMqttClient.open(server.port, 5);
     await taken.next();
     connections[3].disconnect(0x8e, 'session taken over');
     const disconnect = await taken.next();
@@ -504,18 +457,18 @@ describe('after CONNECT', () => {
   test('protocol errors: a second CONNECT (0x82), a malformed packet (0x81); close() sends 0x8B', async () => {
     const got: Got = { publishes: [] };
     const server = await serve(() => ({ session: acceptAll(got) }));
-    const twice = await Client.open(server.port, 5);
+    const twice = await RawMqttClient.open(server.port, 5);
     await twice.next();
     twice.send({ cmd: 'connect', clientId: 'again', protocolVersion: 5 });
     const second = await twice.next();
     assert.equal(second.cmd === 'disconnect' && second.reasonCode, 0x82);
-    const malformed = await Client.open(server.port, 5);
+    const malformed = await RawMqttClient.open(server.port, 5);
     await malformed.next();
     // SUBSCRIBE must have the flags 0b0010.
     malformed.socket.write(Buffer.from([0x80, 0x06, 0x00, 0x01, 0x00, 0x01, 0x61, 0x00]));
     const disconnect = await malformed.next();
     assert.equal(disconnect.cmd === 'disconnect' && disconnect.reasonCode, 0x81);
-    const open = await Client.open(server.port, 5);
+    const open = await RawMqttClient.open(server.port, 5);
     await open.next();
     await server.listener.close();
     const shutdown = await open.next();
@@ -550,7 +503,7 @@ test('over TLS, the same handler sees the client certificate chain (DER, leaf fi
     cert: client.pem,
   });
   await new Promise((resolve) => socket.once('secureConnect', resolve));
-  const mqtt = new Client(socket, 4);
+  const mqtt = new RawMqttClient(socket, 4);
   mqtt.send({ cmd: 'connect', clientId: 'tls', protocolVersion: 4, clean: true });
   assert.equal((await mqtt.next()).cmd, 'connack');
   assert.equal(secure, true);

@@ -26,8 +26,12 @@ export interface MqttLimits {
   maxPacketSize: number;
   /** Bytes written to a peer and not yet taken by it beyond which it is dropped (a peer that stopped reading). */
   maxWriteBuffer: number;
-  /** Packets of one connection awaiting their session's answer; beyond, the connection is not read. */
+  /**
+   * Packets of one connection awaiting their session's answer (announced as the MQTT 5 receive maximum), and the
+   * payload bytes of those; beyond either, the connection is not read until answers go out.
+   */
   maxInflightIn: number;
+  maxInflightInBytes: number;
   /** QoS 1 PUBLISHes to the peer awaiting its PUBACK (and at most the MQTT 5 peer's receive maximum). */
   maxInflightOut: number;
 }
@@ -36,7 +40,8 @@ export const DEFAULT_MQTT_LIMITS: MqttLimits = {
   connectTimeoutMs: 10_000,
   maxPacketSize: 256 * 1024 + 64 * 1024,
   maxWriteBuffer: 1024 * 1024,
-  maxInflightIn: 128,
+  maxInflightIn: 1000,
+  maxInflightInBytes: 1024 * 1024,
   maxInflightOut: 64,
 };
 
@@ -154,6 +159,7 @@ const parsers: Record<ProtocolVersion, FrameParser> = {
 
 interface PendingReply {
   packet: IPublishPacket | ISubscribePacket | IUnsubscribePacket;
+  bytes: number;
   settled: boolean;
   value: unknown;
 }
@@ -174,6 +180,7 @@ export class MqttConnection {
   private paused = false;
   /** Inbound packets in order of arrival whose answer is not written yet. */
   private replies?: PendingReply[];
+  private repliesBytes = 0;
   /** Outbound QoS 1 packet ids awaiting PUBACK, and what to call then. */
   private inflightOut?: Map<number, (reasonCode: number) => void>;
   private nextPacketId = 1;
@@ -322,6 +329,15 @@ export class MqttConnection {
       const frame = this.take(this.frameBytes);
       this.frameBytes = -1;
       this.onFrame(frame);
+    }
+    if (this.paused && this.received && this.state < CLOSING) {
+      // Back into the socket: what the peer sent is read (and the peer's end seen) only once it is processed.
+      const rest = this.received.length === 1 ? this.received[0] : Buffer.concat(this.received);
+      this.received = undefined;
+      this.receivedBytes = 0;
+      this.frameBytes = -1;
+      this.socket.pause();
+      this.socket.unshift(rest);
     }
     if (this.paused !== this.socket.isPaused()) {
       if (this.paused) this.socket.pause();
@@ -494,10 +510,12 @@ export class MqttConnection {
       this.reply(packet, value);
       return;
     }
-    const pending: PendingReply = { packet, settled: !promise, value };
+    const bytes = packet.cmd === 'publish' ? packet.payload.length : 0;
+    const pending: PendingReply = { packet, bytes, settled: !promise, value };
     this.replies ??= [];
     this.replies.push(pending);
-    if (this.replies.length >= this.limits.maxInflightIn) this.paused = true;
+    this.repliesBytes += bytes;
+    if (this.repliesFull()) this.paused = true;
     promise?.then(
       (result) => this.settleReply(pending, result),
       (err) => this.settleReply(pending, this.handlerFailure(err)),
@@ -511,13 +529,19 @@ export class MqttConnection {
     this.socket.cork();
     while (this.replies!.length > 0 && this.replies![0].settled && this.state < CLOSING) {
       const head = this.replies!.shift()!;
+      this.repliesBytes -= head.bytes;
       this.reply(head.packet, head.value);
     }
     this.socket.uncork();
-    if (this.paused && this.state === CONNECTED && this.replies!.length < this.limits.maxInflightIn) {
+    if (this.paused && this.state === CONNECTED && !this.repliesFull()) {
       this.paused = false;
       this.processFrames();
     }
+  }
+
+  private repliesFull(): boolean {
+    const { maxInflightIn, maxInflightInBytes } = this.limits;
+    return this.replies!.length >= maxInflightIn || this.repliesBytes >= maxInflightInBytes;
   }
 
   private handlerFailure(err: unknown): PublishRefusal {

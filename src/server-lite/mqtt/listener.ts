@@ -44,6 +44,7 @@ export class MqttListener {
   private held: Socket[] | undefined = [];
   private closing = false;
   private ports?: { tcp: number; tls?: number };
+  private allClosed?: () => void;
 
   constructor(private readonly options: MqttListenerOptions) {
     this.limits = { ...DEFAULT_MQTT_LISTENER_LIMITS, ...options.limits };
@@ -118,10 +119,15 @@ export class MqttListener {
     const closed = [this.tcp, ...(this.tls ? [this.tls] : [])].map(
       (server) => new Promise<void>((resolve) => server.close(() => resolve())),
     );
+    const gone = new Promise<void>((resolve) => {
+      this.allClosed = resolve;
+      if (this.connections.size === 0) resolve();
+    });
     for (const connection of this.connections) {
       connection.disconnect(ReasonCode.ServerShuttingDown, 'the server is shutting down');
     }
-    await Promise.all(closed);
+    // Their sessions have been told they are closed once this resolves.
+    await Promise.all([...closed, gone]);
   }
 
   private onSocket(socket: Socket): void {
@@ -140,7 +146,10 @@ export class MqttListener {
       this.options.log,
     );
     this.connections.add(connection);
-    socket.once('close', () => this.connections.delete(connection));
+    socket.once('close', () => {
+      this.connections.delete(connection);
+      if (this.connections.size === 0) this.allClosed?.();
+    });
   }
 
   private readonly busy: ConnectHandler = () => {
