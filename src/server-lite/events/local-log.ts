@@ -21,7 +21,7 @@ export interface EventLogOptions {
   retentionBytes?: number;
   /** ms since the epoch; for tests. */
   clock?: () => number;
-  /** Events accepted and waiting for their commit; beyond it, append rejects (default 10,000). */
+  /** Events accepted and waiting for their commit; beyond it, append rejects (default 50,000: ~50 MB). */
   maxPending?: number;
   /** Events per transaction (default 2,000). */
   maxBatch?: number;
@@ -45,7 +45,7 @@ const DEFAULTS = {
   retentionAgeMs: 24 * 3_600_000,
   retentionBytes: 2 ** 30,
   clock: Date.now,
-  maxPending: 10_000,
+  maxPending: 50_000,
   maxBatch: 2_000,
   tailEvents: 16_384,
   tailBytes: 32 * 2 ** 20,
