@@ -83,7 +83,7 @@ const DEFAULT_CONTEXT = 'local';
 
 export const serve = defineCommand({
   path: 'serve',
-  summary: 'run a local Drogue Cloud: registry, API and OpenID Provider, in one process',
+  summary: 'run a local Drogue Cloud: registry, device endpoints, integrations, commands and an OpenID Provider',
   options: SERVE_OPTIONS,
   description: `On start, drg serve writes a context (named "local", or -c NAME) with an access token for the built-in
 user "admin" into the drg config and makes it active, so other drg commands just work; a restart reuses the
@@ -101,6 +101,12 @@ and users' with --user-file FILE (NAME:PASSWORD lines, - for stdin) or --users-f
 accepts the issuer's access tokens (JWTs) as Bearer tokens or ?token=, and access tokens (drg create token).
 With --issuer-url, users log in at that provider instead; its access tokens must have the audience "drogue"
 and name the user in preferred_username (else sub).
+
+Devices send over HTTP (POST /v1/CHANNEL on --port, Basic device@app:password) and MQTT 3.1.1 and 5 (--mqtt-port,
+user name device@app); applications follow the events through the WebSocket integration (drg stream) and the
+MQTT integration (--mqtt-integration-port; subscribe to app/APP), and send commands (drg cmd). A port given
+as 0 is picked free; discovery (/.well-known/drogue-endpoints, drg whoami endpoints) tells which. Payloads are
+at most --max-payload bytes. GET /metrics has the figures in Prometheus' text format.
 
 Devices reach the TLS endpoints (MQTT over TLS on --mqtts-port, HTTPS on --https-port) with a server
 certificate that drg serve signs with a local CA of its own: on the first start it creates the CA in the data
