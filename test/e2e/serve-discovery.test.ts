@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { test } from 'node:test';
-import { connect as tlsConnect } from 'node:tls';
+import { type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { WebSocket } from 'ws';
 import type { Endpoints } from '../../src/model/endpoints.js';
 import { basic } from '../helpers/config.js';
@@ -62,7 +62,7 @@ test('discovery names http, mqtt, mqtts, https, mqtt_integration, websocket_inte
       socket.destroy();
     }
     for (const p of [mqtts, https]) {
-      const socket = tlsConnect({
+      const socket: TLSSocket = tlsConnect({
         port: p,
         host: '127.0.0.1',
         ca: readFileSync(local_ca_file!),

@@ -1,12 +1,12 @@
 // The HTTP device endpoint (docs/drogue-api.md, "Device endpoints"): `POST /v1/{channel}[/{suffix...}]` on the API
 // port and, over TLS with client certificates, on the HTTPS device port. The message is appended to the event log
 // (durable) before the 202; with `?ct=` the request then waits for a command for the device.
-import type { TLSSocket } from 'node:tls';
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import type { Command } from '../commands/router.js';
 import { deviceEvent, InvalidJsonPayloadError } from '../events/cloudevent.js';
 import type { EventBus } from '../events/log.js';
 import { ApiError, sendError } from '../http/errors.js';
+import { peerCertificates } from '../peer-certificates.js';
 import type { AuthenticatedDevice, DeviceAuthOutcome } from './auth.js';
 import type { DevicesComponent } from './component.js';
 
@@ -141,7 +141,7 @@ async function authenticate(
       password: basic.password,
     });
   }
-  const chain = peerChain(request);
+  const chain = peerCertificates(request.raw.socket);
   if (chain.length > 0) return devices.authenticator.certificate(chain, application);
   return { outcome: 'refused', reason: 'bad-credentials' };
 }
@@ -151,19 +151,6 @@ function basicCredentials(header: string | undefined): { username: string; passw
   const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   return colon <= 0 ? undefined : { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
-}
-
-/** The client's certificate chain (DER, leaf first) on a TLS connection; empty otherwise. */
-export function peerChain(request: FastifyRequest): Buffer[] {
-  const socket = request.raw.socket as Partial<TLSSocket>;
-  if (typeof socket.getPeerCertificate !== 'function') return [];
-  const chain: Buffer[] = [];
-  let cert = socket.getPeerCertificate(true);
-  while (cert?.raw && !chain.some((c) => c.equals(cert.raw))) {
-    chain.push(cert.raw);
-    cert = cert.issuerCertificate;
-  }
-  return chain;
 }
 
 function refuse(reply: FastifyReply, outcome: Exclude<DeviceAuthOutcome, { outcome: 'ok' }>) {

@@ -1,16 +1,16 @@
 // The Drogue Cloud API as a component of drg serve: one fastify app (one plugin per API) answering the
 // listener's requests; the authenticated APIs behind one onRequest hook.
 import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Endpoints } from '../../model/endpoints.js';
 import { commandRoutes } from '../commands/api.js';
 import type { DevicesComponent } from '../devices/component.js';
 import { deviceRoutes } from '../devices/http.js';
 import type { EventBus } from '../events/log.js';
-import { metricsRoutes, type ServerMetrics } from '../metrics.js';
-import type { Logger } from 'pino';
-import type { Endpoints } from '../../model/endpoints.js';
 import type { IdentityComponent } from '../identity/component.js';
 import { issuerRoutes } from '../identity/oidc/fastify.js';
 import type { RateLimitedLog } from '../log-limit.js';
+import { metricsRoutes, type ServerMetrics } from '../metrics.js';
 import type { RegistryComponent } from '../registry/component.js';
 import type { Component } from '../runtime.js';
 import { adminRoutes } from './admin.js';

@@ -2,9 +2,9 @@
 // from its CONNECT), answers CONNECT, PINGREQ and the acknowledgements, bounds what the peer can hold (time to
 // CONNECT, keep-alive, packet size, packets awaiting an answer, bytes it does not read), and hands the rest to the
 // session its handler accepted the CONNECT with. See index.ts for the API.
+
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
-import type { TLSSocket } from 'node:tls';
 import {
   generate,
   type IConnackPacket,
@@ -15,6 +15,7 @@ import {
   type Packet,
   parser,
 } from 'mqtt-packet';
+import { peerCertificates } from '../peer-certificates.js';
 import { REFUSALS, ReasonCode, type Refusal } from './codes.js';
 
 export type ProtocolVersion = 3 | 4 | 5;
@@ -224,15 +225,7 @@ export class MqttConnection {
 
   /** The TLS client's certificate chain (DER, leaf first); empty without one. */
   peerCertificates(): Buffer[] {
-    if (!this.secure) return [];
-    const chain: Buffer[] = [];
-    let cert = (this.socket as TLSSocket).getPeerCertificate(true);
-    while (cert?.raw && chain.length < 10) {
-      chain.push(cert.raw);
-      if (!cert.issuerCertificate || cert.issuerCertificate === cert) break;
-      cert = cert.issuerCertificate;
-    }
-    return chain;
+    return this.secure ? peerCertificates(this.socket) : [];
   }
 
   /**
