@@ -36,67 +36,59 @@ export interface MetricSource {
   read(): Array<{ labels: Record<string, string>; value: number }>;
 }
 
+/** A counter of one number, or of numbers by one label's values. */
+function counter(
+  name: string,
+  help: string,
+  label: string | undefined,
+  values: () => number | Record<string, number>,
+): MetricSource {
+  return {
+    name,
+    help,
+    type: 'counter',
+    labelNames: label === undefined ? [] : [label],
+    read: () => {
+      const current = values();
+      if (typeof current === 'number' || label === undefined) return [{ labels: {}, value: current as number }];
+      return Object.entries(current).map(([key, value]) => ({ labels: { [label]: key }, value }));
+    },
+  };
+}
+
 export class ServerMetrics {
   private readonly registry = new Registry();
 
   constructor(c: DataPlaneCounters, sources: () => MetricSource[]) {
-    const byLabel = (label: string, values: Record<string, number>) =>
-      Object.entries(values).map(([key, value]) => ({ labels: { [label]: key }, value }));
     const own: MetricSource[] = [
-      {
-        name: 'drg_device_messages_total',
-        help: 'Messages accepted from devices',
-        type: 'counter',
-        labelNames: ['protocol'],
-        read: () => byLabel('protocol', c.accepted),
-      },
-      {
-        name: 'drg_device_messages_refused_total',
-        help: 'Messages refused',
-        type: 'counter',
-        labelNames: ['protocol'],
-        read: () => byLabel('protocol', c.refused),
-      },
-      {
-        name: 'drg_device_payload_bytes_total',
-        help: 'Payload bytes accepted from devices',
-        type: 'counter',
-        labelNames: ['protocol'],
-        read: () => byLabel('protocol', c.bytes),
-      },
-      {
-        name: 'drg_integration_events_delivered_total',
-        help: 'Events delivered to consumers',
-        type: 'counter',
-        labelNames: ['integration'],
-        read: () => byLabel('integration', c.delivered),
-      },
-      {
-        name: 'drg_integration_slow_consumers_total',
-        help: 'Consumers disconnected for not keeping up',
-        type: 'counter',
-        labelNames: ['integration'],
-        read: () => byLabel('integration', c.slowConsumers),
-      },
-      {
-        name: 'drg_commands_total',
-        help: 'Commands dispatched',
-        type: 'counter',
-        read: () => [{ labels: {}, value: c.commands }],
-      },
-      {
-        name: 'drg_command_deliveries_total',
-        help: 'Commands taken by a connected device',
-        type: 'counter',
-        read: () => [{ labels: {}, value: c.commandDeliveries }],
-      },
-      {
-        name: 'drg_dropped_connections_total',
-        help: 'Connections dropped for protocol violations, timeouts or not reading',
-        type: 'counter',
-        labelNames: ['endpoint'],
-        read: () => byLabel('endpoint', c.droppedConnections),
-      },
+      counter('drg_device_messages_total', 'Messages accepted from devices', 'protocol', () => c.accepted),
+      counter('drg_device_messages_refused_total', 'Messages refused', 'protocol', () => c.refused),
+      counter('drg_device_payload_bytes_total', 'Payload bytes accepted from devices', 'protocol', () => c.bytes),
+      counter(
+        'drg_integration_events_delivered_total',
+        'Events delivered to consumers',
+        'integration',
+        () => c.delivered,
+      ),
+      counter(
+        'drg_integration_slow_consumers_total',
+        'Consumers disconnected for not keeping up',
+        'integration',
+        () => c.slowConsumers,
+      ),
+      counter('drg_commands_total', 'Commands dispatched', undefined, () => c.commands),
+      counter(
+        'drg_command_deliveries_total',
+        'Commands taken by a connected device',
+        undefined,
+        () => c.commandDeliveries,
+      ),
+      counter(
+        'drg_dropped_connections_total',
+        'Connections dropped for protocol violations, timeouts or not reading',
+        'endpoint',
+        () => c.droppedConnections,
+      ),
     ];
     const registered = new Set<string>();
     const register = (source: MetricSource) => {
