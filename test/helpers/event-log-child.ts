@@ -2,6 +2,7 @@
 // without pause (many per tick, so that commits are grouped), and prints `acked <id>` for each append that resolved,
 // until it is killed.
 import { LocalEventLog } from '../../src/server-lite/events/local-log.js';
+import { testEvent } from './events.js';
 
 const [dataDir, app] = process.argv.slice(2);
 const log = new LocalEventLog(dataDir);
@@ -9,25 +10,8 @@ let next = 0;
 
 function appendSome(): void {
   for (let i = 0; i < 100; i++) {
-    const id = `e-${++next}`;
-    const event = {
-      specversion: '1.0' as const,
-      id,
-      type: 'io.drogue.event.v1',
-      source: `drogue://${app}/dev`,
-      subject: 'telemetry',
-      time: new Date().toISOString(),
-      datacontenttype: 'application/json',
-      data: { n: next },
-      application: app,
-      device: 'dev',
-      applicationuid: 'app-uid',
-      deviceuid: 'dev-uid',
-      sender: 'dev',
-      senderuid: 'dev-uid',
-      instance: 'child',
-      partitionkey: `${app}/dev`,
-    };
+    const event = testEvent(app, ++next, 'telemetry', 'child');
+    const { id } = event;
     log.append([event]).then(() => process.stdout.write(`acked ${id}\n`));
   }
   setImmediate(appendSome);

@@ -1,6 +1,14 @@
 // A consumer of a server's event bus for tests: every event it gets, and a way to await the next ones.
 import type { CloudEvent } from '../../src/model/cloudevents.js';
+import { deviceEvent } from '../../src/server-lite/events/cloudevent.js';
 import type { ConsumerOptions, EventBus, LoggedEvent } from '../../src/server-lite/events/log.js';
+
+/** The CloudEvent of device `dev` of `app` sending `{"n": n}` on `subject`, as the endpoints make it. */
+export function testEvent(app: string, n: number, subject = 'telemetry', instance = 'test'): CloudEvent {
+  const dev = { name: 'dev', uid: 'dev-uid' };
+  const origin = { app: { name: app, uid: 'app-uid' }, device: dev, sender: dev };
+  return deviceEvent(origin, { channel: subject, payload: Buffer.from(JSON.stringify({ n })) }, instance);
+}
 
 export interface RecordedEvents {
   /** Every event received so far. */

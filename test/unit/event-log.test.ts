@@ -12,6 +12,7 @@ import {
   EventLogUnavailableError,
   type LoggedEvent,
 } from '../../src/server-lite/events/log.js';
+import { testEvent } from '../helpers/events.js';
 import { tempDir } from '../helpers/serve.js';
 
 const opened: LocalEventLog[] = [];
@@ -25,27 +26,7 @@ function openLog(dataDir = join(tempDir('drg-events-'), 'data'), options: EventL
   return log;
 }
 
-let ids = 0;
-function event(app: string, n: number, subject = 'telemetry'): CloudEvent {
-  return {
-    specversion: '1.0',
-    id: `id-${++ids}`,
-    type: 'io.drogue.event.v1',
-    source: `drogue://${app}/dev`,
-    subject,
-    time: new Date().toISOString(),
-    datacontenttype: 'application/json',
-    data: { n },
-    application: app,
-    device: 'dev',
-    applicationuid: 'app-uid',
-    deviceuid: 'dev-uid',
-    sender: 'dev',
-    senderuid: 'dev-uid',
-    instance: 'test',
-    partitionkey: `${app}/dev`,
-  };
-}
+const event = testEvent;
 
 async function appendAll(log: LocalEventLog, app: string, from: number, to: number): Promise<void> {
   const appends: Promise<void>[] = [];
