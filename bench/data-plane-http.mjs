@@ -6,12 +6,16 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
+import { Worker } from 'node:worker_threads';
 import autocannon from 'autocannon';
-import WebSocket from 'ws';
 import { DEVICE_PASSWORD, now, registryOf, SECONDS, until } from './data-plane-lib.mjs';
 import { benchEnv, median, report, startServe } from './lib.mjs';
 
-const CONNECTIONS = 16;
+/**
+ * Devices posting at once, each one request after the other: every request waits for its event's disk sync, so
+ * the rate is bounded by the devices in flight per sync, as a fleet's would be; a few dozen is a small fleet.
+ */
+const CONNECTIONS = Number(process.env.BENCH_HTTP_CONNECTIONS ?? 64);
 /** Runs of each, in turns (node:http, drg serve, ...), so that what else the machine does weighs on both. */
 const ROUNDS = 3;
 const APP = 'http';
@@ -62,23 +66,35 @@ async function startBaseline() {
   };
 }
 
-/** A WebSocket integration consumer of APP: the arrival time of each frame. */
+/** The most frames the consumer keeps arrival times of. */
+const MAX_FRAMES = 2_000_000;
+
+/**
+ * A WebSocket integration consumer of APP on a worker thread: `arrivals` reads like an array of the frames' arrival
+ * times (on this thread's clock, `now()`).
+ */
 async function consume(server) {
-  const socket = new WebSocket(`${server.endpoints.websocketIntegration}${APP}`, {
-    headers: { authorization: server.authorization },
+  const shared = new SharedArrayBuffer(8 + 8 * MAX_FRAMES);
+  const count = new Int32Array(shared, 0, 1);
+  const times = new Float64Array(shared, 8);
+  const worker = new Worker(new URL('./data-plane-consumer.mjs', import.meta.url), {
+    workerData: { url: `${server.endpoints.websocketIntegration}${APP}`, authorization: server.authorization, shared },
   });
-  const arrivals = [];
   let warm = false;
-  socket.on('message', (data) => {
-    arrivals.push(now());
-    if (!warm && JSON.parse(data).data?.warmup !== undefined) warm = true;
-  });
   await new Promise((resolve, reject) => {
-    socket.once('open', resolve);
-    socket.once('error', reject);
-    socket.once('unexpected-response', (_req, res) => reject(new Error(`WebSocket integration: ${res.statusCode}`)));
+    worker.on('message', (message) => {
+      if (message === 'open') resolve();
+      else if (message === 'warm') warm = true;
+      else reject(new Error(message));
+    });
   });
-  return { socket, arrivals, warm: () => warm };
+  const arrivals = {
+    get length() {
+      return Atomics.load(count, 0);
+    },
+    at: (i) => times[i] - performance.timeOrigin,
+  };
+  return { socket: { terminate: () => worker.terminate() }, arrivals, warm: () => warm };
 }
 
 /** Resolves once the consumer's count has not grown for 300 ms; returns it. */
@@ -99,7 +115,7 @@ async function rateThrough(url, authorization, { arrivals }) {
   await until(() => arrivals.length >= before + accepted, `${accepted} events at the WebSocket consumer`, {
     progress: () => arrivals.length,
   });
-  const doneAt = Math.max(endedAt, arrivals[before + accepted - 1]);
+  const doneAt = Math.max(endedAt, arrivals.at(before + accepted - 1));
   await new Promise((r) => setTimeout(r, 100));
   // Requests autocannon gave up on at the end may have been accepted too, but no more than it sent.
   if (arrivals.length > before + sent) throw new Error(`${arrivals.length - before} events for ${sent} requests sent`);

@@ -62,6 +62,15 @@ interface PendingRow extends NewRow {
   event: CloudEvent;
 }
 
+/** Disk syncs running at once (on libuv's threads, 4 by default). */
+const MAX_SYNCS = 2;
+
+/** A commit waiting for its sync: the appends it holds, and their events. */
+interface Unsynced {
+  batch: PendingAppend[];
+  events: StoredEvent[];
+}
+
 interface PendingAppend {
   rows: PendingRow[];
   resolve(): void;
@@ -85,6 +94,11 @@ export class LocalEventLog implements EventBus {
   private queue: PendingAppend[] = [];
   private pendingEvents = 0;
   private flushScheduled = false;
+  /** Commits not yet known to be on the disk, in order; each sync covers those made before it started. */
+  private unsynced: Unsynced[] = [];
+  /** Syncs running now, and the commits the newest one started after. */
+  private syncs = 0;
+  private unsyncedAtLastSync = 0;
   private closed = false;
   /** Readers by app: the consumers without a group, and the groups with members. */
   private readonly readers = new Map<string, Set<Reader>>();
@@ -202,6 +216,16 @@ export class LocalEventLog implements EventBus {
   close(): void {
     if (this.closed) return;
     this.flush();
+    // Every commit not acknowledged yet (the running sync's too) is synced here, waiting.
+    const unsynced = this.unsynced;
+    this.unsynced = [];
+    let failure: Error | null = null;
+    try {
+      this.store.syncNow();
+    } catch (err) {
+      failure = err as Error;
+    }
+    this.synced(unsynced, failure);
     this.commitGroups();
     this.closed = true;
     for (const timer of this.timers) clearInterval(timer);
@@ -288,27 +312,65 @@ export class LocalEventLog implements EventBus {
     while (this.queue.length > 0) {
       const batch = this.takeBatch();
       const rows = batch.length === 1 ? batch[0].rows : batch.flatMap((a) => a.rows);
-      this.pendingEvents -= rows.length;
       let positions: number[];
       try {
         positions = this.store.append(rows, this.options.clock());
       } catch (err) {
+        this.pendingEvents -= rows.length;
         this.counts.rejected += rows.length;
         const message = `cannot write the event log: ${(err as Error).message}`;
         const failure = new EventLogUnavailableError('failed', message, { cause: err });
         for (const a of batch) a.reject(failure);
         continue;
       }
-      this.counts.appended += rows.length;
       this.counts.commits++;
       const time = this.store.lastTime;
       const events: StoredEvent[] = new Array(rows.length);
       for (let i = 0; i < rows.length; i++) {
         const row = rows[i];
-        const event = new StoredEvent(positions[i], row.app, time, row.json, row.event);
-        this.tail.push(event);
-        events[i] = event;
+        events[i] = new StoredEvent(positions[i], row.app, time, row.json, row.event);
       }
+      this.unsynced.push({ batch, events });
+    }
+    this.sync();
+  }
+
+  /**
+   * Syncs the commits made so far, then acknowledges their appends and hands their events to the readers, in
+   * commit order. Commits made while syncs run start another (at most MAX_SYNCS at once), so that a commit waits
+   * for about one sync, not two, and the event loop never waits for the disk.
+   */
+  private sync(): void {
+    const fresh = this.unsynced.length - this.unsyncedAtLastSync;
+    if (fresh <= 0 || this.syncs >= MAX_SYNCS || this.closed) return;
+    const covered = this.unsynced[this.unsynced.length - 1];
+    this.syncs++;
+    this.unsyncedAtLastSync = this.unsynced.length;
+    this.store.sync((err) => {
+      this.syncs--;
+      const upTo = this.unsynced.indexOf(covered);
+      if (upTo >= 0) {
+        const done = this.unsynced.splice(0, upTo + 1);
+        this.unsyncedAtLastSync = Math.max(0, this.unsyncedAtLastSync - done.length);
+        this.synced(done, err);
+      }
+      this.sync();
+    });
+  }
+
+  private synced(commits: Unsynced[], err: Error | null): void {
+    for (const { batch, events } of commits) {
+      this.pendingEvents -= events.length;
+      if (err) {
+        this.counts.rejected += events.length;
+        const failure = new EventLogUnavailableError('failed', `cannot sync the event log: ${err.message}`, {
+          cause: err,
+        });
+        for (const a of batch) a.reject(failure);
+        continue;
+      }
+      this.counts.appended += events.length;
+      for (const event of events) this.tail.push(event);
       for (const a of batch) a.resolve();
       this.dispatch(events);
     }

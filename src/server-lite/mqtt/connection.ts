@@ -178,6 +178,8 @@ export class MqttConnection {
   private received?: Buffer[];
   private receivedBytes = 0;
   private frameBytes = -1;
+  /** Writes are being gathered until the end of this tick (write()). */
+  private corked = false;
   private paused = false;
   /** Inbound packets in order of arrival whose answer is not written yet. */
   private replies?: PendingReply[];
@@ -624,9 +626,20 @@ export class MqttConnection {
     return bytes !== undefined && this.write(bytes);
   }
 
-  /** Writes; a peer holding more unread bytes than the bound is dropped. */
+  /**
+   * Writes; a peer holding more unread bytes than the bound is dropped. The writes of one turn of the event loop
+   * (a batch of events delivered, the PUBACKs of one commit) leave in one system call.
+   */
   private write(bytes: Buffer): boolean {
     if (this.state >= CLOSING) return false;
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
     this.socket.write(bytes);
     if (this.socket.writableLength > this.limits.maxWriteBuffer) {
       const message = `dropped an MQTT client that holds more than ${this.limits.maxWriteBuffer} unread bytes`;
