@@ -36,7 +36,7 @@ export const commandRoutes: FastifyPluginCallback<CommandRoutesOptions> = (api, 
         if (!(err instanceof RegistryError && err.kind === 'NotFound')) throw err;
         return sendError(reply, 406, 'NotAcceptable', `application "${app}" does not exist`);
       }
-      const outcome = sendCommand(devices.authenticator, devices.commands, {
+      const outcome = sendCommand(devices, {
         app,
         device,
         command: name,
@@ -46,8 +46,6 @@ export const commandRoutes: FastifyPluginCallback<CommandRoutesOptions> = (api, 
       if (outcome.outcome === 'not-found') {
         return sendError(reply, 406, 'NotAcceptable', `device "${device}" does not exist in "${app}" or is disabled`);
       }
-      devices.counters.commands++;
-      devices.counters.commandDeliveries += outcome.receivers;
       return reply.code(202).send();
     },
   );

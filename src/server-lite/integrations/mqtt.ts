@@ -226,7 +226,7 @@ class IntegrationSession implements MqttSession {
       const reason = `the payload of ${payload.length} bytes is larger than ${devices.maxPayload} (--max-payload)`;
       return { reasonCode: ReasonCode.PacketTooLarge, reason };
     }
-    const outcome = sendCommand(devices.authenticator, devices.commands, {
+    const outcome = sendCommand(devices, {
       app,
       device,
       command,
@@ -237,8 +237,6 @@ class IntegrationSession implements MqttSession {
       const reason = `device "${device}" does not exist in "${app}" or is disabled`;
       return { reasonCode: ReasonCode.NotAuthorized, reason };
     }
-    devices.counters.commands++;
-    devices.counters.commandDeliveries += outcome.receivers;
     return undefined;
   }
 
