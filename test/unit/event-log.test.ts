@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import type { CloudEvent } from '../../src/model/cloudevents.js';
 import { type EventLogOptions, LocalEventLog } from '../../src/server-lite/events/local-log.js';
 import {
   type Consumer,
