@@ -106,6 +106,7 @@ export class MqttIntegration implements Component {
     };
     this.listener = new MqttListener({
       name: 'the MQTT integration',
+      flags: { port: '--mqtt-integration-port' },
       port: options.port,
       bind: options.bind,
       connect: (connection, packet) => this.connect(connection, packet),

@@ -26,6 +26,8 @@ const REFUSAL_SLACK = 64;
 export interface MqttListenerOptions {
   /** What the port is, for errors and logs: `the MQTT device endpoint`. */
   name: string;
+  /** The flags that choose the ports, for the error when one is taken: `--mqtt-port` (and `--mqtts-port`). */
+  flags?: { port: string; tlsPort?: string };
   /** 0 picks a free one. */
   port: number;
   bind: string;
@@ -92,11 +94,13 @@ export class MqttListener {
 
   /** Binds the ports; connections are held until open(). */
   async start(): Promise<void> {
-    const { bind } = this.options;
-    const tcp = await listen(this.tcp, this.options.port, bind, this.options.name);
+    const { bind, flags } = this.options;
+    const tcp = await listen(this.tcp, this.options.port, bind, this.options.name, flags?.port);
     let tls: number | undefined;
     try {
-      if (this.tls) tls = await listen(this.tls, this.options.tls!.port, bind, `${this.options.name} (TLS)`);
+      if (this.tls) {
+        tls = await listen(this.tls, this.options.tls!.port, bind, `${this.options.name} (TLS)`, flags?.tlsPort);
+      }
     } catch (err) {
       await new Promise((resolve) => this.tcp.close(resolve));
       throw err;
@@ -171,7 +175,7 @@ export function advertisedHost(bind: string): string {
   return bind;
 }
 
-async function listen(server: Server, port: number, host: string, name: string): Promise<number> {
+async function listen(server: Server, port: number, host: string, name: string, flag?: string): Promise<number> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ port, host }, () => {
@@ -179,7 +183,10 @@ async function listen(server: Server, port: number, host: string, name: string):
       resolve();
     });
   }).catch((err: NodeJS.ErrnoException) => {
-    const why = err.code === 'EADDRINUSE' ? 'the port is already in use' : err.message;
+    const why =
+      err.code === 'EADDRINUSE'
+        ? `the port is already in use${flag ? `: pick another with ${flag}` : ''}`
+        : err.message;
     throw new StartError(`cannot listen on ${host} port ${port} for ${name}: ${why}`, 'listen', { cause: err });
   });
   server.on('error', () => {});

@@ -68,6 +68,7 @@ export class MqttEndpointComponent implements Component {
         : undefined;
     const listener = new MqttListener({
       name: 'the MQTT device endpoint',
+      flags: { port: '--mqtt-port', tlsPort: '--mqtts-port' },
       port: this.options.port,
       bind: this.options.bind,
       tls,
@@ -80,12 +81,7 @@ export class MqttEndpointComponent implements Component {
         },
       },
     });
-    try {
-      await listener.start();
-    } catch (err) {
-      if (!(err instanceof StartError)) throw err;
-      throw new StartError(`${err.message}: pick another with --mqtt-port or --mqtts-port`, 'listen', { cause: err });
-    }
+    await listener.start();
     this.listener = listener;
     this.context = {
       devices,
