@@ -14,7 +14,7 @@ import {
   type MqttListenerLimits,
   type Refusal,
 } from '../../mqtt/index.js';
-import { type Component, StartError } from '../../runtime.js';
+import type { Component } from '../../runtime.js';
 import type { AuthenticatedDevice, DeviceAuthOutcome } from '../auth.js';
 import type { DevicesComponent } from '../component.js';
 import { DeviceSession, type SessionContext, type Will } from './session.js';
