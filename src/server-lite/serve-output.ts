@@ -85,12 +85,14 @@ export interface ReadyInfo extends DeviceEndpoints {
   adminPassword?: string;
 }
 
-/** Where devices connect (host:port, or a URL), and the local CA's file that TLS clients trust. */
+/** Where devices and applications connect (host:port, or a URL), and the local CA's file that TLS clients trust. */
 export interface DeviceEndpoints {
   mqtt?: string;
   mqtts?: string;
   https?: string;
   caFile?: string;
+  mqttIntegration?: string;
+  websocketIntegration?: string;
 }
 
 /** The device endpoints among discovery's, for the ready summary and log line. */
@@ -101,6 +103,8 @@ export function deviceEndpoints(endpoints: Endpoints): DeviceEndpoints {
     mqtts: hostPort(endpoints.mqtts),
     https: endpoints.https?.url,
     caFile: endpoints.local_certs ? endpoints.local_ca_file : undefined,
+    mqttIntegration: hostPort(endpoints.mqtt_integration),
+    websocketIntegration: endpoints.websocket_integration?.url,
   };
   return Object.fromEntries(Object.entries(found).filter(([, value]) => value !== undefined));
 }
@@ -126,7 +130,8 @@ export function readySummary(info: ReadyInfo, colors: Colors): string {
   return `${colors.bold('drg serve is ready')}\n${lines.join('\n')}\nPress Ctrl+C to stop it.\n`;
 }
 
-function deviceRows({ mqtt, mqtts, https, caFile }: DeviceEndpoints): Array<[string, string]> {
+function deviceRows(endpoints: DeviceEndpoints): Array<[string, string]> {
+  const { mqtt, mqtts, https, caFile, mqttIntegration, websocketIntegration } = endpoints;
   const rows: Array<[string, string | undefined]> = [
     ['MQTT', mqtt],
     ['MQTTS', mqtts],
@@ -135,6 +140,8 @@ function deviceRows({ mqtt, mqtts, https, caFile }: DeviceEndpoints): Array<[str
       'CA file',
       caFile && `${caFile}  (TLS clients trust drg serve with it: mosquitto_pub --cafile FILE, curl --cacert FILE)`,
     ],
+    ['MQTT integration', mqttIntegration && `${mqttIntegration}  (subscribe to app/APP)`],
+    ['WebSocket integration', websocketIntegration && `${websocketIntegration}APP  (drg stream)`],
   ];
   return rows.filter((row): row is [string, string] => row[1] !== undefined);
 }

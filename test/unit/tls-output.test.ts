@@ -23,12 +23,16 @@ test("the device endpoints come from discovery's fields; the CA file only with l
     https: { url: 'https://127.0.0.1:8443' },
     local_certs: true,
     local_ca_file: '/data/tls/ca.pem',
+    mqtt_integration: { host: '127.0.0.1', port: 18883 },
+    websocket_integration: { url: 'ws://127.0.0.1:8011/api/integration/ws/v1alpha1/' },
   };
   assert.deepEqual(deviceEndpoints(endpoints), {
     mqtt: '127.0.0.1:1883',
     mqtts: '127.0.0.1:8883',
     https: 'https://127.0.0.1:8443',
     caFile: '/data/tls/ca.pem',
+    mqttIntegration: '127.0.0.1:18883',
+    websocketIntegration: 'ws://127.0.0.1:8011/api/integration/ws/v1alpha1/',
   });
   assert.deepEqual(deviceEndpoints({ ...endpoints, local_certs: undefined }).caFile, undefined);
   assert.deepEqual(deviceEndpoints({ api: 'http://x' }), {});
@@ -42,6 +46,8 @@ test('the summary shows MQTT, MQTTS, HTTPS and the CA file with how to use it; n
       mqtts: '127.0.0.1:8883',
       https: 'https://127.0.0.1:8443',
       caFile: '/data/tls/ca.pem',
+      mqttIntegration: '127.0.0.1:18883',
+      websocketIntegration: 'ws://127.0.0.1:8011/api/integration/ws/v1alpha1/',
     },
     plain,
   );
@@ -49,15 +55,17 @@ test('the summary shows MQTT, MQTTS, HTTPS and the CA file with how to use it; n
     summary,
     [
       'drg serve is ready',
-      '  API              http://127.0.0.1:8011',
-      '  OpenID Provider  http://127.0.0.1:8011/oidc',
-      '  MQTT             127.0.0.1:1883',
-      '  MQTTS            127.0.0.1:8883',
-      '  HTTPS            https://127.0.0.1:8443',
-      '  CA file          /data/tls/ca.pem  (TLS clients trust drg serve with it: mosquitto_pub --cafile FILE, curl --cacert FILE)',
-      '  health           http://127.0.0.1:8011/health',
-      '  data             /home/me/.local/share/drg/serve',
-      '  context          local, active: drg commands use this server',
+      '  API                    http://127.0.0.1:8011',
+      '  OpenID Provider        http://127.0.0.1:8011/oidc',
+      '  MQTT                   127.0.0.1:1883',
+      '  MQTTS                  127.0.0.1:8883',
+      '  HTTPS                  https://127.0.0.1:8443',
+      '  CA file                /data/tls/ca.pem  (TLS clients trust drg serve with it: mosquitto_pub --cafile FILE, curl --cacert FILE)',
+      '  MQTT integration       127.0.0.1:18883  (subscribe to app/APP)',
+      '  WebSocket integration  ws://127.0.0.1:8011/api/integration/ws/v1alpha1/APP  (drg stream)',
+      '  health                 http://127.0.0.1:8011/health',
+      '  data                   /home/me/.local/share/drg/serve',
+      '  context                local, active: drg commands use this server',
       'Press Ctrl+C to stop it.',
       '',
     ].join('\n'),
