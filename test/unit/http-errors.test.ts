@@ -4,8 +4,8 @@ import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
-import pino from 'pino';
 import { createHttpApp } from '../../src/server-lite/http/app.js';
+import { capturedLogger } from '../helpers/logs.js';
 import { exchange, parseResponse } from '../helpers/raw-http.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -131,15 +131,7 @@ test('malformed HTTP on the socket → 400 in the same shape', async () => {
 });
 
 test('an unexpected exception → 500 Internal, logged once without the request credentials', async () => {
-  let logs = '';
-  const logger = pino(
-    { level: 'info' },
-    {
-      write: (line: string) => {
-        logs += line;
-      },
-    },
-  );
+  const { logger, logs } = capturedLogger('info');
   const app = createHttpApp(logger);
   app.get('/boom', () => {
     throw new Error('database exploded');
@@ -163,15 +155,15 @@ test('an unexpected exception → 500 Internal, logged once without the request 
     });
     assert.equal(res.status, 500);
     assert.deepEqual(JSON.parse(res.body), { error: 'Internal', message: 'internal error' });
-    const entry = JSON.parse(logs.trim().split('\n').at(-1)!);
+    const entry = JSON.parse(logs().trim().split('\n').at(-1)!);
     assert.equal(entry.level, 50);
     assert.equal(entry.path, '/boom');
     assert.match(entry.err.message, /database exploded/);
-    assert.ok(!logs.includes('query-secret') && !logs.includes('c2VjcmV0'));
+    assert.ok(!logs().includes('query-secret') && !logs().includes('c2VjcmV0'));
 
     // The same failure again is counted, not logged again (a summary follows within a minute).
     for (let i = 0; i < 3; i++) assert.equal((await fetch(`http://127.0.0.1:${port}/boom`)).status, 500);
-    assert.equal(logs.trim().split('\n').length, 1);
+    assert.equal(logs().trim().split('\n').length, 1);
   } finally {
     await app.close();
   }

@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import { after, before, test } from 'node:test';
-import pino from 'pino';
 import { HttpListener } from '../../src/server-lite/http/listener.js';
 import { RateLimitedLog } from '../../src/server-lite/log-limit.js';
 import { Runtime } from '../../src/server-lite/runtime.js';
+import { capturedLogger } from '../helpers/logs.js';
 import { halfSentPost, openSocket, parseResponse, readUntilClosed } from '../helpers/raw-http.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -75,15 +75,7 @@ test('an idle keep-alive connection is closed after the keep-alive timeout', asy
 });
 
 test('connections beyond the limits are closed as they come: in all, and per client address', async () => {
-  let logs = '';
-  const logger = pino(
-    { level: 'warn' },
-    {
-      write: (line: string) => {
-        logs += line;
-      },
-    },
-  );
+  const { logger, logs } = capturedLogger('warn');
   const listener: HttpListener = new HttpListener({
     port: 0,
     bind: '127.0.0.1',
@@ -102,14 +94,14 @@ test('connections beyond the limits are closed as they come: in all, and per cli
     open.push(await openSocket(listener.url), await openSocket(listener.url));
     const third = await openSocket(listener.url);
     assert.equal(await readUntilClosed(third), '');
-    assert.match(logs, /refused a connection: 2 are open from its address \(the limit\)/);
+    assert.match(logs(), /refused a connection: 2 are open from its address \(the limit\)/);
 
     const other = await openSocket(listener.url, '127.0.0.2');
     const otherPort = other.localPort!;
     open.push(other);
     const beyond = await openSocket(listener.url, '127.0.0.3');
     assert.equal(await readUntilClosed(beyond), '');
-    assert.match(logs, /refused a connection: 3 are open \(the limit\)/);
+    assert.match(logs(), /refused a connection: 3 are open \(the limit\)/);
 
     // The accepted ones are served; once one is gone, there is room again.
     const reply = readUntilClosed(other);
@@ -124,7 +116,7 @@ test('connections beyond the limits are closed as they come: in all, and per cli
 
     // A failed accept (EMFILE) is logged; the port keeps serving.
     listener.server.emit('error', Object.assign(new Error('accept EMFILE'), { code: 'EMFILE' }));
-    assert.match(logs, /"error":"accept EMFILE","msg":"cannot accept a connection"/);
+    assert.match(logs(), /"error":"accept EMFILE","msg":"cannot accept a connection"/);
   } finally {
     for (const socket of open) socket.destroy();
     await runtime.stop();

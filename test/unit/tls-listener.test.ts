@@ -6,13 +6,13 @@ import { readFileSync } from 'node:fs';
 import { type Socket, connect as tcpConnect } from 'node:net';
 import { test } from 'node:test';
 import { connect, type TLSSocket } from 'node:tls';
-import pino from 'pino';
 import { loadTlsMaterial } from '../../src/server-lite/devices/tls.js';
 import { type HttpLimits, HttpListener } from '../../src/server-lite/http/listener.js';
 import { RateLimitedLog } from '../../src/server-lite/log-limit.js';
 import { Runtime } from '../../src/server-lite/runtime.js';
 import { opensslCa, opensslClientCert } from '../helpers/certs.js';
 import { curl } from '../helpers/curl.js';
+import { capturedLogger } from '../helpers/logs.js';
 import { parseResponse, readUntilClosed } from '../helpers/raw-http.js';
 import { tempDir } from '../helpers/serve.js';
 
@@ -20,15 +20,7 @@ import { tempDir } from '../helpers/serve.js';
 async function httpsListener(limits: Partial<HttpLimits> = {}) {
   const dataDir = tempDir();
   const material = await loadTlsMaterial({ dataDir, bind: '127.0.0.1' });
-  let logs = '';
-  const logger = pino(
-    { level: 'warn' },
-    {
-      write: (line: string) => {
-        logs += line;
-      },
-    },
-  );
+  const { logger, logs } = capturedLogger('warn');
   const listener: HttpListener = new HttpListener({
     port: 0,
     bind: '127.0.0.1',
@@ -43,7 +35,7 @@ async function httpsListener(limits: Partial<HttpLimits> = {}) {
   });
   const runtime: Runtime = new Runtime([listener]);
   await runtime.start();
-  return { listener, caFile: material.caFile!, dataDir, logs: () => logs, stop: () => runtime.stop() };
+  return { listener, caFile: material.caFile!, dataDir, logs, stop: () => runtime.stop() };
 }
 
 /** A plain TCP connection, once established. */
