@@ -40,6 +40,8 @@ export class DeviceAuthenticator {
   private readonly key = randomBytes(32);
   /** HMAC of the credentials → the device they authenticate. */
   private readonly verified = new Map<string, { app: string; device: AuthenticatedDevice }>();
+  /** The keys of `verified` by application, so that a change forgets one application's at once. */
+  private readonly verifiedByApp = new Map<string, Set<string>>();
   /** Per application, a number bumped on every change: a check that saw another number is not remembered. */
   private readonly generations = new Map<string, number>();
   private readonly listeners = new Set<(app: string, device?: string) => void>();
@@ -196,7 +198,8 @@ export class DeviceAuthenticator {
   private changed(app: string, device?: string): void {
     this.generations.set(app, this.generation(app) + 1);
     this.directory.forget(app);
-    for (const [key, entry] of this.verified) if (entry.app === app) this.verified.delete(key);
+    for (const key of this.verifiedByApp.get(app) ?? []) this.verified.delete(key);
+    this.verifiedByApp.delete(app);
     for (const listener of this.listeners) listener(app, device);
   }
 
@@ -205,8 +208,14 @@ export class DeviceAuthenticator {
   }
 
   private remember(key: string, app: string, device: AuthenticatedDevice): void {
-    if (this.verified.size >= MAX_REMEMBERED) this.verified.clear();
+    if (this.verified.size >= MAX_REMEMBERED) {
+      this.verified.clear();
+      this.verifiedByApp.clear();
+    }
     this.verified.set(key, { app, device });
+    const keys = this.verifiedByApp.get(app) ?? new Set<string>();
+    this.verifiedByApp.set(app, keys);
+    keys.add(key);
   }
 
   private hmac(...parts: string[]): string {
