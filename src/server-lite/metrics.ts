@@ -36,17 +36,18 @@ export interface MetricSource {
   read(): Array<{ labels: Record<string, string>; value: number }>;
 }
 
-/** A counter of one number, or of numbers by one label's values. */
-function counter(
+/** A counter or gauge of one number, or of numbers by the values of one label. */
+function metric(
+  type: MetricSource['type'],
   name: string,
   help: string,
-  label: string | undefined,
   values: () => number | Record<string, number>,
+  label?: string,
 ): MetricSource {
   return {
     name,
     help,
-    type: 'counter',
+    type,
     labelNames: label === undefined ? [] : [label],
     read: () => {
       const current = values();
@@ -59,69 +60,58 @@ function counter(
 export class ServerMetrics {
   private readonly registry = new Registry();
 
-  constructor(c: DataPlaneCounters, sources: () => MetricSource[]) {
+  /** `sources` are read at scrape time only, so they may name components that start later. */
+  constructor(c: DataPlaneCounters, sources: MetricSource[]) {
+    const counter = (name: string, help: string, values: () => number | Record<string, number>, label?: string) =>
+      metric('counter', name, help, values, label);
     const own: MetricSource[] = [
-      counter('drg_device_messages_total', 'Messages accepted from devices', 'protocol', () => c.accepted),
-      counter('drg_device_messages_refused_total', 'Messages refused', 'protocol', () => c.refused),
-      counter('drg_device_payload_bytes_total', 'Payload bytes accepted from devices', 'protocol', () => c.bytes),
+      counter('drg_device_messages_total', 'Messages accepted from devices', () => c.accepted, 'protocol'),
+      counter('drg_device_messages_refused_total', 'Messages refused', () => c.refused, 'protocol'),
+      counter('drg_device_payload_bytes_total', 'Payload bytes accepted from devices', () => c.bytes, 'protocol'),
       counter(
         'drg_integration_events_delivered_total',
         'Events delivered to consumers',
-        'integration',
         () => c.delivered,
+        'integration',
       ),
       counter(
         'drg_integration_slow_consumers_total',
         'Consumers disconnected for not keeping up',
-        'integration',
         () => c.slowConsumers,
+        'integration',
       ),
-      counter('drg_commands_total', 'Commands dispatched', undefined, () => c.commands),
-      counter(
-        'drg_command_deliveries_total',
-        'Commands taken by a connected device',
-        undefined,
-        () => c.commandDeliveries,
-      ),
+      counter('drg_commands_total', 'Commands dispatched', () => c.commands),
+      counter('drg_command_deliveries_total', 'Commands taken by a connected device', () => c.commandDeliveries),
       counter(
         'drg_dropped_connections_total',
         'Connections dropped for protocol violations, timeouts or not reading',
-        'endpoint',
         () => c.droppedConnections,
+        'endpoint',
       ),
     ];
-    const registered = new Set<string>();
-    const register = (source: MetricSource) => {
-      if (registered.has(source.name)) return;
-      registered.add(source.name);
-      const labelNames = source.labelNames ?? [];
-      const collect = function (this: Counter | Gauge) {
-        this.reset();
-        for (const { labels, value } of source.read()) {
-          if (this instanceof Counter) this.inc(labels, value);
-          else this.set(labels, value);
-        }
-      };
-      const options = { name: source.name, help: source.help, labelNames, registers: [this.registry], collect };
-      if (source.type === 'counter') new Counter(options);
-      else new Gauge(options);
-    };
-    for (const source of own) register(source);
-    this.registerLater = () => {
-      for (const source of sources()) register(source);
-    };
+    for (const source of [...own, ...sources]) this.register(source);
   }
 
-  private registerLater: () => void;
-
-  /** The exposition text. Sources that appeared since the last scrape (components started late) are added. */
   async text(): Promise<string> {
-    this.registerLater();
     return this.registry.metrics();
   }
 
   get contentType(): string {
     return this.registry.contentType;
+  }
+
+  private register(source: MetricSource): void {
+    const collect = function (this: Counter | Gauge) {
+      this.reset();
+      for (const { labels, value } of source.read()) {
+        if (this instanceof Counter) this.inc(labels, value);
+        else this.set(labels, value);
+      }
+    };
+    const labelNames = source.labelNames ?? [];
+    const options = { name: source.name, help: source.help, labelNames, registers: [this.registry], collect };
+    if (source.type === 'counter') new Counter(options);
+    else new Gauge(options);
   }
 }
 
@@ -134,15 +124,11 @@ export const metricsRoutes: FastifyPluginCallback<{ metrics: ServerMetrics }> = 
 
 /** The event log's figures (EventBus.stats), read at scrape time. */
 export function eventLogSources(stats: () => EventLogStats): MetricSource[] {
-  const one = (name: string, help: string, type: MetricSource['type'], value: (s: EventLogStats) => number) => ({
-    name,
-    help,
-    type,
-    read: () => [{ labels: {}, value: value(stats()) }],
-  });
+  const one = (name: string, help: string, type: MetricSource['type'], value: (s: EventLogStats) => number) =>
+    metric(type, name, help, () => value(stats()));
   return [
     one('drg_events_appended_total', 'Events appended to the log', 'counter', (s) => s.appended),
-    one('drg_events_commits_total', 'Commits (disk syncs) of the log', 'counter', (s) => s.commits),
+    one('drg_events_commits_total', 'Transactions that appended events to the log', 'counter', (s) => s.commits),
     one(
       'drg_events_rejected_total',
       'Events refused by the log (overloaded, closed, failing)',

@@ -125,7 +125,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     retentionBytes: options.eventRetention?.bytes,
   });
   const devices = new DevicesComponent(store, registry, { maxPayload: options.maxPayload });
-  const metrics = new ServerMetrics(devices.counters, () => [
+  const metrics = new ServerMetrics(devices.counters, [
     ...eventLogSources(() => events.bus.stats()),
     {
       name: 'drg_connected_devices',
