@@ -96,9 +96,9 @@ export class LocalEventLog implements EventBus {
   private flushScheduled = false;
   /** Commits not yet known to be on the disk, in order; each sync covers those made before it started. */
   private unsynced: Unsynced[] = [];
-  /** Syncs running now, and the commits the newest one started after. */
+  /** Syncs running now, and the newest commit one of them covers. */
   private syncs = 0;
-  private unsyncedAtLastSync = 0;
+  private newestCovered?: Unsynced;
   private closed = false;
   /** Readers by app: the consumers without a group, and the groups with members. */
   private readonly readers = new Map<string, Set<Reader>>();
@@ -341,19 +341,15 @@ export class LocalEventLog implements EventBus {
    * for about one sync, not two, and the event loop never waits for the disk.
    */
   private sync(): void {
-    const fresh = this.unsynced.length - this.unsyncedAtLastSync;
-    if (fresh <= 0 || this.syncs >= MAX_SYNCS || this.closed) return;
-    const covered = this.unsynced[this.unsynced.length - 1];
+    const newest = this.unsynced.at(-1);
+    if (!newest || newest === this.newestCovered || this.syncs >= MAX_SYNCS || this.closed) return;
     this.syncs++;
-    this.unsyncedAtLastSync = this.unsynced.length;
+    this.newestCovered = newest;
     this.store.sync((err) => {
       this.syncs--;
-      const upTo = this.unsynced.indexOf(covered);
-      if (upTo >= 0) {
-        const done = this.unsynced.splice(0, upTo + 1);
-        this.unsyncedAtLastSync = Math.max(0, this.unsyncedAtLastSync - done.length);
-        this.synced(done, err);
-      }
+      // An earlier sync that ended later finds its commits done; close() may have synced them too.
+      const upTo = this.unsynced.indexOf(newest);
+      if (upTo >= 0) this.synced(this.unsynced.splice(0, upTo + 1), err);
       this.sync();
     });
   }
