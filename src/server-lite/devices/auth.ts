@@ -232,6 +232,13 @@ function authenticatedDevice(app: ApplicationEntry, device: DeviceEntry): Authen
   };
 }
 
+/** `device@app` (the application is after the last `@`: application names have none). */
+export function deviceAtApp(username: string | undefined): { app: string; device: string } | undefined {
+  const at = username?.lastIndexOf('@') ?? -1;
+  if (!username || at <= 0 || at === username.length - 1) return undefined;
+  return { device: username.slice(0, at), app: username.slice(at + 1) };
+}
+
 /** Node's multi-line DN as the API writes it: `CN=app1, O=Drogue IoT, OU=Cloud` (certificate order). */
 export function distinguishedName(nodeDn: string): string {
   return nodeDn.split('\n').join(', ');

@@ -6,8 +6,9 @@ import type { Command } from '../commands/router.js';
 import { deviceEvent, InvalidJsonPayloadError } from '../events/cloudevent.js';
 import type { EventBus } from '../events/log.js';
 import { ApiError, sendError } from '../http/errors.js';
+import { extractCredentials } from '../identity/authenticator.js';
 import { peerCertificates } from '../peer-certificates.js';
-import type { AuthenticatedDevice, DeviceAuthOutcome } from './auth.js';
+import { type AuthenticatedDevice, type DeviceAuthOutcome, deviceAtApp } from './auth.js';
 import type { DevicesComponent } from './component.js';
 
 /** The longest a device may wait for a command (`?ct=`), in seconds. */
@@ -123,8 +124,8 @@ async function authenticate(
   request: FastifyRequest<{ Querystring: DeviceQuery }>,
 ): Promise<DeviceAuthOutcome> {
   const { application, device } = request.query;
-  const basic = basicCredentials(request.headers.authorization);
-  if (basic) {
+  const basic = extractCredentials(request.headers.authorization, undefined);
+  if (basic !== undefined && basic !== 'malformed' && basic.kind === 'basic') {
     if (application !== undefined) {
       return devices.authenticator.password({
         app: application,
@@ -133,24 +134,13 @@ async function authenticate(
         password: basic.password,
       });
     }
-    const at = basic.username.lastIndexOf('@');
-    if (at <= 0) return { outcome: 'refused', reason: 'bad-credentials' };
-    return devices.authenticator.password({
-      app: basic.username.slice(at + 1),
-      device: basic.username.slice(0, at),
-      password: basic.password,
-    });
+    const named = deviceAtApp(basic.username);
+    if (!named) return { outcome: 'refused', reason: 'bad-credentials' };
+    return devices.authenticator.password({ ...named, password: basic.password });
   }
   const chain = peerCertificates(request.raw.socket);
   if (chain.length > 0) return devices.authenticator.certificate(chain, application);
   return { outcome: 'refused', reason: 'bad-credentials' };
-}
-
-function basicCredentials(header: string | undefined): { username: string; password: string } | undefined {
-  if (!header?.toLowerCase().startsWith('basic ')) return undefined;
-  const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  return colon <= 0 ? undefined : { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
 function refuse(reply: FastifyReply, outcome: Exclude<DeviceAuthOutcome, { outcome: 'ok' }>) {

@@ -15,7 +15,7 @@ import {
   type Refusal,
 } from '../../mqtt/index.js';
 import type { Component } from '../../runtime.js';
-import type { AuthenticatedDevice, DeviceAuthOutcome } from '../auth.js';
+import { type AuthenticatedDevice, type DeviceAuthOutcome, deviceAtApp } from '../auth.js';
 import type { DevicesComponent } from '../component.js';
 import { DeviceSession, type SessionContext, type Will } from './session.js';
 import { dialectOf, publishTarget, topicForms } from './topics.js';
@@ -227,11 +227,4 @@ export class MqttEndpointComponent implements Component {
     if (!this.listener) throw new Error('the MQTT device endpoint has not started');
     return this.listener;
   }
-}
-
-/** `device@app` (the application is after the last `@`: application names have none). */
-function deviceAtApp(username: string | undefined): { app: string; device: string } | undefined {
-  const at = username?.lastIndexOf('@') ?? -1;
-  if (!username || at <= 0 || at === username.length - 1) return undefined;
-  return { device: username.slice(0, at), app: username.slice(at + 1) };
 }
