@@ -222,6 +222,13 @@ describe('commands', () => {
     assert.deepEqual(await res.json(), { on: true });
   });
 
+  test(`a command payload over --max-payload (${MAX_PAYLOAD} bytes) is 413, saying so`, async () => {
+    const res = await command('d1', 'big', 'a'.repeat(MAX_PAYLOAD + 1), 'text/plain');
+    assert.equal(res.status, 413);
+    assert.match((await res.json()).message, new RegExp(`larger than ${MAX_PAYLOAD} bytes \\(--max-payload\\)`));
+    assert.equal((await command('d1', 'fits', 'a'.repeat(MAX_PAYLOAD), 'text/plain')).status, 202);
+  });
+
   test('406 for a missing or disabled device or application; 400 without a command; 403 for a stranger', async () => {
     assert.equal((await command('nobody', 'x')).status, 406);
     assert.equal((await command('off', 'x')).status, 406);

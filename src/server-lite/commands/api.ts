@@ -5,6 +5,7 @@ import type { FastifyPluginCallback } from 'fastify';
 import { COMMAND_BASE } from '../../model/api-paths.js';
 import type { DevicesComponent } from '../devices/component.js';
 import { ApiError, sendError } from '../http/errors.js';
+import { acceptPayloads } from '../http/payloads.js';
 import { RegistryError } from '../registry/errors.js';
 import type { Registry } from '../registry/registry.js';
 import { sendCommand } from './dispatch.js';
@@ -17,11 +18,7 @@ export interface CommandRoutesOptions {
 }
 
 export const commandRoutes: FastifyPluginCallback<CommandRoutesOptions> = (api, { devices, registry }, done) => {
-  const { maxPayload } = devices;
-  api.removeAllContentTypeParsers();
-  api.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: maxPayload }, (_request, body, parsed) => {
-    parsed(null, body);
-  });
+  acceptPayloads(api, devices.maxPayload);
   api.post<{ Params: { app: string; device: string }; Querystring: { command?: string } }>(
     COMMAND_PATH,
     (request, reply) => {

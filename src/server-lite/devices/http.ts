@@ -6,6 +6,7 @@ import type { Command } from '../commands/router.js';
 import { deviceEvent, InvalidJsonPayloadError } from '../events/cloudevent.js';
 import type { EventBus } from '../events/log.js';
 import { ApiError, sendError } from '../http/errors.js';
+import { acceptPayloads } from '../http/payloads.js';
 import { extractCredentials } from '../identity/authenticator.js';
 import { peerCertificates } from '../peer-certificates.js';
 import { type AuthenticatedDevice, type DeviceAuthOutcome, deviceAtApp } from './auth.js';
@@ -29,26 +30,7 @@ export interface DeviceRoutesOptions {
 }
 
 export const deviceRoutes: FastifyPluginCallback<DeviceRoutesOptions> = (app, { devices, bus }, done) => {
-  const { maxPayload } = devices;
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', (_request, payload, parsed) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    payload.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxPayload) {
-        payload.removeAllListeners('data');
-        payload.resume();
-        parsed(new ApiError(413, 'PayloadTooLarge', `the payload is larger than ${maxPayload} bytes (--max-payload)`));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    payload.on('end', () => {
-      if (size <= maxPayload) parsed(null, Buffer.concat(chunks, size));
-    });
-    payload.on('error', (err) => parsed(err));
-  });
+  acceptPayloads(app, devices.maxPayload);
 
   const publish = async (
     request: FastifyRequest<{ Params: { channel: string }; Querystring: DeviceQuery }>,
