@@ -11,6 +11,7 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import { WEBSOCKET_INTEGRATION_PATH } from '../../model/api-paths.js';
 import type { Endpoints } from '../../model/endpoints.js';
 import type { Consumer, EventBus, StartAt } from '../events/log.js';
+import { gatherWrites } from '../gather-writes.js';
 import { REGISTRY_STATUS } from '../http/errors.js';
 import type { HttpListener } from '../http/listener.js';
 import type { Authentication } from '../identity/authenticator.js';
@@ -97,25 +98,13 @@ class Session {
   /** When the peer was last heard from (ms, performance clock). */
   lastSeen = performance.now();
   private expiry?: NodeJS.Timeout;
-  private corked = false;
 
   constructor(
     readonly ws: WebSocket,
-    private readonly socket: Socket,
+    readonly socket: Socket,
     readonly user: string,
     readonly app: string,
   ) {}
-
-  /** The frames sent in this turn of the event loop (a batch of events) leave in one system call. */
-  gather(): void {
-    if (this.corked) return;
-    this.corked = true;
-    this.socket.cork();
-    process.nextTick(() => {
-      this.corked = false;
-      this.socket.uncork();
-    });
-  }
 
   /** Closes with 1008 once `expiresAt` (ms since the epoch) passes; undefined: the credentials do not expire. */
   expireAt(expiresAt: number | undefined): void {
@@ -373,7 +362,7 @@ export class WebSocketIntegration implements Component {
       filter: channel === undefined ? undefined : (event) => event.subject === channel,
       maxInFlight: this.limits.maxInFlight,
       deliver: (event) => {
-        session.gather();
+        gatherWrites(session.socket);
         ws.send(event.json, (err) => {
           if (err) return;
           consumer.ack(event.position);

@@ -15,6 +15,7 @@ import {
   type Packet,
   parser,
 } from 'mqtt-packet';
+import { gatherWrites } from '../gather-writes.js';
 import { peerCertificates } from '../peer-certificates.js';
 import { REFUSALS, ReasonCode, type Refusal } from './codes.js';
 
@@ -178,8 +179,6 @@ export class MqttConnection {
   private received?: Buffer[];
   private receivedBytes = 0;
   private frameBytes = -1;
-  /** Writes are being gathered until the end of this tick (write()). */
-  private corked = false;
   private paused = false;
   /** Inbound packets in order of arrival whose answer is not written yet. */
   private replies?: PendingReply[];
@@ -632,14 +631,7 @@ export class MqttConnection {
    */
   private write(bytes: Buffer): boolean {
     if (this.state >= CLOSING) return false;
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        this.socket.uncork();
-      });
-    }
+    gatherWrites(this.socket);
     this.socket.write(bytes);
     if (this.socket.writableLength > this.limits.maxWriteBuffer) {
       const message = `dropped an MQTT client that holds more than ${this.limits.maxWriteBuffer} unread bytes`;
