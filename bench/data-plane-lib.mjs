@@ -1,11 +1,12 @@
 // Shared pieces of the data-plane benchmarks: a Mosquitto broker as the baseline, applications and devices in a
 // drg serve, a line-counting mosquitto_sub consumer, and waiting helpers.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { stopChild } from './lib.mjs';
 
 export const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 export const DEVICE_PASSWORD = 'bench-secret';
@@ -71,12 +72,7 @@ export async function startMosquitto() {
     host: '127.0.0.1',
     port,
     pid: child.pid,
-    async stop() {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop: () => stopChild(child, dir),
   };
 }
 

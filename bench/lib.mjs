@@ -84,13 +84,16 @@ export async function startServe({ args = [], nodeArgs = [] } = {}) {
       /** The WebSocket integration's URL; the application name goes after it. */
       websocketIntegration: discovery.websocket_integration?.url,
     },
-    async stop() {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop: () => stopChild(child, dir),
   };
+}
+
+/** SIGTERM to a server the benchmarks started; once it exited, its temp dir goes. */
+export async function stopChild(child, dir) {
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+  rmSync(dir, { recursive: true, force: true });
 }
 
 /** The resident memory of process `pid` in MB (Linux). */

@@ -2,11 +2,10 @@
 // (same load generator, same machine, same run): device creates/s, device GETs/s, a 10,000-device
 // label-selector listing; and 30 parallel listings of 10,000 larger devices (21 MB each), with the server's memory
 // and a device GET's time meanwhile, beside the same measures on the idle server.
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { Worker } from 'node:worker_threads';
 import autocannon from 'autocannon';
-import { median, report, startServe } from './lib.mjs';
+import { median, report, rssMb, startServe } from './lib.mjs';
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = 16;
@@ -148,10 +147,6 @@ async function createDevices(api, headers, app, count, device) {
 }
 
 /** The resident memory of process `pid` in MB (Linux). */
-function rssMb(pid) {
-  return Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
-}
-
 async function timedGet(url, headers) {
   const start = process.hrtime.bigint();
   const res = await fetch(url, { headers });
