@@ -8,6 +8,9 @@ import { HttpsDeviceListener } from './devices/https.js';
 import { MqttEndpointComponent } from './devices/mqtt/endpoint.js';
 import { TlsComponent } from './devices/tls.js';
 import { EventsComponent } from './events/component.js';
+import { FirmwareAgentComponent, type FirmwareAgentOptions } from './firmware/agent.js';
+import { ociImages } from './firmware/oci.js';
+import { FirmwareStoreComponent } from './firmware/store.js';
 import type { EventLogOptions } from './events/local-log.js';
 import type { EventBus } from './events/log.js';
 import { HttpApi } from './http/api.js';
@@ -62,6 +65,8 @@ export interface ServerOptions extends AccountsOptions {
   listings?: Partial<ListingLimits>;
   /** The largest payload a device may send, in bytes (`--max-payload`; default 256 KiB). */
   maxPayload?: number;
+  /** The largest firmware image the local store takes, in bytes (`--max-firmware-size`; default 64 MiB). */
+  maxFirmwareSize?: number;
   /**
    * How long (`--event-retention`, default 24 h) and up to how many bytes (`--event-retention-size`, 1 GiB) the
    * event log keeps events.
@@ -73,6 +78,8 @@ export interface ServerOptions extends AccountsOptions {
   websocket?: Partial<WebSocketLimits>;
   /** The MQTT integration's bounds (defaults: DEFAULT_MQTT_LISTENER_LIMITS and mqtt.ts; for tests). */
   mqttIntegration?: Partial<MqttIntegrationLimits>;
+  /** The firmware agent (`--no-firmware-agent`: false), with its answer times and intervals (for tests). */
+  firmwareAgent?: false | Pick<FirmwareAgentOptions, 'syncPoll' | 'waitPoll' | 'statusIntervalMs' | 'rolloutTickMs'>;
 }
 
 export interface RunningServer {
@@ -119,6 +126,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   const identity = new IdentityComponent(store, () => listener.url, options);
   const registry = new RegistryComponent(store, identity, logger);
+  const firmware = new FirmwareStoreComponent(store, registry, {
+    dataDir: options.dataDir,
+    maxSize: options.maxFirmwareSize,
+  });
   const events = new EventsComponent(options.dataDir, {
     ...options.eventLog,
     retentionAgeMs: options.eventRetention?.ageMs,
@@ -155,6 +166,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     devices,
     bus: () => events.bus,
     metrics,
+    firmware,
   });
   const websocket = new WebSocketIntegration({
     listener,
@@ -178,6 +190,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           devices,
           log,
           limits: options.mqttIntegration,
+        });
+  const firmwareAgent =
+    options.firmwareAgent === false
+      ? undefined
+      : new FirmwareAgentComponent({
+          ...options.firmwareAgent,
+          registry,
+          events,
+          devices,
+          local: () => undefined,
+          oci: ociImages(options.dataDir),
+          log,
         });
   const accounts = options.issuerUrl === undefined ? new AccountsComponent(store, identity, options) : undefined;
   const https =
@@ -211,6 +235,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     listener,
     identity,
     registry,
+    firmware,
     events,
     devices,
     api,
@@ -218,6 +243,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     websocket,
     ...(mqtt ? [mqtt] : []),
     ...(mqttIntegration ? [mqttIntegration] : []),
+    ...(firmwareAgent ? [firmwareAgent] : []),
     ...(accounts ? [accounts] : []),
   ];
   const runtime = new Runtime(components, logger);

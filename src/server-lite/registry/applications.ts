@@ -64,6 +64,16 @@ export class Applications {
     return this.access.application(caller, app).doc;
   }
 
+  /** Every application's name, read as the system (for the server's own parts, such as the firmware agent). */
+  names(): string[] {
+    return this.sql.statements.appNames.all();
+  }
+
+  /** The application's owner, read as the system; undefined when there is no such application. */
+  ownerOf(app: string): string | undefined {
+    return this.access.find({}, app)?.owner;
+  }
+
   /** Throws unless the caller may change the application (its owner, an admin or a manager): to send it commands. */
   checkWrite(caller: Caller, app: string): void {
     this.access.application(caller, app, CAN_WRITE);

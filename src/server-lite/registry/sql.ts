@@ -47,6 +47,7 @@ function prepare(db: Db) {
     ),
     updateApp: db.prepare<[string, number, number]>('UPDATE applications SET doc = ?, deleting = ? WHERE id = ?'),
     deleteApp: db.prepare<[number]>('DELETE FROM applications WHERE id = ?'),
+    appNames: db.prepare<[], string>('SELECT name FROM applications ORDER BY name').pluck(),
     insertAppLabel: db.prepare<[number | bigint, string, string]>(
       'INSERT INTO application_labels (app_id, key, value) VALUES (?, ?, ?)',
     ),

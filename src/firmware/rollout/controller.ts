@@ -1,0 +1,306 @@
+// Driving a rollout: starts the canary stage, starts the next stage as soon as the current one reaches its success
+// threshold, pauses when failures exceed the limit, finishes when every device is settled. Each evaluation reads
+// the state from the registry and writes what follows from it, so it is idempotent: several agents may drive the
+// same rollout (optimistic locking sorts their writes out), and one restarted mid-rollout carries on.
+import { firmwareStatusOf, UPDATE_FAILED } from '../../model/firmware.js';
+import { jsonEqual } from '../../model/json.js';
+import type { Application, Device } from '../../model/resource.js';
+import { type FleetRegistry, modifyApp, modifyDevice } from '../fleet-registry.js';
+import {
+  countState,
+  type DeviceState,
+  deviceState,
+  emptyCounts,
+  isFinished,
+  PREVIOUS_ANNOTATION,
+  ROLLOUT_ANNOTATION,
+  type RolloutPhase,
+  type RolloutSpec,
+  type RolloutStatus,
+  rolloutSpecOf,
+  rolloutStatusOf,
+  STARTED_ANNOTATION,
+} from './model.js';
+
+export interface EvaluateOptions {
+  now: number;
+  /** A device of a stage that just started: tell it to report now (it may be waiting a long poll). */
+  nudge?(app: string, device: string): void;
+}
+
+const timestamp = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** One evaluation of the application's rollout; resolves with its status (undefined without a rollout). */
+export async function evaluateRollout(
+  registry: FleetRegistry,
+  appName: string,
+  options: EvaluateOptions,
+): Promise<RolloutStatus | undefined> {
+  const app = await registry.getApp(appName);
+  const spec = app && rolloutSpecOf(app);
+  if (!app || !spec) return undefined;
+  const previous = rolloutStatusOf(app, spec.id);
+  if (isFinished(previous?.phase)) return previous;
+  const { now } = options;
+  if (spec.cancelled) return cancelDevices(registry, app, spec, previous, now);
+  const devices = byName(await registry.listDevices(appName));
+  const stagesStarted = [...(previous?.stagesStarted ?? [])];
+  let states = statesOf(spec, devices, stagesStarted.length, now);
+  const failures = failedDevices(states).filter((name) => !spec.acceptedFailures?.includes(name));
+  let phase: RolloutPhase = 'Running';
+  let reason: string | undefined;
+  if (failures.length > spec.maxFailures) {
+    phase = 'Paused';
+    reason = `${failures.length} device${failures.length === 1 ? '' : 's'} failed (at most ${spec.maxFailures} allowed): ${failures.slice(0, 5).join(', ')}${failures.length > 5 ? ', ...' : ''}`;
+  } else if (spec.paused) {
+    phase = 'Paused';
+    reason = 'paused by an operator';
+  } else {
+    if (stagesStarted.length === 0 || stageSucceeded(spec, states, stagesStarted.length - 1)) {
+      if (stagesStarted.length < spec.stages.length) stagesStarted.push(timestamp(now));
+    }
+    states = statesOf(spec, devices, stagesStarted.length, now);
+    const all = [...states.values()];
+    if (stagesStarted.length === spec.stages.length && all.every((s) => s.state === 'in-sync')) phase = 'Completed';
+    else if (
+      stagesStarted.length === spec.stages.length &&
+      all.every((s) => s.state === 'in-sync' || s.state === 'failed')
+    ) {
+      phase = 'Failed';
+      reason = `${failures.length} device${failures.length === 1 ? '' : 's'} failed: run drg firmware retry`;
+    }
+  }
+  const counts = emptyCounts();
+  for (const state of states.values()) countState(counts, state);
+  const status: RolloutStatus = {
+    id: spec.id,
+    phase,
+    stagesStarted,
+    counts,
+    ...(reason ? { reason } : {}),
+    updatedAt: timestamp(now),
+    ...(isFinished(phase) ? { finishedAt: timestamp(now) } : {}),
+  };
+  const written = await writeStatus(registry, appName, spec.id, status, previous);
+  if (!written) return rolloutStatusOf((await registry.getApp(appName)) ?? app, spec.id);
+  if (phase === 'Running') await startDevices(registry, appName, spec, stagesStarted, devices, options);
+  return status;
+}
+
+/** Puts the devices not yet updated back to the firmware they had, and marks the rollout cancelled. */
+async function cancelDevices(
+  registry: FleetRegistry,
+  app: Application,
+  spec: RolloutSpec,
+  previous: RolloutStatus | undefined,
+  now: number,
+): Promise<RolloutStatus | undefined> {
+  const name = app.metadata.name;
+  const devices = byName(await registry.listDevices(name));
+  const stagesStarted = previous?.stagesStarted ?? [];
+  const states = statesOf(spec, devices, stagesStarted.length, now);
+  for (const [device, state] of states) {
+    if (state.state === 'in-sync' || devices.get(device)?.metadata.annotations?.[ROLLOUT_ANNOTATION] !== spec.id)
+      continue;
+    await modifyDevice(registry, name, device, (d) => revertDevice(d, spec.id));
+  }
+  const counts = emptyCounts();
+  for (const state of states.values()) countState(counts, state.state === 'in-sync' ? state : { state: 'pending' });
+  const status: RolloutStatus = {
+    id: spec.id,
+    phase: 'Cancelled',
+    stagesStarted,
+    counts,
+    reason: 'cancelled by an operator',
+    updatedAt: timestamp(now),
+    finishedAt: timestamp(now),
+  };
+  await writeStatus(registry, name, spec.id, status, previous);
+  return status;
+}
+
+function revertDevice(device: Device, id: string): Device | undefined {
+  const annotations = { ...device.metadata.annotations };
+  if (annotations[ROLLOUT_ANNOTATION] !== id) return undefined;
+  const before = parsePrevious(annotations[PREVIOUS_ANNOTATION]);
+  const spec = { ...device.spec };
+  if (before === null) delete spec.firmware;
+  else spec.firmware = before;
+  delete annotations[ROLLOUT_ANNOTATION];
+  delete annotations[STARTED_ANNOTATION];
+  delete annotations[PREVIOUS_ANNOTATION];
+  return { ...device, metadata: { ...device.metadata, annotations }, spec };
+}
+
+function parsePrevious(text: string | undefined): unknown {
+  if (text === undefined) return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
+}
+
+/** Gives every device of the started stages the rollout's firmware, once; nudges those it just gave it to. */
+async function startDevices(
+  registry: FleetRegistry,
+  app: string,
+  spec: RolloutSpec,
+  stagesStarted: readonly string[],
+  devices: Map<string, Device>,
+  options: EvaluateOptions,
+): Promise<void> {
+  for (let stage = 0; stage < stagesStarted.length; stage++) {
+    const started = stagesStarted[stage] as string;
+    for (const name of spec.stages[stage] ?? []) {
+      const device = devices.get(name);
+      if (!device || device.metadata.annotations?.[ROLLOUT_ANNOTATION] === spec.id) continue;
+      const written = await modifyDevice(registry, app, name, (d) => assignDevice(d, spec, started));
+      if (written) options.nudge?.(app, name);
+    }
+  }
+}
+
+function assignDevice(device: Device, spec: RolloutSpec, started: string): Device | undefined {
+  const annotations = device.metadata.annotations ?? {};
+  if (annotations[ROLLOUT_ANNOTATION] === spec.id) return undefined;
+  return {
+    ...device,
+    metadata: {
+      ...device.metadata,
+      annotations: {
+        ...annotations,
+        [ROLLOUT_ANNOTATION]: spec.id,
+        [STARTED_ANNOTATION]: started,
+        [PREVIOUS_ANNOTATION]: JSON.stringify(device.spec?.firmware ?? null),
+      },
+    },
+    spec: { ...device.spec, firmware: spec.firmware },
+  };
+}
+
+/** Writes status.rollout unless only its time changed; false when the rollout was replaced meanwhile. */
+async function writeStatus(
+  registry: FleetRegistry,
+  app: string,
+  id: string,
+  status: RolloutStatus,
+  previous: RolloutStatus | undefined,
+): Promise<boolean> {
+  if (previous && jsonEqual({ ...previous, updatedAt: '' }, { ...status, updatedAt: '' })) return true;
+  let replaced = false;
+  await modifyApp(registry, app, (current) => {
+    if (rolloutSpecOf(current)?.id !== id) {
+      replaced = true;
+      return undefined;
+    }
+    const before = rolloutStatusOf(current, id);
+    // Another driver may have started a stage meanwhile: never go back.
+    if (before && before.stagesStarted.length > status.stagesStarted.length) {
+      replaced = true;
+      return undefined;
+    }
+    return { ...current, status: { ...current.status, rollout: status } };
+  });
+  return !replaced;
+}
+
+function byName(devices: readonly Device[]): Map<string, Device> {
+  return new Map(devices.map((d) => [d.metadata.name, d]));
+}
+
+/** Each planned device that still exists → its state. */
+export function statesOf(
+  spec: RolloutSpec,
+  devices: Map<string, Device>,
+  stagesStarted: number,
+  now: number,
+): Map<string, DeviceState> {
+  const states = new Map<string, DeviceState>();
+  spec.stages.forEach((names, stage) => {
+    for (const name of names) {
+      const device = devices.get(name);
+      if (device) states.set(name, deviceState(spec, device, stage < stagesStarted, now));
+    }
+  });
+  return states;
+}
+
+function failedDevices(states: Map<string, DeviceState>): string[] {
+  return [...states].filter(([, s]) => s.state === 'failed').map(([name]) => name);
+}
+
+function stageSucceeded(spec: RolloutSpec, states: Map<string, DeviceState>, stage: number): boolean {
+  const names = (spec.stages[stage] ?? []).filter((n) => states.has(n));
+  const inSync = names.filter((n) => states.get(n)?.state === 'in-sync').length;
+  return inSync >= Math.ceil(spec.successThreshold * names.length - 1e-9);
+}
+
+/** Pause (true) or resume (false); resuming accepts the failures so far, so the rollout goes on past them. */
+export async function setPaused(registry: FleetRegistry, app: string, paused: boolean, now: number) {
+  const current = await registry.getApp(app);
+  const spec = current && rolloutSpecOf(current);
+  if (!spec) return undefined;
+  const devices = byName(await registry.listDevices(app));
+  const started = rolloutStatusOf(current, spec.id)?.stagesStarted.length ?? 0;
+  const failed = failedDevices(statesOf(spec, devices, started, now));
+  return modifyApp(registry, app, (a) => {
+    const rollout = rolloutSpecOf(a);
+    if (rollout?.id !== spec.id) return undefined;
+    const next: RolloutSpec = { ...rollout, paused };
+    if (!paused) next.acceptedFailures = [...new Set([...(rollout.acceptedFailures ?? []), ...failed])];
+    else delete next.acceptedFailures;
+    if (!paused) delete next.paused;
+    return { ...a, spec: { ...a.spec, rollout: next } };
+  });
+}
+
+/** Marks the rollout cancelled; the evaluation that follows puts the devices not yet updated back. */
+export async function markCancelled(registry: FleetRegistry, app: string): Promise<boolean> {
+  const written = await modifyApp(registry, app, (a) => {
+    const rollout = rolloutSpecOf(a);
+    if (!rollout || rollout.cancelled || isFinished(rolloutStatusOf(a, rollout.id)?.phase)) return undefined;
+    return { ...a, spec: { ...a.spec, rollout: { ...rollout, cancelled: true } } };
+  });
+  return written !== undefined;
+}
+
+/**
+ * Gives the failed devices another go: their Failed condition is cleared and their timeout starts again; a rollout
+ * that failed or paused on them runs again. Resolves with the devices retried.
+ */
+export async function retryFailed(registry: FleetRegistry, app: string, now: number): Promise<string[]> {
+  const current = await registry.getApp(app);
+  const spec = current && rolloutSpecOf(current);
+  if (!current || !spec) return [];
+  const status = rolloutStatusOf(current, spec.id);
+  const devices = byName(await registry.listDevices(app));
+  const failed = failedDevices(statesOf(spec, devices, status?.stagesStarted.length ?? 0, now));
+  for (const name of failed) {
+    await modifyDevice(registry, app, name, (d) => {
+      const firmware = firmwareStatusOf(d);
+      const conditions = (firmware?.conditions ?? []).filter((c) => c.type !== UPDATE_FAILED);
+      return {
+        ...d,
+        metadata: { ...d.metadata, annotations: { ...d.metadata.annotations, [STARTED_ANNOTATION]: timestamp(now) } },
+        status: { ...d.status, firmware: { ...firmware, conditions } },
+      };
+    });
+  }
+  await modifyApp(registry, app, (a) => {
+    const rollout = rolloutSpecOf(a);
+    const before = rollout && rolloutStatusOf(a, rollout.id);
+    if (rollout?.id !== spec.id || !before || before.phase === 'Completed' || before.phase === 'Cancelled') {
+      return undefined;
+    }
+    const accepted = rollout.acceptedFailures?.filter((n) => !failed.includes(n));
+    const next: RolloutSpec = { ...rollout, ...(accepted ? { acceptedFailures: accepted } : {}) };
+    const { finishedAt: _done, reason: _why, ...running } = before;
+    return {
+      ...a,
+      spec: { ...a.spec, rollout: next },
+      status: { ...a.status, rollout: { ...running, phase: 'Running' } },
+    };
+  });
+  return failed;
+}

@@ -1,0 +1,86 @@
+// When rollouts are evaluated: at once when something happened (a device settled, the application changed), one
+// evaluation per application at a time, and on a tick while a rollout runs (for devices silent past their timeout).
+import type { FleetRegistry } from '../fleet-registry.js';
+import { evaluateRollout } from './controller.js';
+import { isFinished } from './model.js';
+
+export interface RolloutDriverOptions {
+  registry: FleetRegistry;
+  nudge?(app: string, device: string): void;
+  problem(app: string, message: string): void;
+  /** Between two evaluations of a running rollout (ms). */
+  tickMs?: number;
+  /** Keep evaluating applications without a running rollout on the tick too (a remote agent learns of new ones so). */
+  watchIdle?: boolean;
+  now?: () => number;
+}
+
+interface AppState {
+  running: boolean;
+  again: boolean;
+  timer?: NodeJS.Timeout;
+}
+
+export class RolloutDriver {
+  private readonly apps = new Map<string, AppState>();
+  private closed = false;
+  private readonly tickMs: number;
+  private readonly now: () => number;
+
+  constructor(private readonly options: RolloutDriverOptions) {
+    this.tickMs = options.tickMs ?? 2_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Evaluates the application's rollout soon (once, however often it is poked meanwhile). */
+  poke(app: string): void {
+    if (this.closed) return;
+    let state = this.apps.get(app);
+    if (!state) {
+      state = { running: false, again: false };
+      this.apps.set(app, state);
+    }
+    if (state.running) {
+      state.again = true;
+      return;
+    }
+    if (state.timer) clearTimeout(state.timer);
+    state.timer = undefined;
+    state.running = true;
+    void this.evaluate(app, state);
+  }
+
+  forget(app: string): void {
+    const state = this.apps.get(app);
+    if (state?.timer) clearTimeout(state.timer);
+    this.apps.delete(app);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const state of this.apps.values()) if (state.timer) clearTimeout(state.timer);
+    this.apps.clear();
+  }
+
+  private async evaluate(app: string, state: AppState): Promise<void> {
+    let active = this.options.watchIdle ?? false;
+    try {
+      const status = await evaluateRollout(this.options.registry, app, { now: this.now(), nudge: this.options.nudge });
+      active ||= status !== undefined && !isFinished(status.phase);
+    } catch (err) {
+      active = true;
+      this.options.problem(app, `cannot advance the rollout: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    state.running = false;
+    if (this.closed || this.apps.get(app) !== state) return;
+    if (state.again) {
+      state.again = false;
+      this.poke(app);
+    } else if (active) {
+      state.timer = setTimeout(() => this.poke(app), this.tickMs);
+      state.timer.unref();
+    } else {
+      this.apps.delete(app);
+    }
+  }
+}

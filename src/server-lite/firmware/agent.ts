@@ -1,0 +1,257 @@
+// The firmware agent inside drg serve: one consumer of `dfu` events per application (the group drg-firmware-agent,
+// which a `drg firmware agent` on the MQTT integration may join to share the load), answers through the command
+// router, status.firmware and rollouts through the registry in-process. Started after everything it uses.
+import { DFU_CHANNEL, DFU_COMMAND, type DfuEncoding, decodeStatus, encodeCommand } from '../../dfu/codec.js';
+import { type AgentImages, type DeviceFirmware, FirmwareAgent, ImageUnavailableError } from '../../firmware/agent.js';
+import { modifyDevice } from '../../firmware/fleet-registry.js';
+import { RolloutDriver } from '../../firmware/rollout/driver.js';
+import { DEVICE_EVENT_TYPE, eventPayload } from '../../model/cloudevents.js';
+import {
+  desiredFirmware,
+  type FirmwareSpec,
+  type FirmwareStatus,
+  firmwareStatusOf,
+  type ImageInfo,
+} from '../../model/firmware.js';
+import type { Device } from '../../model/resource.js';
+import { sendCommand } from '../commands/dispatch.js';
+import type { DevicesComponent } from '../devices/component.js';
+import type { EventsComponent } from '../events/component.js';
+import type { Consumer, LoggedEvent } from '../events/log.js';
+import type { RateLimitedLog } from '../log-limit.js';
+import type { RegistryComponent } from '../registry/component.js';
+import type { RegistryEvent } from '../registry/events.js';
+import type { Component } from '../runtime.js';
+import { ServerFleetRegistry } from './registry.js';
+
+/** The consumer group of the agents of an application. */
+export const AGENT_GROUP = 'drg-firmware-agent';
+/** A report older than this is not answered: its device has given up waiting and reports again. */
+const STALE_REPORT_MS = 60_000;
+const MAX_IN_FLIGHT = 1024;
+/** Bytes of file images kept in memory. */
+const IMAGE_CACHE_BYTES = 256 * 1024 * 1024;
+/** Devices whose DFU encoding is remembered (for nudges). */
+const MAX_REMEMBERED_ENCODINGS = 100_000;
+
+/** The local store as the agent reads it (src/server-lite/firmware/store.ts). */
+export interface LocalImages {
+  info(app: string, name: string, version?: string): ImageInfo | undefined;
+  read(app: string, name: string, version: string): Promise<Buffer>;
+}
+
+/** Images from OCI registries (src/firmware/oci/). */
+export interface RegistryImages {
+  get(image: string, policy?: 'IfNotPresent' | 'Always'): Promise<{ info: ImageInfo; data: Buffer }>;
+}
+
+export interface FirmwareAgentOptions {
+  registry: RegistryComponent;
+  events: EventsComponent;
+  devices: DevicesComponent;
+  local: () => LocalImages | undefined;
+  oci: () => RegistryImages;
+  log: RateLimitedLog;
+  /** Answer times and status interval (for tests). */
+  syncPoll?: number;
+  waitPoll?: number;
+  statusIntervalMs?: number;
+  rolloutTickMs?: number;
+}
+
+export class FirmwareAgentComponent implements Component {
+  readonly name = 'firmware-agent';
+  private agent?: FirmwareAgent;
+  private driver?: RolloutDriver;
+  private readonly consumers = new Map<string, Consumer>();
+  private readonly views = new Map<string, DeviceFirmware | null>();
+  private readonly encodings = new Map<string, DfuEncoding>();
+  private readonly fleet: ServerFleetRegistry;
+  private readonly images: FileImageCache;
+  private unsubscribe?: () => void;
+
+  constructor(private readonly options: FirmwareAgentOptions) {
+    this.fleet = new ServerFleetRegistry(() => options.registry.registry);
+    this.images = new FileImageCache(options.local, options.oci);
+  }
+
+  start(): void {
+    const { options, fleet } = this;
+    this.driver = new RolloutDriver({
+      registry: fleet,
+      nudge: (app, device) => this.nudge(app, device),
+      problem: (app, message) => options.log.warn('firmware-rollout', { app }, message),
+      tickMs: options.rolloutTickMs,
+    });
+    const driver = this.driver;
+    this.agent = new FirmwareAgent({
+      registry: {
+        device: async (app, device) => this.view(app, device),
+        writeStatus: async (app, device, status) => {
+          await modifyDevice(fleet, app, device, (d) => withFirmwareStatus(d, status));
+        },
+      },
+      images: this.images,
+      commands: {
+        send: async (app, device, payload, contentType) => {
+          sendCommand(options.devices, { app, device, command: DFU_COMMAND, payload, contentType });
+        },
+      },
+      problem: ({ app, device, message }) => options.log.warn('firmware-agent', { app, device }, message),
+      transition: (app) => driver.poke(app),
+      syncPoll: options.syncPoll,
+      waitPoll: options.waitPoll,
+      statusIntervalMs: options.statusIntervalMs,
+    });
+    this.unsubscribe = options.registry.registry.events.subscribe('firmware-agent', (event) => this.changed(event));
+  }
+
+  open(): void {
+    for (const app of this.options.registry.registry.applications.names()) {
+      this.consume(app);
+      this.driver?.poke(app);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.unsubscribe?.();
+    for (const consumer of this.consumers.values()) consumer.close();
+    this.consumers.clear();
+    this.driver?.close();
+    await this.agent?.close();
+  }
+
+  stop(): void {
+    this.agent = undefined;
+    this.driver = undefined;
+  }
+
+  private changed(event: RegistryEvent): void {
+    const { application: app } = event;
+    if (event.kind === 'device' && event.device !== undefined) {
+      this.views.delete(`${app}/${event.device}`);
+      return;
+    }
+    for (const key of this.views.keys()) if (key.startsWith(`${app}/`)) this.views.delete(key);
+    if (event.operation === 'deleted') {
+      this.consumers.get(app)?.close();
+      this.consumers.delete(app);
+      this.driver?.forget(app);
+      return;
+    }
+    if (event.operation === 'created') this.consume(app);
+    this.driver?.poke(app);
+  }
+
+  private consume(app: string): void {
+    if (this.consumers.has(app)) return;
+    const consumer = this.options.events.bus.consume({
+      app,
+      group: AGENT_GROUP,
+      filter: (e) => e.subject === DFU_CHANNEL && e.type === DEVICE_EVENT_TYPE,
+      maxInFlight: MAX_IN_FLIGHT,
+      deliver: (event) => this.report(consumer, event),
+      dropped: (reason) => {
+        this.options.log.warn('firmware-agent', { app }, `the agent's consumer was dropped: ${reason}; rejoining`);
+        this.consumers.delete(app);
+        setTimeout(() => this.agent && this.consume(app), 1_000).unref();
+      },
+    });
+    this.consumers.set(app, consumer);
+  }
+
+  private report(consumer: Consumer, logged: LoggedEvent): void {
+    const { event } = logged;
+    const device = event.device;
+    if (!this.agent || typeof device !== 'string' || Date.now() - logged.time > STALE_REPORT_MS) {
+      consumer.ack(logged.position);
+      return;
+    }
+    const payload = eventPayload(event);
+    this.remember(logged.app, device, payload, event.datacontenttype);
+    void this.agent
+      .handle({ app: logged.app, device, payload, contentType: event.datacontenttype })
+      .finally(() => consumer.ack(logged.position));
+  }
+
+  /** The device's desired firmware and status, cached until the registry says it changed. */
+  private async view(app: string, device: string): Promise<DeviceFirmware | undefined> {
+    const key = `${app}/${device}`;
+    const cached = this.views.get(key);
+    if (cached !== undefined) return cached ?? undefined;
+    const [d, a] = await Promise.all([this.fleet.getDevice(app, device), this.fleet.getApp(app)]);
+    const view = d ? { desired: desiredFirmware(d, a), status: firmwareStatusOf(d) } : null;
+    if (this.views.size >= MAX_REMEMBERED_ENCODINGS) this.views.clear();
+    this.views.set(key, view);
+    return view ?? undefined;
+  }
+
+  private remember(app: string, device: string, payload: Buffer, contentType: string | undefined): void {
+    const key = `${app}/${device}`;
+    if (this.encodings.has(key)) return;
+    try {
+      if (this.encodings.size >= MAX_REMEMBERED_ENCODINGS) this.encodings.clear();
+      this.encodings.set(key, decodeStatus(payload, contentType).encoding);
+    } catch {
+      // A malformed report: the agent says so when it answers it.
+    }
+  }
+
+  /** "Report now" (Wait with poll 0), in the device's encoding: its stage of a rollout started. */
+  private nudge(app: string, device: string): void {
+    const encoding = this.encodings.get(`${app}/${device}`) ?? 'packed';
+    const { payload, contentType } = encodeCommand({ op: 'wait', poll: 0 }, encoding);
+    sendCommand(this.options.devices, { app, device, command: DFU_COMMAND, payload, contentType });
+  }
+}
+
+function withFirmwareStatus(device: Device, status: FirmwareStatus): Device {
+  return { ...device, status: { ...device.status, firmware: status } };
+}
+
+/** Images by spec: the local store's (kept in memory, bounded) and OCI registries' (cached by their client). */
+class FileImageCache implements AgentImages {
+  private readonly cache = new Map<string, Promise<Buffer>>();
+  private bytes = 0;
+
+  constructor(
+    private readonly local: () => LocalImages | undefined,
+    private readonly oci: () => RegistryImages,
+  ) {}
+
+  async get(app: string, spec: FirmwareSpec): Promise<{ info: ImageInfo; data: Buffer }> {
+    if ('container' in spec) return this.oci().get(spec.container.image, spec.container.imagePullPolicy);
+    const store = this.local();
+    const info = store?.info(app, spec.file.name, spec.file.version);
+    if (!store || !info) {
+      const what = spec.file.version ? `${spec.file.name} ${spec.file.version}` : spec.file.name;
+      throw new ImageUnavailableError(`no firmware ${what} in the store of application ${app}`);
+    }
+    const key = `${app}/${info.name}/${info.version}/${info.checksum}`;
+    let data = this.cache.get(key);
+    if (!data) {
+      data = store.read(app, info.name, info.version);
+      this.cache.set(key, data);
+      data.then(
+        (buffer) => this.account(key, buffer.length),
+        () => this.cache.delete(key),
+      );
+    } else {
+      // Most recently used last.
+      this.cache.delete(key);
+      this.cache.set(key, data);
+    }
+    return { info, data: await data };
+  }
+
+  private account(key: string, size: number): void {
+    this.bytes += size;
+    for (const [oldest, data] of this.cache) {
+      if (this.bytes <= IMAGE_CACHE_BYTES || oldest === key) break;
+      this.cache.delete(oldest);
+      void data.then((b) => {
+        this.bytes -= b.length;
+      });
+    }
+  }
+}
