@@ -230,8 +230,10 @@ function failedDevices(states: Map<string, DeviceState>): string[] {
   return [...states].filter(([, s]) => s.state === 'failed').map(([name]) => name);
 }
 
+/** In sync at the threshold; devices gone, and failures an operator resumed past, do not count. */
 function stageSucceeded(spec: RolloutSpec, states: Map<string, DeviceState>, stage: number): boolean {
-  const names = (spec.stages[stage] ?? []).filter((n) => states.has(n));
+  const accepted = (n: string) => spec.acceptedFailures?.includes(n) && states.get(n)?.state === 'failed';
+  const names = (spec.stages[stage] ?? []).filter((n) => states.has(n) && !accepted(n));
   const inSync = names.filter((n) => states.get(n)?.state === 'in-sync').length;
   return inSync >= Math.ceil(spec.successThreshold * names.length - 1e-9);
 }

@@ -38,11 +38,10 @@ export function parseAmount(text: string): Amount | undefined {
   return { count: value };
 }
 
-/** At least one device when there is any and the amount is not zero. */
-export function amountOf(amount: Amount, total: number): number {
+/** A percentage of `total` rounded up (a stage of 25% of 5 devices has 2), or down for a limit (`round`). */
+export function amountOf(amount: Amount, total: number, round: (n: number) => number = Math.ceil): number {
   if ('count' in amount) return Math.min(amount.count, total);
-  if (amount.percent === 0) return 0;
-  return Math.min(total, Math.max(1, Math.round((amount.percent * total) / 100)));
+  return Math.min(total, round((amount.percent * total) / 100 - (round === Math.ceil ? 1e-9 : -1e-9)));
 }
 
 export interface Plan {
@@ -79,7 +78,7 @@ export function planRollout(devices: readonly Device[], options: PlanOptions): P
       ...(options.selector ? { selector: options.selector } : {}),
       stages: stages.filter((s) => s.length > 0),
       successThreshold: options.successThreshold / 100,
-      maxFailures: amountOf(options.maxFailures, devices.length),
+      maxFailures: amountOf(options.maxFailures, devices.length, Math.floor),
       timeoutSeconds: options.timeoutSeconds,
       createdAt: options.createdAt,
     },
