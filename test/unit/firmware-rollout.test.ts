@@ -77,7 +77,7 @@ test('a stage starts as soon as the one before reaches its threshold, and the ro
   let status = await evaluate();
   assert.equal(status?.phase, 'Running');
   assert.deepEqual(started(fleet), ['d01']);
-  assert.deepEqual(fleet.device('app', 'd01').spec.firmware, FIRMWARE);
+  assert.deepEqual(fleet.device('app', 'd01').spec?.firmware, FIRMWARE);
   assert.equal(fleet.device('app', 'd01').metadata.annotations?.[PREVIOUS_ANNOTATION], 'null');
   assert.deepEqual(nudged, ['d01']);
   status = await evaluate();
@@ -154,8 +154,8 @@ test('cancel puts the devices not yet updated back to their previous firmware', 
   assert.equal(await markCancelled(fleet, 'app'), true);
   const status = await evaluateRollout(fleet, 'app', { now: T0 });
   assert.equal(status?.phase, 'Cancelled');
-  assert.deepEqual(fleet.device('app', 'd01').spec.firmware, FIRMWARE, 'an updated device keeps its firmware');
-  assert.deepEqual(fleet.device('app', 'd02').spec.firmware, { file: { name: 'fw', version: '1.0.0' } });
+  assert.deepEqual(fleet.device('app', 'd01').spec?.firmware, FIRMWARE, 'an updated device keeps its firmware');
+  assert.deepEqual(fleet.device('app', 'd02').spec?.firmware, { file: { name: 'fw', version: '1.0.0' } });
   assert.equal(fleet.device('app', 'd02').metadata.annotations?.[ROLLOUT_ANNOTATION], undefined);
   assert.equal(await markCancelled(fleet, 'app'), false, 'a finished rollout cannot be cancelled');
 });
@@ -169,8 +169,8 @@ test('two drivers evaluating at once start each stage once', async () => {
     evaluateRollout(fleet, 'app', { now: T0 }),
     evaluateRollout(fleet, 'app', { now: T0 }),
   ]);
-  const spec = fleet.apps.get('app')?.spec.rollout as RolloutSpec;
-  const status = fleet.apps.get('app')?.status.rollout as { stagesStarted: string[] };
+  const spec = fleet.apps.get('app')?.spec?.rollout as RolloutSpec;
+  const status = fleet.apps.get('app')?.status?.rollout as { stagesStarted: string[] };
   assert.equal(status.stagesStarted.length, 2, `${a?.stagesStarted.length} ${b?.stagesStarted.length}`);
   assert.deepEqual(started(fleet).sort(), [...(spec.stages[0] ?? []), ...(spec.stages[1] ?? [])].sort());
 });
