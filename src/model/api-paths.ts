@@ -8,6 +8,8 @@ export const DISCOVERY_ENDPOINTS = '/.well-known/drogue-endpoints';
 export const COMMAND_BASE = '/api/command/v1alpha1';
 /** drg serve's extension: who is connected now (`{"devices": {"<device>": {"since", "protocol"}}}`). */
 export const CONNECTIONS_BASE = '/api/connections/v1alpha1';
+/** drg serve's extension: the local firmware store, images per application (docs/drogue-api.md, "Firmware store"). */
+export const FIRMWARE_BASE = '/api/firmware/v1alpha1';
 /** The WebSocket integration's path; `websocket_integration.url` ends with it. */
 export const WEBSOCKET_INTEGRATION_PATH = '/api/integration/ws/v1alpha1/';
 

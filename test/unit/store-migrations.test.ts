@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
+import { FirmwareStore } from '../../src/server-lite/firmware/store.js';
 import { AccessTokens } from '../../src/server-lite/identity/access-tokens.js';
 import { sqliteAdapter } from '../../src/server-lite/identity/oidc/adapter.js';
 import { loadCookieKeys } from '../../src/server-lite/identity/oidc/keys.js';
@@ -25,6 +26,7 @@ const SHIPPED: Record<number, string> = {
   1: '09a7ea95b06316257243af8e639785308fde5ed6176c149fa48ae7bbbcc8e51c',
   2: '6e474a5c6ed9fe5eb72e3d920309d6a066158d1cb215aece79ec14599f41abed',
   3: 'e9a07d8f8bb92dd70d66f111eb16cc4c0e7bc463eda5bd2162389eb160b5c275',
+  4: '59bb3de7f5d448e25a9d1df3b89a3ab76a73d3368b4ad65f6d292a594b8190de',
 };
 
 test('shipped migrations are numbered 1, 2, 3, … and none has been edited', () => {
@@ -128,6 +130,12 @@ const DATA: Record<number, (db: Database.Database) => void> = {
       'g1',
     );
   },
+  4: (db) => {
+    db.prepare(
+      `INSERT INTO firmware_images (app_id, name, version, size, sha256, created)
+       SELECT id, 'fw', '1.0', 5, ?, '2024-01-01T00:00:00.000Z' FROM applications WHERE name = 'old'`,
+    ).run('0'.repeat(64));
+  },
 };
 
 /** A data directory as the drg of schema `version` left it, with that drg's data in it. */
@@ -190,6 +198,8 @@ for (const from of migrations.map((m) => m.version).slice(0, -1)) {
         assert.equal(loadCookieKeys(db).length, 1);
         assert.equal(await sqliteAdapter(db)('Grant').find('g1'), undefined);
       }
+      const firmware = new FirmwareStore(db, registry, newDir(), 1024);
+      assert.equal(firmware.info('old', 'fw')?.version, from >= 4 ? '1.0' : undefined);
     } finally {
       db.close();
     }

@@ -23,6 +23,9 @@ const SERVE_OPTIONS = {
   maxPayload: option.string('--max-payload <size>', 'the largest message payload a device may send (HTTP, MQTT)', {
     default: '256KiB',
   }),
+  maxFirmwareSize: option.string('--max-firmware-size <size>', 'the largest firmware image the store takes', {
+    default: '64MiB',
+  }),
   mqttIntegrationPort: option.string('--mqtt-integration-port <port>', 'MQTT integration port', { default: '18883' }),
   httpsPort: option.string('--https-port <port>', 'HTTPS device endpoint port (TLS, client certificates)', {
     default: '8443',
@@ -106,7 +109,8 @@ Devices send over HTTP (POST /v1/CHANNEL on --port, Basic device@app:password) a
 user name device@app); applications follow the events through the WebSocket integration (drg stream) and the
 MQTT integration (--mqtt-integration-port; subscribe to app/APP), and send commands (drg cmd). A port given
 as 0 is picked free; discovery (/.well-known/drogue-endpoints, drg whoami endpoints) tells which. Payloads are
-at most --max-payload bytes. GET /metrics has the figures in Prometheus' text format.
+at most --max-payload bytes, firmware images (drg firmware push) at most --max-firmware-size. GET /metrics has
+the figures in Prometheus' text format.
 
 Devices reach the TLS endpoints (MQTT over TLS on --mqtts-port, HTTPS on --https-port) with a server
 certificate that drg serve signs with a local CA of its own: on the first start it creates the CA in the data
@@ -143,7 +147,8 @@ away get what they missed from it, and drg stream --since / --from-start replays
     const port = parsePort(options.port, '--port');
     const mqttPort = parsePort(options.mqttPort, '--mqtt-port');
     const mqttsPort = parsePort(options.mqttsPort, '--mqtts-port');
-    const maxPayload = parseMaxPayload(options.maxPayload);
+    const maxPayload = parseSize(options.maxPayload, '--max-payload', '256KiB, 1MiB or 4096');
+    const maxFirmwareSize = parseSize(options.maxFirmwareSize, '--max-firmware-size', '64MiB, 256MiB or 1GiB');
     const mqttIntegrationPort = parsePort(options.mqttIntegrationPort, '--mqtt-integration-port');
     const httpsPort = parsePort(options.httpsPort, '--https-port');
     const tls = tlsFiles(options, ctx.io.cwd);
@@ -168,6 +173,7 @@ away get what they missed from it, and drg stream --since / --from-start replays
         mqttPort,
         mqttsPort,
         maxPayload,
+        maxFirmwareSize,
         mqttIntegrationPort,
         httpsPort,
         ...tls,
@@ -214,10 +220,10 @@ function tlsFiles(opts: ServeFlags, cwd: string): Pick<ServeOptions, 'tlsCert' |
   return { tlsCert: resolve(cwd, opts.tlsCert), tlsKey: resolve(cwd, opts.tlsKey) };
 }
 
-function parseMaxPayload(value: string): number {
+function parseSize(value: string, flag: string, examples: string): number {
   const bytes = parseByteSize(value);
   if (bytes === undefined) {
-    throw new UsageError(`--max-payload must be a size such as 256KiB, 1MiB or 4096, not ${JSON.stringify(value)}`);
+    throw new UsageError(`${flag} must be a size such as ${examples}, not ${JSON.stringify(value)}`);
   }
   return bytes;
 }

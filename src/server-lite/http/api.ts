@@ -7,6 +7,8 @@ import { commandRoutes } from '../commands/api.js';
 import type { DevicesComponent } from '../devices/component.js';
 import { deviceRoutes } from '../devices/http.js';
 import type { EventBus } from '../events/log.js';
+import { firmwareRoutes } from '../firmware/http.js';
+import type { FirmwareStoreComponent } from '../firmware/store.js';
 import type { IdentityComponent } from '../identity/component.js';
 import { issuerRoutes } from '../identity/oidc/fastify.js';
 import type { RateLimitedLog } from '../log-limit.js';
@@ -39,6 +41,8 @@ export interface HttpApiOptions {
   bus: () => EventBus;
   /** GET /metrics, anonymous as Prometheus scrapes it. */
   metrics: ServerMetrics;
+  /** The local firmware store's API. */
+  firmware: FirmwareStoreComponent;
 }
 
 export class HttpApi implements Component {
@@ -66,6 +70,7 @@ export class HttpApi implements Component {
       api.register(registryRoutes, { registry, listings });
       api.register(commandRoutes, { devices, registry });
       api.register(connectionRoutes, { registry, connections: devices.connections });
+      api.register(firmwareRoutes, { store: this.options.firmware.store });
       done();
     });
     await app.ready();
