@@ -29,7 +29,7 @@ export interface TransportRequest {
   url: string;
   headers?: Record<string, string>;
   /** Sent with a Content-Length; sent again on a retry or a 307/308 redirect. */
-  body?: string | Uint8Array;
+  body?: string | Uint8Array | StreamBody;
   /** The longest response body accepted; `send` defaults to DEFAULT_MAX_BYTES, `open` to none. */
   maxBytes?: number;
   /** From the start of an attempt until its connection is up (through the proxy's tunnel, if any). */
@@ -45,6 +45,12 @@ export interface TransportRequest {
   ca?: string | Buffer | (string | Buffer)[];
   /** Called before each retry, with the failure that caused it. */
   onRetry?: (error: TransportError, retry: number) => void;
+}
+
+/** A body read from a stream of `size` bytes; `open` makes a new one for each attempt (retries, 307/308). */
+export interface StreamBody {
+  size: number;
+  open: () => Readable;
 }
 
 export interface TransportResponse<Body> {
@@ -301,7 +307,7 @@ async function attempt(
   const peer = via ?? server;
   const sendRequest = peer.protocol === 'https:' ? (await import('node:https')).request : http.request;
   const sendHeaders: Record<string, string> = { ...headers };
-  if (payload !== undefined) sendHeaders['content-length'] = String(Buffer.byteLength(payload));
+  if (payload !== undefined) sendHeaders['content-length'] = String(bodySize(payload));
   if (via) {
     sendHeaders.host = server.host;
     const credentials = proxyAuthorization(via);
@@ -339,7 +345,9 @@ async function attempt(
         port: peer.port || undefined,
         path: via ? `${server.protocol}//${server.host}${path}` : path,
         headers: sendHeaders,
-        agent,
+        // A proxy may close the connection after each answer without saying so (tinyproxy does): a request
+        // sent on it meanwhile would fail, so plain http through a proxy never reuses a connection.
+        agent: agent ?? (via ? false : undefined),
         ca: peer === server ? call.request.ca : undefined,
       });
     } catch (err) {
@@ -391,7 +399,21 @@ async function attempt(
       res.pipe(body);
       resolve({ status, headers: res.headers, body });
     });
-    req.end(payload);
+    if (isStreamBody(payload)) {
+      const source = payload.open();
+      source.once('error', (err) => fail(failure('network', `cannot read the request body: ${err.message}`)));
+      // An answer before the whole body was sent (a 413, say) ends the upload.
+      finish.signal.addEventListener(
+        'abort',
+        () => {
+          if (source.readableEnded) return;
+          source.destroy();
+          req?.destroy();
+        },
+        { once: true },
+      );
+      source.pipe(req);
+    } else req.end(payload);
 
     function proxyRefusal(): TransportError {
       // tinyproxy, for one, answers wrong credentials with 401
@@ -405,6 +427,14 @@ async function attempt(
       return failure('too-large', `response larger than ${size(maxBytes ?? 0)}`);
     }
   });
+}
+
+function isStreamBody(body: TransportRequest['body']): body is StreamBody {
+  return typeof body === 'object' && 'open' in body;
+}
+
+function bodySize(body: NonNullable<TransportRequest['body']>): number {
+  return isStreamBody(body) ? body.size : Buffer.byteLength(body);
 }
 
 function stopped(call: Call, failure: (reason: NetworkReason, message: string) => TransportError) {
