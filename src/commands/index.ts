@@ -27,6 +27,9 @@ import { getDevice } from './device/get.js';
 import { labelDevice } from './device/label.js';
 import { setAlias, setGateway, setPassword, setPsk } from './device/set.js';
 import { unsetAlias, unsetGateway } from './device/unset.js';
+import { cancelRollout, pauseRollout, resumeRollout, retryRollout } from './firmware/control.js';
+import { rollout } from './firmware/rollout.js';
+import { firmwareStatus } from './firmware/status.js';
 import { help } from './help/help.js';
 import { login } from './login/login.js';
 import { logout } from './login/logout.js';
@@ -70,6 +73,10 @@ export const GROUPS: GroupDefinition[] = [
     path: 'config',
     aliases: ['context'],
     summary: 'manage the contexts (clusters and logins) in the drg config file',
+  }),
+  defineGroup({
+    path: 'firmware',
+    summary: 'firmware images, and rollouts that move a fleet to a version in safe stages',
   }),
   defineGroup({
     path: 'transfer',
@@ -122,6 +129,12 @@ export const COMMANDS: AnyCommand[] = [
   createDeviceCertCommand,
   stream,
   cmd,
+  rollout,
+  firmwareStatus,
+  pauseRollout,
+  resumeRollout,
+  cancelRollout,
+  retryRollout,
   help,
   completion,
   completeWords,

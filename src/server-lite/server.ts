@@ -199,8 +199,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           registry,
           events,
           devices,
-          local: () => undefined,
-          oci: ociImages(options.dataDir),
+          local: () => firmware.store,
+          oci: ociImages(),
           log,
         });
   const accounts = options.issuerUrl === undefined ? new AccountsComponent(store, identity, options) : undefined;
