@@ -33,9 +33,12 @@ export interface Program {
 
 export function buildProgram(tree: CommandNode, options: ProgramOptions): Program {
   const { io } = options;
-  const root = new Command('drg')
-    .description(tree.summary)
-    .version(VERSION, '-V, --version', 'print the client version')
+  const root = new Command('drg').description(tree.summary);
+  // The root takes its options anywhere on the line: a command with a --version of its own (firmware rollout)
+  // is run without the root's.
+  const ownVersion = Object.values(options.only?.command?.options ?? {}).some((o) => /--version\b/.test(o.flags));
+  if (!ownVersion) root.version(VERSION, '-V, --version', 'print the client version');
+  root
     .helpOption('-h, --help', 'show help for the command')
     .helpCommand(false)
     .configureHelp({ showGlobalOptions: true })
