@@ -104,7 +104,10 @@ export class RegistryAuth {
 
   private async fetchToken(context: AuthContext, params: Record<string, string>): Promise<string> {
     const scopes = [scopeOf(context.repository, context.access)];
-    if (params.scope && !scopes.includes(params.scope)) scopes.push(params.scope);
+    // What the challenge names besides (another repository's access, say) is asked for too.
+    if (params.scope && params.scope !== scopeOf(context.repository, 'pull')) {
+      if (!scopes.includes(params.scope)) scopes.push(params.scope);
+    }
     if (!URL.canParse(params.realm) || !/^https?:$/.test(new URL(params.realm).protocol)) {
       throw new OciError(`${context.subject}: the registry's token realm is not an http(s) URL`, {
         code: 'registry',

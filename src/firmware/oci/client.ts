@@ -14,7 +14,7 @@ import {
 } from '../../client/transport.js';
 import type { ImageInfo } from '../../model/firmware.js';
 import { type Access, type AuthContext, RegistryAuth, unauthorized } from './auth.js';
-import { type RegistryCredentials, registryCredentials } from './credentials.js';
+import { insecureRegistries, type RegistryCredentials, registryCredentials } from './credentials.js';
 import { OciError } from './errors.js';
 import {
   apiHost,
@@ -30,7 +30,10 @@ export type { RegistryCredentials } from './credentials.js';
 export interface OciClientOptions {
   /** Registry host → credentials; default: DRG_REGISTRY_USERNAME/PASSWORD, then ~/.docker/config.json auths. */
   credentials?: (registry: string) => RegistryCredentials | undefined;
-  /** http instead of https for these registries (loopback is http by default, as docker does). */
+  /**
+   * http instead of https for these registries (loopback is http by default, as docker does); default: those
+   * DRG_INSECURE_REGISTRIES names.
+   */
   insecure?: (registry: string) => boolean;
   /** The largest layer `fetch` and `download` read into memory (default 64 MiB). */
   maxImageBytes?: number;
@@ -112,7 +115,7 @@ export class OciClient {
 
   constructor(options: OciClientOptions = {}) {
     this.credentials = options.credentials ?? registryCredentials();
-    this.insecure = options.insecure ?? (() => false);
+    this.insecure = options.insecure ?? insecureRegistries();
     this.maxImageBytes = options.maxImageBytes ?? DEFAULT_MAX_IMAGE_BYTES;
   }
 

@@ -1,6 +1,7 @@
 // Registry credentials: DRG_REGISTRY_USERNAME and DRG_REGISTRY_PASSWORD (for every registry), else the `auths` of
 // docker's config file ($DOCKER_CONFIG/config.json, else ~/.docker/config.json), as `docker login` writes them.
 // Credential helpers (`credsStore`, `credHelpers`) are programs drg does not run: use the variables instead.
+// And the registries to speak plain http to, besides loopback ones: DRG_INSECURE_REGISTRIES.
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +25,12 @@ export function registryCredentials(env: Env = process.env): (registry: string) 
     if (username && password !== undefined) return { username, password };
     return dockerConfigCredentials(env, registry);
   };
+}
+
+/** The registries DRG_INSECURE_REGISTRIES names (comma-separated `host[:port]`): spoken to over plain http. */
+export function insecureRegistries(env: Env = process.env): (registry: string) => boolean {
+  const names = new Set((env.DRG_INSECURE_REGISTRIES ?? '').split(',').map((name) => name.trim().toLowerCase()));
+  return (registry) => names.has(registry.toLowerCase());
 }
 
 function dockerConfigCredentials(env: Env, registry: string): RegistryCredentials | undefined {

@@ -8,6 +8,6 @@ export {
   type PushSource,
   type RegistryCredentials,
 } from './client.js';
-export { registryCredentials } from './credentials.js';
+export { insecureRegistries, registryCredentials } from './credentials.js';
 export { OciError, type OciErrorCode } from './errors.js';
 export { formatReference, type ImageReference, parseReference } from './reference.js';
