@@ -127,6 +127,18 @@ describe('passwords', () => {
     await refusedFor(auth.password({ app: 'app1', device: 'bcrypt', password: 'second' }), 'disabled');
   });
 
+  test("a write of another device's status, or of this one's, keeps what is remembered", async () => {
+    setSpec('bcrypt', { authentication: { credentials: [{ pass: { bcrypt: bcrypt.hashSync('third', 4) } }] } });
+    await ok(auth.password({ app: 'app1', device: 'bcrypt', password: 'third' }), 'bcrypt');
+    const checks = slowChecks;
+    for (const name of ['bcrypt', 'plain']) {
+      const current = JSON.parse(registry.devices.get(alice, 'app1', name));
+      registry.devices.update(alice, 'app1', name, { ...current, status: { firmware: { current: `${checks}` } } });
+      await ok(auth.password({ app: 'app1', device: 'bcrypt', password: 'third' }), 'bcrypt');
+    }
+    assert.equal(slowChecks, checks, 'a status write changes no credential');
+  });
+
   test('a check under way while the password changes is not remembered', async () => {
     setSpec('sha512', { credentials: { credentials: [{ pass: { sha512: encrypt('old') } }] } });
     const checking = auth.password({ app: 'app1', device: 'sha512', password: 'old' });

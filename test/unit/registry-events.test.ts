@@ -68,7 +68,32 @@ describe('registry events', () => {
     );
     assert.deepEqual(
       eventsOf(() => reg.devices.update(alice, 'app1', 'd1', { metadata: { name: 'd1' }, spec: { x: 1 } })),
-      [{ kind: 'device', application: 'app1', device: 'd1', operation: 'updated', ...deviceVersion() }],
+      [
+        {
+          kind: 'device',
+          application: 'app1',
+          device: 'd1',
+          operation: 'updated',
+          specChanged: true,
+          ...deviceVersion(),
+        },
+      ],
+    );
+    assert.deepEqual(
+      eventsOf(() =>
+        reg.devices.update(alice, 'app1', 'd1', { metadata: { name: 'd1' }, spec: { x: 1 }, status: { y: 2 } }),
+      ),
+      [
+        {
+          kind: 'device',
+          application: 'app1',
+          device: 'd1',
+          operation: 'updated',
+          specChanged: false,
+          ...deviceVersion(),
+        },
+      ],
+      'a status-only write says so',
     );
   });
 

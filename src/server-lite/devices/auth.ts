@@ -55,6 +55,9 @@ export class DeviceAuthenticator {
   ) {
     this.unsubscribe = events.subscribe('device-authentication', (event) => {
       if (event.kind !== 'application' && event.kind !== 'device') return;
+      // Credentials, gateways and the enabled flag are in the spec: a device's status (the firmware agent writes
+      // it all the time) changes none of them.
+      if (event.kind === 'device' && event.specChanged === false) return;
       this.changed(event.application, event.kind === 'device' ? event.device : undefined);
     });
   }

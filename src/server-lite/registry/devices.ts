@@ -88,7 +88,10 @@ export class Devices {
       }
       this.sql.statements.updateDevice.run(serialize(next), row.deleting, input.finalizers.length, row.id);
       this.sql.replaceLabels(this.sql.deviceLabels, row.id, current.metadata.labels ?? {}, input.labels);
-      events.push(deviceEvent(next, 'updated'));
+      events.push({
+        ...deviceEvent(next, 'updated'),
+        specChanged: next.metadata.generation !== current.metadata.generation,
+      });
     });
   }
 

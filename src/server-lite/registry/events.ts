@@ -19,6 +19,8 @@ export interface RegistryEvent {
   /** For kind 'device'. */
   device?: string;
   operation: RegistryOperation;
+  /** For an 'updated': false when only metadata or status changed (the spec, and its generation, did not). */
+  specChanged?: boolean;
   /** The resource's uid and resourceVersion after the write; absent once it is gone. */
   uid?: string;
   resourceVersion?: string;
