@@ -5,7 +5,7 @@ import { DrgError } from '../../errors.js';
 export type OciErrorCode =
   /** The image reference does not parse. */
   | 'reference'
-  /** 401: no credentials, or refused ones. */
+  /** 401: no credentials, or refused ones; or docker's config file cannot be read. */
   | 'unauthorized'
   /** 403, or a token without the access asked for. */
   | 'denied'
