@@ -14,7 +14,7 @@ import {
   ProtocolError,
 } from '../errors.js';
 import type { ErrorBody } from '../model/resource.js';
-import { send, TransportError } from './transport.js';
+import { type StreamBody, send, TransportError } from './transport.js';
 
 /**
  * Where the Authorization header comes from. OAuth contexts (../auth/oauth-tokens.ts) refresh tokens before a call,
@@ -48,8 +48,12 @@ export interface RequestOptions {
   query?: Query;
   /** Sent as JSON. */
   body?: unknown;
-  /** Sent as it is, with its content type, instead of a JSON `body` (a command's payload). */
-  payload?: { data: string | Uint8Array; contentType?: string };
+  /** Sent as it is, with its content type, instead of a JSON `body` (a command's payload, a firmware image). */
+  payload?: { data: string | Uint8Array | StreamBody; contentType?: string };
+  /** More request headers. */
+  headers?: Record<string, string>;
+  /** The longest response body accepted (default: the transport's). */
+  maxBytes?: number;
   /** Statuses that are not failures for this call (e.g. 404 for "ignore missing"). */
   accept?: number[];
   /** What the call is about, so that its failure can name it. */
@@ -121,27 +125,38 @@ export class ApiClient {
    * sent as it is (its segments already encoded with `pathSegment`), after the base URL's own path.
    */
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
+    const { response, target } = await this.exchange(method, path, options);
+    return { status: response.status, headers: response.headers, body: parseBody(response, target) as T | undefined };
+  }
+
+  /** A GET whose answer is bytes, not JSON (a firmware image); failures as `request`'s. */
+  async getBytes(path: string, options: RequestOptions = {}): Promise<ApiResponse<Buffer>> {
+    const { response } = await this.exchange('GET', path, options);
+    return { status: response.status, headers: response.headers, body: response.data };
+  }
+
+  /** The call, once more after the credentials were refreshed; an ApiError for a status >= 300 not accepted. */
+  private async exchange(method: string, path: string, options: RequestOptions) {
     const target = this.target(path, options.query);
     let response = await this.send(method, target, options);
-    let body = parseBody(response, target);
-    if (credentialsRejected(response.status, messageOf(body)) && (await this.tokens?.onUnauthorized?.())) {
+    const errorBody = () => (response.status >= 300 ? parseBody(response, target) : undefined);
+    if (credentialsRejected(response.status, messageOf(errorBody())) && (await this.tokens?.onUnauthorized?.())) {
       response = await this.send(method, target, options);
-      body = parseBody(response, target);
     }
     // A redirect that was not followed (e.g. a 302 to a POST) is a failure too.
     if (response.status >= 300 && !options.accept?.includes(response.status)) {
-      const error = body as Partial<ErrorBody> | undefined;
+      const error = errorBody() as Partial<ErrorBody> | undefined;
       throw this.failure({
         status: response.status,
         kind: typeof error?.error === 'string' && error.error ? error.error : undefined,
-        serverMessage: messageOf(body),
+        serverMessage: messageOf(error),
         method,
         url: `${this.baseUrl}${path}`,
         subject: options.subject,
         action: options.action,
       });
     }
-    return { status: response.status, headers: response.headers, body: body as T | undefined };
+    return { response, target };
   }
 
   /** The ApiError of a call with this client's credentials that answered with an error status (a WebSocket upgrade too). */
@@ -165,10 +180,10 @@ export class ApiClient {
   }
 
   private async send(method: string, target: Target, options: RequestOptions): Promise<RawResponse> {
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
     const authorization = await this.tokens?.authorization();
     if (authorization) headers.authorization = authorization;
-    let payload: string | Uint8Array | undefined;
+    let payload: string | Uint8Array | StreamBody | undefined;
     if (options.payload !== undefined) {
       payload = options.payload.data;
       if (options.payload.contentType) headers['content-type'] = options.payload.contentType;
@@ -182,10 +197,11 @@ export class ApiClient {
         url: `${target.origin.origin}${target.path}`,
         headers,
         body: payload,
+        maxBytes: options.maxBytes,
         idleTimeoutMs: this.options.idleTimeoutMs,
         deadlineMs: this.options.deadlineMs,
       });
-      return { status: response.status, headers: response.headers, text: response.body.toString('utf8') };
+      return { status: response.status, headers: response.headers, data: response.body };
     } catch (err) {
       if (!(err instanceof TransportError)) throw err;
       throw new NetworkError(this.baseUrl, err.reason, err.message, { cause: err });
@@ -202,7 +218,7 @@ interface Target {
 interface RawResponse {
   status: number;
   headers: IncomingHttpHeaders;
-  text: string;
+  data: Buffer;
 }
 
 /** The `message` of an error body. */
@@ -216,7 +232,7 @@ function messageOf(body: unknown): string | undefined {
  * not JSON is not from a Drogue Cloud API.
  */
 function parseBody(response: RawResponse, target: Target): unknown {
-  const text = response.text;
+  const text = response.data.toString('utf8');
   if (text === '') return undefined;
   try {
     return JSON.parse(text);

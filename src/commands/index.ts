@@ -27,8 +27,13 @@ import { getDevice } from './device/get.js';
 import { labelDevice } from './device/label.js';
 import { setAlias, setGateway, setPassword, setPsk } from './device/set.js';
 import { unsetAlias, unsetGateway } from './device/unset.js';
+import { firmwareAgent } from './firmware/agent.js';
 import { cancelRollout, pauseRollout, resumeRollout, retryRollout } from './firmware/control.js';
+import { deleteFirmware } from './firmware/delete.js';
+import { listFirmware } from './firmware/list.js';
+import { pushFirmware } from './firmware/push.js';
 import { rollout } from './firmware/rollout.js';
+import { showFirmware } from './firmware/show.js';
 import { firmwareStatus } from './firmware/status.js';
 import { help } from './help/help.js';
 import { login } from './login/login.js';
@@ -129,12 +134,17 @@ export const COMMANDS: AnyCommand[] = [
   createDeviceCertCommand,
   stream,
   cmd,
+  pushFirmware,
+  listFirmware,
+  showFirmware,
+  deleteFirmware,
   rollout,
   firmwareStatus,
   pauseRollout,
   resumeRollout,
   cancelRollout,
   retryRollout,
+  firmwareAgent,
   help,
   completion,
   completeWords,
