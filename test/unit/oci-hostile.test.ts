@@ -2,25 +2,16 @@
 // digest or size, a manifest that is not the one its digest names, redirects to blob storage on another origin,
 // errors and silence. Nothing that fails a check is returned or cached.
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { type TestContext, test } from 'node:test';
-import { OciClient, OciError, OciImageCache } from '../../src/firmware/oci/index.js';
+import { OciClient, OciImageCache } from '../../src/firmware/oci/index.js';
+import { ociError, sha256 } from '../helpers/docker-registry.js';
 import { freePort } from '../helpers/serve.js';
 import { peer } from '../helpers/transport.js';
 
-const sha256 = (data: Buffer) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 const client = new OciClient({ credentials: () => undefined });
-
-async function ociError(promise: Promise<unknown>): Promise<OciError> {
-  const err = await promise.then(
-    () => assert.fail('expected an OciError'),
-    (e: unknown) => e,
-  );
-  assert.ok(err instanceof OciError, `expected an OciError, got ${err}`);
-  return err;
-}
 
 type BlobAnswer = (res: ServerResponse, data: Buffer) => void;
 
@@ -210,4 +201,26 @@ test('an upload redirected (307) to storage elsewhere is streamed again from the
   assert.ok(layer?.body.equals(data));
   assert.ok(received.every((r) => r.authorization === undefined));
   assert.equal(JSON.parse(manifests.join('')).layers[0].digest, sha256(data));
+});
+
+test('a source that fails while it is pushed fails the push with its own error', async (t) => {
+  const registry = await peer(t, (req, res) => {
+    req.resume();
+    if (req.method === 'HEAD') res.writeHead(404).end();
+    else if (req.method === 'POST') res.writeHead(202, { location: '/upload/1' }).end();
+    else req.on('end', () => res.writeHead(201).end());
+  });
+  const broken = new Error('the disk went away');
+  const source = {
+    stream: () =>
+      new Readable({
+        read() {
+          this.push(Buffer.alloc(1000));
+          this.destroy(broken);
+        },
+      }),
+    size: 5000,
+    digest: sha256(Buffer.alloc(5000)),
+  };
+  await assert.rejects(client.push(`127.0.0.1:${registry.port}/fw:1.0.0`, source), broken);
 });

@@ -4,7 +4,7 @@
 // empty config, artifactType application/vnd.unknown.artifact.v1). Requests go through the client's transport
 // (proxies, timeouts, redirects to blob storage); bodies stream both ways; every digest is checked.
 import { createHash } from 'node:crypto';
-import { Readable, Transform } from 'node:stream';
+import { pipeline, Readable, Transform } from 'node:stream';
 import {
   open,
   type StreamBody,
@@ -322,7 +322,16 @@ export class OciClient {
     if (started.status !== 202 || !location) throw await failure(operation, started, `${operation.subject}: an upload`);
     started.body.resume();
     const url = new URL(location, operation.base);
-    const body: StreamBody = { size: blob.size, open: () => counted(blob.stream(), onProgress) };
+    // A failure of the source is the caller's own (a file that cannot be read), not the registry's.
+    let unreadable: Error | undefined;
+    const openBody = () => {
+      const source = blob.stream();
+      source.once('error', (err) => {
+        unreadable ??= err;
+      });
+      return counted(source, onProgress);
+    };
+    const body: StreamBody = { size: blob.size, open: openBody };
     const response = await this.exchange(operation, {
       method: 'PUT',
       path: `${url.href}${url.search ? '&' : '?'}digest=${encodeURIComponent(blob.digest)}`,
@@ -331,6 +340,8 @@ export class OciClient {
       maxBytes: MAX_ERROR_BYTES,
       // Credentials go to the registry only, not to another host it sends the upload to.
       sendCredentials: url.origin === new URL(operation.base).origin,
+    }).catch((err: unknown) => {
+      throw unreadable ?? err;
     });
     if (response.status !== 201)
       throw await failure(operation, response, `${operation.subject}: the blob ${blob.digest}`);
@@ -381,8 +392,9 @@ function counted(source: NodeJS.ReadableStream, onProgress?: (bytes: number) => 
       next(null, chunk);
     },
   });
-  source.once('error', (err) => counter.destroy(err));
-  return source.pipe(counter);
+  // An error of either ends both: a file is closed when the upload stops early.
+  pipeline(source, counter, () => {});
+  return counter;
 }
 
 function sha256(data: Buffer): string {
