@@ -12,7 +12,7 @@ import { FirmwareStore } from '../../src/server-lite/firmware/store.js';
 import { Registry } from '../../src/server-lite/registry/registry.js';
 import { openStore } from '../../src/server-lite/store/db.js';
 import { basic } from '../helpers/config.js';
-import { openSocket } from '../helpers/raw-http.js';
+import { openSocket, parseResponse, readUntilClosed } from '../helpers/raw-http.js';
 import { tempDir } from '../helpers/serve.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -221,23 +221,58 @@ describe('one server', () => {
     await json(push(as.admin, app, 'big', '1', big.subarray(0, 64 * 1024)), 201);
   });
 
+  /** A push over a socket of its own: the headers and the first `sent` bytes of `data` now, the rest on `finish`. */
+  async function rawPush(app: string, name: string, data: Buffer, sent: number) {
+    const socket = await openSocket(s.url);
+    const reply = readUntilClosed(socket);
+    socket.write(
+      `PUT ${images(app)}/${name}/1 HTTP/1.1\r\nHost: x\r\nAuthorization: ${s.authorization}\r\nConnection: close\r\n` +
+        `Content-Type: application/octet-stream\r\nX-Checksum: ${sha256(data)}\r\nContent-Length: ${data.length}\r\n\r\n`,
+    );
+    socket.write(data.subarray(0, sent));
+    return {
+      socket,
+      finish: async () => {
+        socket.write(data.subarray(sent));
+        return parseResponse(await reply);
+      },
+    };
+  }
+
+  const uploads = (files: string[]) => files.filter((f) => f.startsWith('.upload-')).length;
+
   test('an upload cut short (the client gone mid-body) leaves nothing', { timeout: 10_000 }, async () => {
     const app = await newApp();
     const was = firmwareFiles(s.dataDir);
     const dir = join(s.dataDir, 'firmware');
-    const data = Buffer.alloc(50_000, 1);
-    const socket = await openSocket(s.url);
-    const started = waitForFiles(dir, (files) => files.some((f) => f.startsWith('.upload-')));
-    socket.write(
-      `PUT ${images(app)}/fw/1 HTTP/1.1\r\nHost: x\r\nAuthorization: ${s.authorization}\r\n` +
-        `Content-Type: application/octet-stream\r\nX-Checksum: ${sha256(data)}\r\nContent-Length: ${data.length}\r\n\r\n`,
-    );
-    socket.write(data.subarray(0, 20_000));
+    const started = waitForFiles(dir, (files) => uploads(files) === 1);
+    const { socket } = await rawPush(app, 'fw', Buffer.alloc(50_000, 1), 20_000);
     await started;
     const cleaned = waitForFiles(dir, (files) => files.join() === was.join());
     socket.destroy();
     await cleaned;
     assert.equal(await status(as.admin('GET', `${images(app)}/fw/1`)), 404);
+  });
+
+  test('two pushes of one version at once: the first to arrive is stored, the other is a 409', {
+    timeout: 10_000,
+  }, async () => {
+    const app = await newApp();
+    const was = firmwareFiles(s.dataDir);
+    const dir = join(s.dataDir, 'firmware');
+    const [one, two] = [Buffer.alloc(50_000, 1), Buffer.alloc(50_000, 2)];
+    const bothStreaming = waitForFiles(dir, (files) => uploads(files) === 2);
+    const first = await rawPush(app, 'raced', one, 20_000);
+    const second = await rawPush(app, 'raced', two, 20_000);
+    await bothStreaming;
+    const firstAnswer = await first.finish();
+    const secondAnswer = await second.finish();
+    assert.equal(firstAnswer.status, 201, firstAnswer.body);
+    assert.equal(secondAnswer.status, 409, secondAnswer.body);
+    assert.match(secondAnswer.body, /exists with other content/);
+    const stored = await as.admin('GET', `${images(app)}/raced/1/content`);
+    assert.deepEqual(Buffer.from(await stored.arrayBuffer()), one);
+    assert.deepEqual(firmwareFiles(s.dataDir), [...was, blobName(one)].sort(), "the loser's bytes are not kept");
   });
 
   test('roles: readers read, managers push and delete, strangers get what the registry gives them', async () => {
