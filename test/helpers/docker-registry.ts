@@ -2,14 +2,16 @@
 // storage in a temp dir; optionally with htpasswd (bcrypt) Basic authentication, or with Bearer tokens from a small
 // token service of the test's (the registry verifies the JWTs it signs against its certificate). And a recording
 // front, to count what reaches the registry.
+import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { importPKCS8, SignJWT } from 'jose';
+import { OciError } from '../../src/firmware/oci/index.js';
 import { opensslCa } from './certs.js';
 import { tempDir } from './serve.js';
 
@@ -195,4 +197,19 @@ function closeServer(server: Server): Promise<void> {
     server.closeAllConnections();
     server.close(() => resolve());
   });
+}
+
+/** `sha256:<hex>` of `data`, as registries name blobs. */
+export function sha256(data: Buffer): string {
+  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
+}
+
+/** The OciError `promise` rejects with. */
+export async function ociError(promise: Promise<unknown>): Promise<OciError> {
+  const err = await promise.then(
+    () => assert.fail('expected an OciError'),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof OciError, `expected an OciError, got ${err}`);
+  return err;
 }

@@ -9,6 +9,7 @@ import { OciClient, OciError, registryCredentials } from '../../src/firmware/oci
 import {
   type DockerRegistry,
   dockerRegistryMissing,
+  ociError,
   type RecordingFront,
   recordingFront,
   startDockerRegistry,
@@ -16,15 +17,6 @@ import {
   type TokenService,
 } from '../helpers/docker-registry.js';
 import { tempDir } from '../helpers/serve.js';
-
-async function ociError(promise: Promise<unknown>): Promise<OciError> {
-  const err = await promise.then(
-    () => assert.fail('expected an OciError'),
-    (e: unknown) => e,
-  );
-  assert.ok(err instanceof OciError, `expected an OciError, got ${err}`);
-  return err;
-}
 
 function assertNoSecret(err: OciError, secret: string): void {
   const shown = `${err.message}\n${err.hint}\n${err.stack}`;

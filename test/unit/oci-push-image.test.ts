@@ -1,17 +1,15 @@
 // `drg firmware push FILE --image REF` (in-process, captured IO) against a real registry (docker-registry): the
 // tag and --version, the outcome, the progress bar, credentials from the environment, exit codes.
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { send } from '../../src/client/transport.js';
 import { OciClient, OciError } from '../../src/firmware/oci/index.js';
-import { type DockerRegistry, dockerRegistryMissing, startDockerRegistry } from '../helpers/docker-registry.js';
+import { type DockerRegistry, dockerRegistryMissing, sha256, startDockerRegistry } from '../helpers/docker-registry.js';
 import { runDrg } from '../helpers/drg.js';
 import { newConfigPath, tempDir } from '../helpers/serve.js';
-
-const sha256 = (data: Buffer) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 
 function firmwareFile(size: number): { path: string; data: Buffer } {
   const data = randomBytes(size);

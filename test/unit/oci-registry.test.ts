@@ -2,22 +2,22 @@
 // push then pull, oras's format, tags and digests, Docker manifests and indexes put there by hand, streamed pushes,
 // and the environment's proxy (tinyproxy).
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createReadStream, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, type TestContext, test } from 'node:test';
 import { send } from '../../src/client/transport.js';
-import { OciClient, OciError } from '../../src/firmware/oci/index.js';
+import { OciClient } from '../../src/firmware/oci/index.js';
 import {
   type DockerRegistry,
   dockerRegistryMissing,
+  ociError,
   recordingFront,
+  sha256,
   startDockerRegistry,
 } from '../helpers/docker-registry.js';
 import { tempDir } from '../helpers/serve.js';
 import { proxiedHostName, startTinyproxy } from '../helpers/tinyproxy.js';
-
-const sha256 = (data: Buffer) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 
 /** Puts a blob into the registry with plain distribution API calls (POST, then PUT ?digest=). */
 async function putBlob(registry: DockerRegistry, repository: string, data: Buffer): Promise<string> {
@@ -45,15 +45,6 @@ async function putManifest(registry: DockerRegistry, repository: string, tag: st
   });
   assert.equal(put.status, 201, put.body.toString());
   return { digest: sha256(body), size: body.length };
-}
-
-async function ociError(promise: Promise<unknown>): Promise<OciError> {
-  const err = await promise.then(
-    () => assert.fail('expected an OciError'),
-    (e: unknown) => e,
-  );
-  assert.ok(err instanceof OciError, `expected an OciError, got ${err}`);
-  return err;
 }
 
 describe('an OCI registry without authentication', { skip: dockerRegistryMissing }, () => {
