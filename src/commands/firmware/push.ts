@@ -20,7 +20,10 @@ With --image REGISTRY/REPO:TAG, the image goes to an OCI registry instead, as or
 version: --version may be left out, and must match it when given).`,
   args: { file: arg.required('the image file') },
   options: {
-    version: option.string('--version <version>', 'the version devices will report once they run it (required)'),
+    version: option.string(
+      '--version <version>',
+      'the version devices report once they run it (required, but with --image)',
+    ),
     name: option.string('--name <name>', "the image's name (default: the file's name without its extension)"),
     image: option.string('--image <ref>', 'push to this OCI artifact (REGISTRY/REPO:TAG) instead of the store'),
   },
