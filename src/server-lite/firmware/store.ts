@@ -145,7 +145,10 @@ export class FirmwareStore {
     version: string,
   ): Promise<{ info: ImageInfo; data: Readable }> {
     const info = this.get(caller, app, name, version);
-    const file = await open(this.blobPath(hexOf(info.checksum)), 'r');
+    const file = await open(this.blobPath(hexOf(info.checksum)), 'r').catch((err: NodeJS.ErrnoException) => {
+      // Deleted since it was read.
+      throw err.code === 'ENOENT' ? imageNotFound(app, name, version) : err;
+    });
     return { info, data: file.createReadStream() };
   }
 
