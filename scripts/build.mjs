@@ -3,8 +3,9 @@
 // (src/server-lite/main.ts), which only `drg serve` loads: the CLI's `import('../server-lite/main.js')` becomes an
 // import of that file, so no other command parses the server's code. Packages that only some commands need stay
 // external and load on first use: the server's, login's and the certificate commands', `yaml` (apply, edit,
-// -o yaml) and `ws` (drg stream, drg serve). Worker threads' entries are built beside them (password-worker.cjs:
-// bcrypt for drg serve); import.meta.url is the bundle file's URL, for finding them.
+// -o yaml), `ws` (drg stream, drg serve), `mqtt` and `cbor-x` (drg simulate, the firmware agent). Worker threads'
+// entries are built beside them (password-worker.cjs: bcrypt for drg serve); import.meta.url is the bundle file's
+// URL, for finding them.
 // Builds into a fresh directory and swaps it in, so a running drg never sees half a build.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,7 +21,16 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
 const serverOnly = ['better-sqlite3', 'fastify', 'pino', 'oidc-provider', 'bcryptjs', 'piscina'];
 // A native addon, and a package that runs its own bundled xdg-open.
 const loginOnly = ['openid-client', '@napi-rs/keyring', 'open'];
-const sometimes = ['yaml', 'proper-lockfile', '@peculiar/x509', 'reflect-metadata', 'https-proxy-agent', 'ws'];
+const sometimes = [
+  'yaml',
+  'proper-lockfile',
+  '@peculiar/x509',
+  'reflect-metadata',
+  'https-proxy-agent',
+  'ws',
+  'mqtt',
+  'cbor-x',
+];
 const staging = `dist.${process.pid}.tmp`;
 
 /** Imports of a module that is a bundle file of its own (`./server.cjs` for server-lite/main.js) load that file. */

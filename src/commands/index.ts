@@ -44,6 +44,7 @@ import { deleteMember } from './member/delete.js';
 import { editMember } from './member/edit.js';
 import { getMember } from './member/get.js';
 import { serve } from './serve/serve.js';
+import { simulate } from './simulate/simulate.js';
 import { stream } from './stream/stream.js';
 import { createToken } from './token/create.js';
 import { deleteToken } from './token/delete.js';
@@ -134,6 +135,7 @@ export const COMMANDS: AnyCommand[] = [
   createDeviceCertCommand,
   stream,
   cmd,
+  simulate,
   pushFirmware,
   listFirmware,
   showFirmware,

@@ -2,6 +2,7 @@
 // cloud's Command answer, in the three encodings devices use: packed CBOR (maps keyed by field index, what
 // embedded-update speaks), named CBOR (text keys, the seed's form) and JSON (the named form, for curl).
 import { Encoder } from 'cbor-x';
+import { MAX_VERSION_BYTES } from './limits.js';
 
 export interface UpdateStatus {
   version: string;
@@ -35,7 +36,6 @@ export const DFU_COMMAND = 'dfu';
 const CBOR = 'application/cbor';
 const JSON_TYPE = 'application/json';
 const U32_MAX = 0xffff_ffff;
-const MAX_VERSION_BYTES = 255;
 const CHECKSUM_BYTES = 32;
 
 // Records are cbor-x's own extension, unknown to serde_cbor: never on. Maps stay Maps, so integer keys stay numbers.

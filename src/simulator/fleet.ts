@@ -13,6 +13,7 @@ import {
   type MqttEndpoint,
   mqttLink,
 } from './links.js';
+import { inTurns } from './turns.js';
 
 export interface FleetOptions {
   app: string;
@@ -32,7 +33,10 @@ export interface FleetOptions {
   /** Telemetry messages a second, per device (0: none). */
   telemetryRate?: number;
   timing?: Partial<FleetTiming>;
-  /** Devices connecting at once (default 32). */
+  /**
+   * Devices connecting at once (default 8): a server checks passwords on a few threads with a short queue, and
+   * refuses devices beyond it for a moment (drg serve: "too many devices are authenticating").
+   */
   concurrency?: number;
 }
 
@@ -81,7 +85,7 @@ export interface Fleet {
   stats(): FleetStats;
   /** How many devices run each version. */
   versions(): Record<string, number>;
-  /** Resolves once every device runs `version`; rejects after `timeoutMs` (saying what they run). */
+  /** Resolves once every device runs `version`; rejects after `timeoutMs` (saying what they run; Infinity: never). */
   waitForVersion(version: string, timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -128,15 +132,16 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
         (events) => linkFor({ app: options.app, device: device.name, password: device.password }, events),
       ),
   );
+  const concurrency = options.concurrency ?? 8;
   let closed = false;
   const close = async () => {
     if (closed) return;
     closed = true;
-    await inTurns(devices, options.concurrency ?? 32, (device) => device.stop());
+    await inTurns(devices, concurrency, (device) => device.stop());
     linkFor.close();
   };
   try {
-    await inTurns(devices, options.concurrency ?? 32, (device) => device.start());
+    await inTurns(devices, concurrency, (device) => device.start());
   } catch (error) {
     await close();
     throw error;
@@ -153,11 +158,13 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
           done();
           resolve();
         };
-        const timer = setTimeout(() => {
-          done();
-          const running = Object.entries(Object.fromEntries(versions)).map(([v, n]) => `${n} on ${v}`);
-          reject(new Error(`not every device runs ${version} after ${timeoutMs} ms: ${running.join(', ')}`));
-        }, timeoutMs);
+        const timer = Number.isFinite(timeoutMs)
+          ? setTimeout(() => {
+              done();
+              const running = [...versions].map(([v, n]) => `${n} on ${v}`);
+              reject(new Error(`not every device runs ${version} after ${timeoutMs} ms: ${running.join(', ')}`));
+            }, timeoutMs)
+          : undefined;
         const done = () => {
           clearTimeout(timer);
           watchers.delete(check);
@@ -235,7 +242,8 @@ export class SimulatedDevice {
         fleet.stats.errors++;
         fleet.stats.lastError = message;
         if (this.link.answersReports) this.setConnected(false);
-        if (retryReportMs !== undefined) this.reportIn(retryReportMs);
+        // Spread, so that devices refused together do not come back together.
+        if (retryReportMs !== undefined) this.reportIn(retryReportMs * (1 + Math.random() / 2));
       },
     });
   }
@@ -325,13 +333,4 @@ export class SimulatedDevice {
     this.connected = connected;
     this.fleet.stats.connected += connected ? 1 : -1;
   }
-}
-
-/** Runs `task` for every item, at most `limit` at once. */
-async function inTurns<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await task(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

@@ -141,9 +141,15 @@ export interface HttpLinkOptions {
   maxAnswerBytes: number;
 }
 
+/**
+ * Requests open at once, for all the devices of a fleet: they come from one address, and a server bounds the
+ * connections of one (drg serve: 256). Beyond it, devices take turns.
+ */
+export const HTTP_MAX_SOCKETS = 128;
+
 /** One per fleet: keeps the devices' connections open between reports. */
 export function httpAgent(endpoint: HttpEndpoint): HttpAgent {
-  const options = { keepAlive: true, maxSockets: Number.POSITIVE_INFINITY };
+  const options = { keepAlive: true, maxSockets: HTTP_MAX_SOCKETS };
   return endpoint.url.startsWith('https:') ? new HttpsAgent({ ...options, ca: endpoint.ca }) : new HttpAgent(options);
 }
 

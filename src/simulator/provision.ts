@@ -10,6 +10,7 @@ import { CREDENTIAL_SECTIONS, deviceCredentials } from '../model/device-spec.js'
 import { isJsonObject } from '../model/json.js';
 import type { Device } from '../model/resource.js';
 import { deviceTarget, writeChange } from '../resources/target.js';
+import { inTurns } from './turns.js';
 
 export const SIMULATED_LABEL = 'simulated';
 /** bcrypt's lowest useful cost: a thousand devices authenticate in a moment (these are test devices). */
@@ -84,11 +85,7 @@ export async function provisionDevices(
     }
     options.onProgress?.(++done);
   };
-  let next = 0;
-  const worker = async () => {
-    while (next < devices.length) await ensure(devices[next++] as { name: string; password: string });
-  };
-  await Promise.all(Array.from({ length: Math.min(options.concurrency, devices.length) }, worker));
+  await inTurns(devices, options.concurrency, ensure);
   return result;
 }
 
