@@ -23,8 +23,12 @@ export interface DeviceFirmware {
 }
 
 export interface AgentRegistry {
-  /** undefined: no such device (or application). */
-  device(app: string, device: string): Promise<DeviceFirmware | undefined>;
+  /**
+   * undefined: no such device (or application). `midUpdate`: the device is downloading an image, and reports
+   * again at once: a view a few seconds old will do (an idle device's report must see the registry as it is now,
+   * or a rollout that just reached it would be missed).
+   */
+  device(app: string, device: string, midUpdate: boolean): Promise<DeviceFirmware | undefined>;
   /** Replaces status.firmware of the device (and nothing else); retried on a conflict by the implementation. */
   writeStatus(app: string, device: string, status: FirmwareStatus): Promise<void>;
 }
@@ -121,10 +125,16 @@ export class FirmwareAgent {
       this.problem(app, device, `malformed DFU report: ${err.message}`);
       return;
     }
-    const known = await this.options.registry.device(app, device);
-    if (!known) return;
+    const { update } = decoded.status;
+    let known = await this.options.registry.device(app, device, update !== undefined);
+    let desired = known && (await this.desiredImage(app, known.desired));
+    if (update && (!desired || 'kind' in desired || desired.version !== update.version)) {
+      // Mid-update for another version than a view a few seconds old says: read the registry as it is now.
+      known = await this.options.registry.device(app, device, false);
+      desired = known && (await this.desiredImage(app, known.desired));
+    }
+    if (!known || !desired) return;
     const recorded = this.writer.pending(app, device) ?? known.status;
-    const desired = await this.desiredImage(app, known.desired);
     const result = answer(decoded.status, desired, recorded, this.times, new Date(this.now()));
     if (result.problem) this.problem(app, device, result.problem);
     const { command } = result;

@@ -4,6 +4,7 @@
 import { DFU_CHANNEL, DFU_COMMAND, type DfuEncoding, decodeStatus, encodeCommand } from '../../dfu/codec.js';
 import { type AgentImages, type DeviceFirmware, FirmwareAgent, ImageUnavailableError } from '../../firmware/agent.js';
 import { modifyDevice } from '../../firmware/fleet-registry.js';
+import { ImageCache, type LoadedImage } from '../../firmware/image-cache.js';
 import { RolloutDriver } from '../../firmware/rollout/driver.js';
 import { DEVICE_EVENT_TYPE, eventPayload } from '../../model/cloudevents.js';
 import {
@@ -211,15 +212,14 @@ function withFirmwareStatus(device: Device, status: FirmwareStatus): Device {
 
 /** Images by spec: the local store's (kept in memory, bounded) and OCI registries' (cached by their client). */
 class FileImageCache implements AgentImages {
-  private readonly cache = new Map<string, Promise<Buffer>>();
-  private bytes = 0;
+  private readonly cache = new ImageCache(IMAGE_CACHE_BYTES);
 
   constructor(
     private readonly local: () => LocalImages | undefined,
     private readonly oci: () => RegistryImages,
   ) {}
 
-  async get(app: string, spec: FirmwareSpec): Promise<{ info: ImageInfo; data: Buffer }> {
+  async get(app: string, spec: FirmwareSpec): Promise<LoadedImage> {
     if ('container' in spec) return this.oci().get(spec.container.image, spec.container.imagePullPolicy);
     const store = this.local();
     const info = store?.info(app, spec.file.name, spec.file.version);
@@ -228,30 +228,6 @@ class FileImageCache implements AgentImages {
       throw new ImageUnavailableError(`no firmware ${what} in the store of application ${app}`);
     }
     const key = `${app}/${info.name}/${info.version}/${info.checksum}`;
-    let data = this.cache.get(key);
-    if (!data) {
-      data = store.read(app, info.name, info.version);
-      this.cache.set(key, data);
-      data.then(
-        (buffer) => this.account(key, buffer.length),
-        () => this.cache.delete(key),
-      );
-    } else {
-      // Most recently used last.
-      this.cache.delete(key);
-      this.cache.set(key, data);
-    }
-    return { info, data: await data };
-  }
-
-  private account(key: string, size: number): void {
-    this.bytes += size;
-    for (const [oldest, data] of this.cache) {
-      if (this.bytes <= IMAGE_CACHE_BYTES || oldest === key) break;
-      this.cache.delete(oldest);
-      void data.then((b) => {
-        this.bytes -= b.length;
-      });
-    }
+    return this.cache.get(key, async () => ({ info, data: await store.read(app, info.name, info.version) }));
   }
 }
