@@ -165,3 +165,19 @@ test('SIGTERM exits 0 even while a client holds a half-sent body, after the grac
   await closed;
   assert.match(serve.logs(), /closing 1 request\(s\) not finished within 5000 ms of the stop/);
 });
+
+test('the firmware agent runs by default; --no-firmware-agent leaves it out', async () => {
+  const components = async (args: string[]) => {
+    const serve = await startServe({ args: ['--no-login', ...args] });
+    try {
+      const health = (await (await fetch(`${serve.url}/health`)).json()) as { components: { name: string }[] };
+      return health.components.map((c) => c.name);
+    } finally {
+      await serve.stop();
+    }
+  };
+  assert.ok((await components([])).includes('firmware-agent'));
+  const without = await components(['--no-firmware-agent']);
+  assert.ok(!without.includes('firmware-agent'));
+  assert.ok(without.includes('firmware-store'), 'the store stays');
+});

@@ -35,6 +35,10 @@ const SERVE_OPTIONS = {
     "the TLS endpoints' certificate (PEM; its chain may follow) instead of the local CA's; with --tls-key",
   ),
   tlsKey: option.string('--tls-key <file>', "the private key of --tls-cert's certificate (PEM)"),
+  firmwareAgent: option.boolean(
+    '--no-firmware-agent',
+    'answer no firmware updates (DFU) and advance no rollouts here: for drg firmware agent elsewhere',
+  ),
   login: option.boolean('--no-login', 'do not write a context for this instance into the drg config'),
   logFormat: option.string(
     '--log-format <format>',
@@ -112,6 +116,10 @@ as 0 is picked free; discovery (/.well-known/drogue-endpoints, drg whoami endpoi
 at most --max-payload bytes, firmware images (drg firmware push) at most --max-firmware-size. GET /metrics has
 the figures in Prometheus' text format.
 
+The firmware agent answers the devices' firmware update reports (the dfu channel) from the images of the store
+(drg firmware push) or of OCI registries, records each device's status.firmware and advances rollouts (drg
+firmware rollout); --no-firmware-agent leaves that to a drg firmware agent elsewhere.
+
 Devices reach the TLS endpoints (MQTT over TLS on --mqtts-port, HTTPS on --https-port) with a server
 certificate that drg serve signs with a local CA of its own: on the first start it creates the CA in the data
 directory (tls/ca.pem, its key beside it, mode 0600) and reuses it later, renewing the server certificate when it
@@ -174,6 +182,7 @@ away get what they missed from it, and drg stream --since / --from-start replays
         mqttsPort,
         maxPayload,
         maxFirmwareSize,
+        ...(options.firmwareAgent ? {} : { firmwareAgent: false as const }),
         mqttIntegrationPort,
         httpsPort,
         ...tls,
