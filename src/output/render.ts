@@ -1,6 +1,14 @@
 // Rendering resources and data in the `-o` formats (drg 0.11 compatible). Pure: text goes to `write`.
 import type { ConnectionsBody } from '../model/api-paths.js';
 import { deviceAliases, deviceCredentials, deviceDisabled, deviceGateways, listAt } from '../model/device-spec.js';
+import {
+  condition,
+  type FirmwareStatus,
+  firmwareStatusOf,
+  IN_SYNC,
+  UPDATE_FAILED,
+  UPDATE_PROGRESS,
+} from '../model/firmware.js';
 import type { Resource, ResourceKind } from '../model/resource.js';
 import { escapeInline } from './escape.js';
 import type { OutputFormat } from './format.js';
@@ -72,7 +80,7 @@ function resourceRows(
     kind === 'application'
       ? APP_COLUMNS
       : connections
-        ? [...DEVICE_COLUMNS.slice(0, -1), connectedColumn(connections), LABELS]
+        ? [...DEVICE_COLUMNS.slice(0, 7), connectedColumn(connections), ...DEVICE_COLUMNS.slice(7)]
         : DEVICE_COLUMNS;
   const shown = wide ? columns : columns.slice(0, 2);
   return [shown.map((c) => c.header), ...list.map((r) => shown.map((c) => c.value(r, now)))];
@@ -82,6 +90,9 @@ interface Column {
   header: string;
   value: (r: Resource, now: number) => string;
 }
+
+/** An empty cell, as kubectl writes it. */
+const NONE = '<none>';
 
 const NAME: Column = { header: 'NAME', value: (r) => r.metadata.name };
 const AGE: Column = { header: 'AGE', value: (r, now) => formatAge(r.metadata.creationTimestamp, now) };
@@ -104,8 +115,24 @@ const DEVICE_COLUMNS: Column[] = [
   { header: 'ALIASES', value: (r) => joinOrNone(deviceAliases(r)) },
   { header: 'GATEWAYS', value: (r) => joinOrNone(deviceGateways(r)) },
   { header: 'DISABLED', value: (r) => String(deviceDisabled(r)) },
+  { header: 'FIRMWARE', value: (r) => firmwareState(firmwareStatusOf(r)) },
+  { header: 'CURRENT', value: (r) => firmwareStatusOf(r)?.current ?? NONE },
+  { header: 'TARGET', value: (r) => firmwareStatusOf(r)?.target ?? NONE },
   LABELS,
 ];
+
+/** As drg 0.11 shows status.firmware: InSync, Updating (percent), NotInSync, Unknown; and drg's Failed. */
+function firmwareState(status: FirmwareStatus | undefined): string {
+  if (!status) return NONE;
+  const failed = condition(status, UPDATE_FAILED);
+  if (failed?.status === 'True') return 'Failed';
+  const inSync = condition(status, IN_SYNC)?.status;
+  const progress = condition(status, UPDATE_PROGRESS)?.message;
+  if (inSync === 'True') return 'InSync';
+  if (inSync === 'False' && progress) return `Updating (${/^\d+$/.test(progress) ? `${progress}%` : progress})`;
+  if (inSync === 'False') return 'NotInSync';
+  return 'Unknown';
+}
 
 /** `5m (mqtt)`: how long, and over what, a device has been connected; `no` when it is not. */
 function connectedColumn(connections: Connections): Column {
@@ -159,16 +186,16 @@ export function formatAge(timestamp: string | undefined, now: number = Date.now(
 
 function formatLabels(labels: Record<string, string> | undefined): string {
   const entries = Object.entries(labels ?? {});
-  return entries.length === 0 ? '<none>' : entries.map(([k, v]) => `${k}=${v}`).join(',');
+  return entries.length === 0 ? NONE : entries.map(([k, v]) => `${k}=${v}`).join(',');
 }
 
 function joinOrNone(values: string[]): string {
-  return values.length === 0 ? '<none>' : values.join(',');
+  return values.length === 0 ? NONE : values.join(',');
 }
 
 /** e.g. `2 (pass,user)`; `<none>`. */
 function formatCredentials(credentials: unknown[]): string {
-  if (credentials.length === 0) return '<none>';
+  if (credentials.length === 0) return NONE;
   const types = credentials.map((c) => (c && typeof c === 'object' ? (Object.keys(c)[0] ?? '?') : '?'));
   return `${credentials.length} (${[...new Set(types)].join(',')})`;
 }

@@ -43,7 +43,7 @@ test('-o wide: since when and over what each device is connected, `no` for the o
       .end(JSON.stringify({ devices: { d2: { since, protocol: 'mqtt' } } })),
   );
   const wide = rows(ok(await r.get('devices', '-o', 'wide')).stdout);
-  assert.deepEqual(wide[0].slice(6), ['DISABLED', 'CONNECTED', 'LABELS']);
+  assert.deepEqual(wide[0].slice(6), ['DISABLED', 'CONNECTED', 'FIRMWARE', 'CURRENT', 'TARGET', 'LABELS']);
   assert.deepEqual(
     wide.slice(1).map((row) => [row[0], row[7]]),
     [

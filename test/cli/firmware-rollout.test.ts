@@ -102,6 +102,8 @@ for (const encoding of ['packed', 'named'] as const) {
         [1, 2, 2],
         'a canary of one, then batches of 25%',
       );
+      const wide = ok(await serve.run(['get', 'devices', '--app', app, '-o', 'wide'])).stdout;
+      for (const d of devices) assert.match(wide, new RegExp(`${d.name}\\s.*\\sInSync\\s+2\\.0\\.0\\s+2\\.0\\.0\\s`));
     });
   });
 }

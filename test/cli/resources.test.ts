@@ -222,10 +222,24 @@ test('create device with --spec, from a file with --application, in a missing ap
     'GATEWAYS',
     'DISABLED',
     'CONNECTED',
+    'FIRMWARE',
+    'CURRENT',
+    'TARGET',
     'LABELS',
   ]);
   const sensor = rows.find((r) => r[0] === 'sensor');
-  assert.deepEqual(sensor?.slice(2), ['Active', '1 (pass)', 'al-1', 'gw-1', 'true', 'no', '<none>']);
+  assert.deepEqual(sensor?.slice(2), [
+    'Active',
+    '1 (pass)',
+    'al-1',
+    'gw-1',
+    'true',
+    'no',
+    '<none>',
+    '<none>',
+    '<none>',
+    '<none>',
+  ]);
   assert.ok(!wide.includes('secret-pass'));
 });
 

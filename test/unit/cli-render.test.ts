@@ -89,15 +89,62 @@ test('-o wide shows credentials (both sections), aliases, gateways and disabled 
     core: { disabled: true },
   };
   const older = { credentials: { credentials: [{ psk: { key: 'AA==' } }] } };
-  await printResources([app('d1', {}, current), app('d 2', {}, older)], 'wide', 'device', out.write);
+  const d1 = app('d1', {}, current);
+  d1.status = {
+    firmware: {
+      current: '1.0.0',
+      target: '1.1.0',
+      conditions: [
+        { type: 'InSync', status: 'False' },
+        { type: 'UpdateProgress', status: 'Unknown', message: '42' },
+      ],
+    },
+  };
+  await printResources([d1, app('d 2', {}, older)], 'wide', 'device', out.write);
   const rows = out
     .text()
     .trimEnd()
     .split('\n')
     .map((l) => l.split(/\s{2,}/));
-  assert.deepEqual(rows[0], ['NAME', 'AGE', 'STATUS', 'CREDENTIALS', 'ALIASES', 'GATEWAYS', 'DISABLED', 'LABELS']);
-  assert.deepEqual(rows[1], ['d1', '1m', 'Active', '3 (pass,user)', 'a1,a2', 'gw', 'true', '<none>']);
-  assert.deepEqual(rows[2], ['d 2', '1m', 'Active', '1 (psk)', '<none>', '<none>', 'false', '<none>']);
+  assert.deepEqual(rows[0], [
+    'NAME',
+    'AGE',
+    'STATUS',
+    'CREDENTIALS',
+    'ALIASES',
+    'GATEWAYS',
+    'DISABLED',
+    'FIRMWARE',
+    'CURRENT',
+    'TARGET',
+    'LABELS',
+  ]);
+  assert.deepEqual(rows[1], [
+    'd1',
+    '1m',
+    'Active',
+    '3 (pass,user)',
+    'a1,a2',
+    'gw',
+    'true',
+    'Updating (42%)',
+    '1.0.0',
+    '1.1.0',
+    '<none>',
+  ]);
+  assert.deepEqual(rows[2], [
+    'd 2',
+    '1m',
+    'Active',
+    '1 (psk)',
+    '<none>',
+    '<none>',
+    'false',
+    '<none>',
+    '<none>',
+    '<none>',
+    '<none>',
+  ]);
   assert.ok(!out.text().includes('AA=='), 'no credential secrets in the table');
 });
 
