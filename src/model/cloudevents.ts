@@ -3,6 +3,8 @@
 
 export const DEVICE_EVENT_TYPE = 'io.drogue.event.v1';
 export const CONNECTION_EVENT_TYPE = 'io.drogue.connection.v1';
+/** drg serve's firmware agent about a device's DFU report it could not serve as asked (on the `dfu` subject). */
+export const FIRMWARE_ERROR_TYPE = 'io.drogue.firmware.error.v1';
 /** The subject of connection events. */
 export const CONNECTION_SUBJECT = 'connection';
 

@@ -5,6 +5,7 @@ import {
   CONNECTION_EVENT_TYPE,
   CONNECTION_SUBJECT,
   DEVICE_EVENT_TYPE,
+  FIRMWARE_ERROR_TYPE,
   isJsonContentType,
   percentEncode,
 } from '../../model/cloudevents.js';
@@ -59,6 +60,14 @@ export function connectionEvent(origin: Origin, connected: boolean, instance: st
   const event = envelope(origin, CONNECTION_EVENT_TYPE, CONNECTION_SUBJECT, instance, now);
   event.datacontenttype = 'application/json';
   event.data = { connected };
+  return event;
+}
+
+/** `{"error": MESSAGE}` on the `dfu` subject: the firmware agent could not serve a report of the device as asked. */
+export function firmwareErrorEvent(origin: Origin, message: string, instance: string, now = new Date()): CloudEvent {
+  const event = envelope(origin, FIRMWARE_ERROR_TYPE, 'dfu', instance, now);
+  event.datacontenttype = 'application/json';
+  event.data = { error: message };
   return event;
 }
 

@@ -17,6 +17,7 @@ import {
 import type { Device } from '../../model/resource.js';
 import { sendCommand } from '../commands/dispatch.js';
 import type { DevicesComponent } from '../devices/component.js';
+import { firmwareErrorEvent } from '../events/cloudevent.js';
 import type { EventsComponent } from '../events/component.js';
 import type { Consumer, LoggedEvent } from '../events/log.js';
 import type { RateLimitedLog } from '../log-limit.js';
@@ -32,6 +33,8 @@ const STALE_REPORT_MS = 60_000;
 const MAX_IN_FLIGHT = 1024;
 /** Bytes of file images kept in memory. */
 const IMAGE_CACHE_BYTES = 256 * 1024 * 1024;
+/** A device's problems become an event at most this often. */
+const ERROR_EVENT_INTERVAL_MS = 10_000;
 /** Devices whose DFU encoding is remembered (for nudges). */
 const MAX_REMEMBERED_ENCODINGS = 100_000;
 
@@ -67,6 +70,8 @@ export class FirmwareAgentComponent implements Component {
   private readonly consumers = new Map<string, Consumer>();
   private readonly views = new Map<string, DeviceFirmware | null>();
   private readonly encodings = new Map<string, DfuEncoding>();
+  /** app/device → when its last error event was appended. */
+  private readonly lastErrorEvent = new Map<string, number>();
   private readonly fleet: ServerFleetRegistry;
   private readonly images: FileImageCache;
   private unsubscribe?: () => void;
@@ -98,7 +103,10 @@ export class FirmwareAgentComponent implements Component {
           sendCommand(options.devices, { app, device, command: DFU_COMMAND, payload, contentType });
         },
       },
-      problem: ({ app, device, message }) => options.log.warn('firmware-agent', { app, device }, message),
+      problem: ({ app, device, message }) => {
+        options.log.warn('firmware-agent', { app, device }, message);
+        void this.errorEvent(app, device, message);
+      },
       transition: (app) => driver.poke(app),
       syncPoll: options.syncPoll,
       waitPoll: options.waitPoll,
@@ -196,6 +204,22 @@ export class FirmwareAgentComponent implements Component {
     } catch {
       // A malformed report: the agent says so when it answers it.
     }
+  }
+
+  /** The problem as an event in the application's stream (drg stream --channel dfu), at most one per device per interval. */
+  private async errorEvent(app: string, device: string, message: string): Promise<void> {
+    const key = `${app}/${device}`;
+    const now = Date.now();
+    if ((this.lastErrorEvent.get(key) ?? 0) + ERROR_EVENT_INTERVAL_MS > now) return;
+    if (this.lastErrorEvent.size >= MAX_REMEMBERED_ENCODINGS) this.lastErrorEvent.clear();
+    this.lastErrorEvent.set(key, now);
+    const [a, d] = await Promise.all([this.fleet.getApp(app), this.fleet.getDevice(app, device)]);
+    if (!a?.metadata.uid || !d?.metadata.uid) return;
+    const self = { name: device, uid: d.metadata.uid };
+    const origin = { app: { name: app, uid: a.metadata.uid }, device: self, sender: self };
+    await this.options.events.bus
+      .append([firmwareErrorEvent(origin, message, this.options.devices.instance)])
+      .catch(() => undefined);
   }
 
   /** "Report now" (Wait with poll 0), in the device's encoding: its stage of a rollout started. */
