@@ -123,6 +123,42 @@ export const metricsRoutes: FastifyPluginCallback<{ metrics: ServerMetrics }> = 
 };
 
 /** The event log's figures (EventBus.stats), read at scrape time. */
+/** The firmware agent's counts (src/firmware/agent.ts), when it runs. */
+export interface FirmwareCounts {
+  reports: number;
+  writes: number;
+  swaps: number;
+  syncs: number;
+  waits: number;
+  problems: number;
+  bytes: number;
+}
+
+export function firmwareAgentSources(counts: () => FirmwareCounts | undefined): MetricSource[] {
+  const zero: FirmwareCounts = { reports: 0, writes: 0, swaps: 0, syncs: 0, waits: 0, problems: 0, bytes: 0 };
+  const read = () => counts() ?? zero;
+  return [
+    metric('counter', 'drg_firmware_reports_total', 'DFU reports the firmware agent answered', () => read().reports),
+    metric(
+      'counter',
+      'drg_firmware_answers_total',
+      'Answers of the firmware agent, by operation',
+      () => {
+        const c = read();
+        return { write: c.writes, swap: c.swaps, sync: c.syncs, wait: c.waits };
+      },
+      'op',
+    ),
+    metric('counter', 'drg_firmware_bytes_total', 'Firmware bytes sent in Write blocks', () => read().bytes),
+    metric(
+      'counter',
+      'drg_firmware_problems_total',
+      'Reports the agent could not serve as asked',
+      () => read().problems,
+    ),
+  ];
+}
+
 export function eventLogSources(stats: () => EventLogStats): MetricSource[] {
   const one = (name: string, help: string, type: MetricSource['type'], value: (s: EventLogStats) => number) =>
     metric(type, name, help, () => value(stats()));

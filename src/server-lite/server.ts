@@ -25,7 +25,7 @@ import type { Users } from './identity/users.js';
 import { MqttIntegration, type MqttIntegrationLimits } from './integrations/mqtt.js';
 import { WebSocketIntegration, type WebSocketLimits } from './integrations/websocket.js';
 import { RateLimitedLog } from './log-limit.js';
-import { eventLogSources, ServerMetrics } from './metrics.js';
+import { eventLogSources, firmwareAgentSources, ServerMetrics } from './metrics.js';
 import type { MqttListenerLimits } from './mqtt/index.js';
 import { RegistryComponent } from './registry/component.js';
 import { type Component, type Health, Runtime } from './runtime.js';
@@ -138,6 +138,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const devices = new DevicesComponent(store, registry, { maxPayload: options.maxPayload });
   const metrics = new ServerMetrics(devices.counters, [
     ...eventLogSources(() => events.bus.stats()),
+    ...firmwareAgentSources(() => firmwareAgent?.counts),
     {
       name: 'drg_connected_devices',
       help: 'Devices connected now (MQTT)',

@@ -1,5 +1,6 @@
 // The agent inside drg serve, over real HTTP: a report it cannot read gets no answer and becomes an error event in
-// the application's stream (once per device and interval, without the payload); a good report still gets its answer.
+// the application's stream (once per device and interval, without the payload); a good report still gets its answer;
+// /metrics counts them.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeCommand, encodeStatus } from '../../src/dfu/codec.js';
@@ -46,4 +47,8 @@ test('a malformed report is an error event, and the agent goes on answering', as
   assert.equal((await report(garbage, 'application/cbor')).status, 202);
   assert.equal((await report(garbage, 'application/cbor', 0, 'd2')).status, 202);
   assert.equal((await events.next()).device, 'd2', "d1's second problem within the interval is no event; d2's is");
+  const metrics = await (await fetch(`${s.url}/metrics`)).text();
+  assert.match(metrics, /^drg_firmware_reports_total 4$/m);
+  assert.match(metrics, /^drg_firmware_answers_total\{op="wait"\} 1$/m);
+  assert.match(metrics, /^drg_firmware_problems_total 3$/m);
 });

@@ -81,6 +81,11 @@ export class FirmwareAgentComponent implements Component {
     this.images = new FileImageCache(options.local, options.oci);
   }
 
+  /** What the agent answered, for /metrics. */
+  get counts(): FirmwareAgent['counts'] | undefined {
+    return this.agent?.counts;
+  }
+
   start(): void {
     const { options, fleet } = this;
     this.driver = new RolloutDriver({
