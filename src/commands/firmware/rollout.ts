@@ -9,7 +9,6 @@ import { type FirmwareSpec, imageTag } from '../../model/firmware.js';
 import type { Application } from '../../model/resource.js';
 import { parseDuration } from '../../model/units.js';
 import { parseSelectorFlag, SELECTOR } from '../options.js';
-import { followRollout } from './follow.js';
 
 const OPTIONS = {
   version: option.string('--version <version>', 'the firmware version to move the devices to (required)'),
@@ -106,6 +105,7 @@ first; without one, give --yes.`,
       });
       return;
     }
+    const { followRollout } = await import('./follow.js');
     await followRollout(ctx, session, app, plan.spec.id);
   },
 });

@@ -2,9 +2,8 @@
 // phase, stages and counts, and each device's state.
 import { defineCommand, option } from '../../cli/command.js';
 import { DrgError } from '../../errors.js';
-import { countsText, type RolloutView } from '../../firmware/rollout/view.js';
+import type { RolloutView } from '../../firmware/rollout/view.js';
 import { HEADERS } from '../options.js';
-import { followRollout, readView } from './follow.js';
 
 export const firmwareStatus = defineCommand({
   path: 'firmware status',
@@ -25,6 +24,8 @@ reason a device failed. --watch follows it live until it finishes.`,
   async handler({ options }, ctx) {
     const session = await ctx.session();
     const app = session.requireApp();
+    const { followRollout, readView } = await import('./follow.js');
+    const { countsText } = await import('../../firmware/rollout/view.js');
     let view = await readView(session, app);
     if (!view) {
       throw new DrgError(`application ${app} has no rollout`, {
