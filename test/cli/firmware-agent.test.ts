@@ -1,11 +1,11 @@
 // `drg firmware agent` against a drg serve whose own agent is off, as against a remote cluster: two agents in one
 // group consume the MQTT integration, answer through the command API, share the reports, and a rollout completes.
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { CHECKSUM_HEADER } from '../../src/model/firmware-images.js';
 import { startFleet } from '../../src/simulator/fleet.js';
 import { localServerDuringTests, startDrg, startLocalServer } from '../helpers/drg.js';
+import { fleetApp } from '../helpers/firmware.js';
 import { ok } from '../helpers/serve.js';
 
 const serve = localServerDuringTests(() =>
@@ -16,22 +16,7 @@ const IMAGE = randomBytes(3_000);
 
 test('two agents in one group share the reports and take a rollout to the end', async () => {
   const app = 'remote-agent';
-  ok(await serve.run(['create', 'app', app]));
-  const devices = Array.from({ length: 6 }, (_, i) => ({ name: `dev-${i + 1}`, password: `pw-${i + 1}` }));
-  for (const d of devices) {
-    const spec = JSON.stringify({ authentication: { credentials: [{ pass: d.password }] } });
-    ok(await serve.run(['create', 'device', d.name, '--app', app, '--spec', spec]));
-  }
-  const put = await fetch(`${serve.url}/api/firmware/v1alpha1/apps/${app}/images/fw/2.0.0`, {
-    method: 'PUT',
-    headers: {
-      authorization: `Basic ${Buffer.from(`admin:${serve.token}`).toString('base64')}`,
-      'content-type': 'application/octet-stream',
-      [CHECKSUM_HEADER]: `sha256:${createHash('sha256').update(IMAGE).digest('hex')}`,
-    },
-    body: new Uint8Array(IMAGE),
-  });
-  assert.equal(put.status, 201);
+  const devices = await fleetApp(serve, app, 6, IMAGE);
   const agents = [1, 2].map(() => startDrg(serve.configPath, ['firmware', 'agent', '--app', app, '--group', 'pair']));
   for (const agent of agents)
     await agent.waitForStderr(/Serving the firmware of application remote-agent in group pair/);

@@ -2,12 +2,12 @@
 // CBOR) and HTTP (ct), `drg firmware rollout` with its defaults, the agent in drg serve answering, every device
 // reaching the version with the right checksum; a failing canary pausing the rollout; status, pause, cancel.
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import type { DfuEncoding } from '../../src/dfu/codec.js';
-import { CHECKSUM_HEADER } from '../../src/model/firmware-images.js';
 import { type Fleet, startFleet } from '../../src/simulator/fleet.js';
 import { localServerDuringTests, startLocalServer } from '../helpers/drg.js';
+import { fleetApp as fleetAppOf } from '../helpers/firmware.js';
 import { fails, ok } from '../helpers/serve.js';
 
 const serve = localServerDuringTests(() =>
@@ -18,28 +18,8 @@ const serve = localServerDuringTests(() =>
 );
 
 const IMAGE = randomBytes(5_000);
-const CHECKSUM = `sha256:${createHash('sha256').update(IMAGE).digest('hex')}`;
-
-/** An application with `count` devices (password pw-NAME) and the image `fw` 2.0.0 in its store. */
-async function fleetApp(app: string, count: number): Promise<{ name: string; password: string }[]> {
-  ok(await serve.run(['create', 'app', app]));
-  const devices = Array.from({ length: count }, (_, i) => ({ name: `dev-${i + 1}`, password: `pw-${i + 1}` }));
-  for (const d of devices) {
-    const spec = JSON.stringify({ authentication: { credentials: [{ pass: d.password }] } });
-    ok(await serve.run(['create', 'device', d.name, '--app', app, '--spec', spec]));
-  }
-  const response = await fetch(`${serve.url}/api/firmware/v1alpha1/apps/${app}/images/fw/2.0.0`, {
-    method: 'PUT',
-    headers: {
-      authorization: `Basic ${Buffer.from(`admin:${serve.token}`).toString('base64')}`,
-      'content-type': 'application/octet-stream',
-      [CHECKSUM_HEADER]: CHECKSUM,
-    },
-    body: new Uint8Array(IMAGE),
-  });
-  assert.equal(response.status, 201, await response.text());
-  return devices;
-}
+/** An application with `count` devices (password pw-N) and the image `fw` 2.0.0 in its store. */
+const fleetApp = (app: string, count: number) => fleetAppOf(serve, app, count, IMAGE);
 
 function mqttFleet(
   app: string,

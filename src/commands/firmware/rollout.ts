@@ -4,7 +4,7 @@ import { defineCommand, option } from '../../cli/command.js';
 import type { CommandContext } from '../../cli/context.js';
 import type { Session } from '../../client/session.js';
 import { CancelledError, DrgError, isApiStatus, UsageError } from '../../errors.js';
-import { type Amount, parseAmount, planRollout } from '../../firmware/rollout/plan.js';
+import { type Amount, type PlanOptions, parseAmount, planRollout } from '../../firmware/rollout/plan.js';
 import { type FirmwareSpec, imageTag } from '../../model/firmware.js';
 import type { Application } from '../../model/resource.js';
 import { parseDuration } from '../../model/units.js';
@@ -110,15 +110,8 @@ first; without one, give --yes.`,
   },
 });
 
-interface Settings {
-  version: string;
-  selector?: string;
-  canary: Amount;
-  batchSize: Amount;
-  successThreshold: number;
-  maxFailures: Amount;
-  timeoutSeconds: number;
-}
+/** What the flags say of the plan. */
+type Settings = Omit<PlanOptions, 'id' | 'firmware' | 'createdAt'>;
 
 function parseSettings(options: {
   version?: string;
