@@ -171,6 +171,30 @@ test('rollout refuses without --yes when there is no terminal, and --dry-run cha
     dry.stdout,
     /stage 1 \(canary\): 1 device: dev-1\n\s+stage 2: 1 device: dev-2\n\s+stage 3: 1 device: dev-3/,
   );
+  const many = await fleetApp('roll-many', 30);
+  const brief = ok(
+    await serve.run(['firmware', 'rollout', '--app', 'roll-many', '--version', '2.0.0', '--dry-run', '--canary', '15']),
+  );
+  assert.match(
+    brief.stdout,
+    /stage 1 \(canary\): 15 devices: (dev-\d+, ){9}dev-\d+, and 5 more \(-o wide lists them\)/,
+  );
+  const wide = ok(
+    await serve.run([
+      'firmware',
+      'rollout',
+      '--app',
+      'roll-many',
+      '--version',
+      '2.0.0',
+      '--dry-run',
+      '--canary',
+      '15',
+      '-o',
+      'wide',
+    ]),
+  );
+  for (const d of many) assert.ok(wide.stdout.includes(`${d.name},`) || wide.stdout.includes(`${d.name}\n`), d.name);
   const appDoc = JSON.parse(ok(await serve.run(['get', 'app', app, '-o', 'json'])).stdout);
   assert.equal(appDoc.spec?.rollout, undefined);
   fails(

@@ -6,7 +6,8 @@ import type { Plan } from '../../firmware/rollout/plan.js';
 /** Device names shown per stage before "and N more". */
 const NAMES_SHOWN = 10;
 
-export function planLines(app: string, plan: Plan): string[] {
+/** `all`: every device's name, else the first few of each stage. */
+export function planLines(app: string, plan: Plan, all = false): string[] {
   const { spec } = plan;
   const total = spec.stages.flat().length;
   const firmware =
@@ -17,8 +18,9 @@ export function planLines(app: string, plan: Plan): string[] {
     `  from: ${from || 'none (every device already runs it)'}${plan.alreadyInSync.length ? `; already ${spec.version}: ${plan.alreadyInSync.length}` : ''}`,
   ];
   spec.stages.forEach((names, i) => {
-    const shown = names.slice(0, NAMES_SHOWN).join(', ');
-    const more = names.length > NAMES_SHOWN ? `, and ${names.length - NAMES_SHOWN} more` : '';
+    const shown = (all ? names : names.slice(0, NAMES_SHOWN)).join(', ');
+    const more =
+      !all && names.length > NAMES_SHOWN ? `, and ${names.length - NAMES_SHOWN} more (-o wide lists them)` : '';
     lines.push(
       `  stage ${i + 1}${i === 0 ? ' (canary)' : ''}: ${names.length} device${names.length === 1 ? '' : 's'}: ${shown}${more}`,
     );

@@ -33,7 +33,10 @@ const OPTIONS = {
     'a device not in sync this long after its stage started has failed (default: 10m)',
   ),
   wait: option.boolean('--wait', 'follow the rollout to its end: exit 0 when every device is in sync'),
-  dryRun: option.boolean('--dry-run', 'show the stages and their devices, and change nothing'),
+  dryRun: option.boolean(
+    '--dry-run',
+    'show the stages and their devices (all of them with -o wide), and change nothing',
+  ),
   yes: option.boolean('-y, --yes', 'do not ask for confirmation (needed without a terminal)'),
 };
 
@@ -86,7 +89,7 @@ first; without one, give --yes.`,
     const { planLines } = await import('./plan-text.js');
     if (options.dryRun) {
       if (ctx.out.machine) await ctx.out.data({ ...plan.spec, alreadyInSync: plan.alreadyInSync });
-      else for (const line of planLines(app, plan)) ctx.out.line(line);
+      else for (const line of planLines(app, plan, ctx.format === 'wide')) ctx.out.line(line);
       return;
     }
     await confirm(ctx, options.yes, planLines(app, plan));
