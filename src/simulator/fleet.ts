@@ -85,7 +85,11 @@ export interface Fleet {
   stats(): FleetStats;
   /** How many devices run each version. */
   versions(): Record<string, number>;
-  /** Resolves once every device runs `version`; rejects after `timeoutMs` (saying what they run; Infinity: never). */
+  /**
+   * Resolves once every device runs `version` and the cloud has taken its report of it (so a rollout that waits
+   * for them learns it, whatever the fleet does next); rejects after `timeoutMs` (saying what they run; Infinity:
+   * never).
+   */
   waitForVersion(version: string, timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -118,6 +122,9 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       versions.set(from, (versions.get(from) ?? 1) - 1);
       if (versions.get(from) === 0) versions.delete(from);
       versions.set(to, (versions.get(to) ?? 0) + 1);
+      for (const watcher of watchers) watcher();
+    },
+    reportTaken() {
       for (const watcher of watchers) watcher();
     },
   };
@@ -155,6 +162,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       return new Promise<void>((resolve, reject) => {
         const check = () => {
           if (versions.get(version) !== devices.length) return;
+          if (!devices.every((device) => device.reportedVersion === version)) return;
           done();
           resolve();
         };
@@ -184,6 +192,8 @@ interface FleetState {
   readonly encoding: DfuEncoding;
   readonly telemetryRate: number;
   versionChanged(from: string, to: string): void;
+  /** The cloud took a device's report of the version it runs. */
+  reportTaken(): void;
 }
 
 type LinkMaker = ((
@@ -226,6 +236,7 @@ export class SimulatedDevice {
   private telemetryTimer: NodeJS.Timeout | undefined;
   private telemetrySent = 0;
   private stopped = false;
+  private takenVersion: string | undefined;
 
   constructor(
     readonly name: string,
@@ -250,6 +261,11 @@ export class SimulatedDevice {
 
   get version(): string {
     return this.firmware.version;
+  }
+
+  /** The version it runs, once the cloud has taken a report of it. */
+  get reportedVersion(): string | undefined {
+    return this.takenVersion === this.firmware.version ? this.takenVersion : undefined;
   }
 
   async start(): Promise<void> {
@@ -279,7 +295,13 @@ export class SimulatedDevice {
   report(): void {
     clearTimeout(this.reportTimer);
     if (this.stopped) return;
-    if (!this.link.report(encodeStatus(this.firmware.status(), this.fleet.encoding))) return;
+    const status = this.firmware.status();
+    const taken = () => {
+      if (status.version !== this.firmware.version || this.takenVersion === status.version) return;
+      this.takenVersion = status.version;
+      this.fleet.reportTaken();
+    };
+    if (!this.link.report(encodeStatus(status, this.fleet.encoding), taken)) return;
     this.fleet.stats.sent.dfu++;
     if (!this.link.answersReports) this.reportIn(this.fleet.timing.answerTimeoutMs);
   }

@@ -43,8 +43,11 @@ export interface DeviceLink {
   readonly answersReports: boolean;
   /** Starts connecting; resolves once connected, or once the first attempt failed (it keeps trying). */
   open(): Promise<void>;
-  /** Whether it was sent (MQTT: not while disconnected; the device reports again once connected). */
-  report(message: Message): boolean;
+  /**
+   * Whether it was sent (MQTT: not while disconnected; the device reports again once connected). `taken` is called
+   * once the cloud has it (MQTT: its PUBACK; HTTP: a 200 or 202).
+   */
+  report(message: Message, taken: () => void): boolean;
   /** Whether it was sent (not while disconnected, nor while the previous one is still on its way over HTTP). */
   telemetry(message: Message): boolean;
   close(): Promise<void>;
@@ -109,10 +112,13 @@ export function mqttLink(
         });
       });
     },
-    report(message) {
+    report(message, taken) {
       // Not connected: the report is made again once it is (MQTT.js would otherwise queue it without bound).
       if (!client?.connected) return false;
-      client.publish(DFU_CHANNEL, message.payload, { qos: 1, properties: { contentType: message.contentType } });
+      const properties = { contentType: message.contentType };
+      client.publish(DFU_CHANNEL, message.payload, { qos: 1, properties }, (error) => {
+        if (!error) taken();
+      });
       return true;
     },
     telemetry(message) {
@@ -173,12 +179,15 @@ export function httpLink(
   return {
     answersReports: true,
     open: () => Promise.resolve(),
-    report(message) {
+    report(message, taken) {
       const timeoutMs = (options.commandTimeoutS + 10) * 1000;
       post(DFU_CHANNEL, `?ct=${options.commandTimeoutS}`, message, timeoutMs).then(
         (answer) => {
           if (stop.signal.aborted) return;
-          if (answer.status === 200 || answer.status === 202) events.reachable(true);
+          if (answer.status === 200 || answer.status === 202) {
+            taken();
+            events.reachable(true);
+          }
           if (answer.status === 200 && answer.command === DFU_COMMAND) events.command(answer.body, answer.contentType);
           else if (answer.status === 200 || answer.status === 202) events.noCommand(options.retryMs);
           else events.failed(`HTTP ${answer.status} from ${base}/v1/${DFU_CHANNEL}`, answer.retryMs ?? options.retryMs);

@@ -35,7 +35,10 @@ const OPTIONS = {
     choices: ['packed', 'named', 'json'],
     default: 'packed',
   }),
-  untilVersion: option.string('--until-version <version>', 'exit once every device runs this version'),
+  untilVersion: option.string(
+    '--until-version <version>',
+    'exit once every device runs this version and the cloud has taken its report of it',
+  ),
   duration: option.string('--duration <duration>', 'stop after this long (90s, 10m, 2h)'),
 };
 
