@@ -13,7 +13,7 @@ import {
   IN_SYNC,
   UPDATE_FAILED,
 } from '../model/firmware.js';
-import { type AnswerTimes, answer, type DesiredImage, type Hold } from './answer.js';
+import { type AnswerProblem, type AnswerTimes, answer, type DesiredImage, type Hold } from './answer.js';
 import { StatusWriter } from './status-writer.js';
 
 /** What the agent needs of a device: its desired firmware (device spec over application spec) and status. */
@@ -49,6 +49,8 @@ export interface AgentCommands {
 export interface AgentProblem {
   app: string;
   device: string;
+  /** What went wrong, in a word: a log counts the repeats of each kind apart. */
+  kind: AnswerProblem['kind'] | 'malformed' | 'status' | 'nudge' | 'rollout' | 'error';
   message: string;
 }
 
@@ -90,7 +92,8 @@ export class FirmwareAgent {
     this.now = options.now ?? Date.now;
     this.writer = new StatusWriter(options.registry, {
       intervalMs: options.statusIntervalMs ?? 5_000,
-      failed: (app, device, err) => this.problem(app, device, `cannot record status.firmware: ${errorText(err)}`),
+      failed: (app, device, err) =>
+        this.problem(app, device, { kind: 'status', message: `cannot record status.firmware: ${errorText(err)}` }),
     });
   }
 
@@ -100,7 +103,7 @@ export class FirmwareAgent {
     const previous = this.busy.get(key) ?? Promise.resolve();
     const next = previous
       .then(() => this.answer(report))
-      .catch((err) => this.problem(report.app, report.device, errorText(err)));
+      .catch((err) => this.problem(report.app, report.device, { kind: 'error', message: errorText(err) }));
     this.busy.set(key, next);
     void next.finally(() => {
       if (this.busy.get(key) === next) this.busy.delete(key);
@@ -122,7 +125,7 @@ export class FirmwareAgent {
     } catch (err) {
       if (!(err instanceof DfuDecodeError)) throw err;
       // Without a report there is nothing safe to say: the device reports again after its own timeout.
-      this.problem(app, device, `malformed DFU report: ${err.message}`);
+      this.problem(app, device, { kind: 'malformed', message: `malformed DFU report: ${err.message}` });
       return;
     }
     const { update } = decoded.status;
@@ -173,9 +176,9 @@ export class FirmwareAgent {
     this.counts.bytes += bytes;
   }
 
-  private problem(app: string, device: string, message: string): void {
+  private problem(app: string, device: string, problem: Pick<AgentProblem, 'kind' | 'message'>): void {
     this.counts.problems++;
-    this.options.problem({ app, device, message });
+    this.options.problem({ app, device, ...problem });
   }
 }
 

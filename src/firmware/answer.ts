@@ -38,7 +38,12 @@ export interface Answer {
   /** The status changed in a way that must be written at once (not only progress). */
   transition: boolean;
   /** Something about the report was wrong (answered safely all the same): for the error event. */
-  problem?: string;
+  problem?: AnswerProblem;
+}
+
+export interface AnswerProblem {
+  kind: 'offset' | 'version' | 'swap-failed' | 'image';
+  message: string;
 }
 
 /** Why the device gets no update now, though it does not run the desired version. */
@@ -63,7 +68,7 @@ export function answer(
       command: { op: 'wait', correlationId, poll: times.waitPoll },
       status,
       transition: changedState(recorded, status),
-      problem: desired.kind === 'unresolved' ? desired.reason : undefined,
+      problem: desired.kind === 'unresolved' ? { kind: 'image', message: desired.reason } : undefined,
     };
   }
   const target = desired.version;
@@ -89,12 +94,22 @@ export function answer(
       { type: IN_SYNC, status: 'False' },
       { type: UPDATE_FAILED, status: 'True', reason: 'SwapFailed', message },
     ]);
-    return { command: { op: 'wait', correlationId, poll: times.waitPoll }, status, transition: true, problem: message };
+    return {
+      command: { op: 'wait', correlationId, poll: times.waitPoll },
+      status,
+      transition: true,
+      problem: { kind: 'swap-failed', message },
+    };
   }
   let offset = midUpdate ? (report.update?.offset ?? 0) : 0;
-  let problem: string | undefined;
+  let problem: AnswerProblem | undefined;
+  if (report.update && !midUpdate) {
+    const message = `the device reported an update to ${report.update.version}, not to ${target}: restarting at 0`;
+    problem = { kind: 'version', message };
+  }
   if (offset > desired.size) {
-    problem = `the device reported offset ${offset} beyond the end of ${target} (${desired.size} bytes): restarting at 0`;
+    const message = `the device reported offset ${offset} beyond the end of ${target} (${desired.size} bytes): restarting at 0`;
+    problem = { kind: 'offset', message };
     offset = 0;
   }
   const percent = desired.size === 0 ? 100 : Math.floor((offset * 100) / desired.size);

@@ -69,10 +69,10 @@ export async function startRemoteAgent(options: RemoteAgentOptions): Promise<Rem
       views.delete(device);
       const { payload, contentType } = encodeCommand({ op: 'wait', poll: 0 }, encodings.get(device) ?? 'packed');
       send(device, payload, contentType).catch((err: unknown) =>
-        options.problem({ app: a, device, message: `cannot nudge the device: ${errorText(err)}` }),
+        options.problem({ app: a, device, kind: 'nudge', message: `cannot nudge the device: ${errorText(err)}` }),
       );
     },
-    problem: (a, message) => options.problem({ app: a, device: '', message }),
+    problem: (a, message) => options.problem({ app: a, device: '', kind: 'rollout', message }),
   });
   const images: AgentImages = {
     get: async (a, spec: FirmwareSpec) => {

@@ -108,8 +108,9 @@ export class FirmwareAgentComponent implements Component {
           sendCommand(options.devices, { app, device, command: DFU_COMMAND, payload, contentType });
         },
       },
-      problem: ({ app, device, message }) => {
-        options.log.warn('firmware-agent', { app, device }, message);
+      problem: ({ app, device, kind, message }) => {
+        // Repeats are counted by kind: one device's garbage does not hide another's failed swap.
+        options.log.warn(`firmware-agent-${kind}`, { app, device }, message);
         void this.errorEvent(app, device, message);
       },
       transition: (app) => driver.poke(app),
