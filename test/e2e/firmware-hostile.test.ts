@@ -1,7 +1,8 @@
 // Hostile DFU reports from peers nobody here wrote, while a simulated fleet takes a rollout: mosquitto_pub (MQTT 5 and
-// 3.1.1) publishes for device `rogue` through its gateway garbage, truncated CBOR, an offset past the end of the
-// image, an update to another version, a huge mtu and one beyond 2^32; mosquitto_sub on rogue's own inbox
-// (command/inbox//#) sees the safe answers (a Write from offset 0) and nothing where there is nothing safe to say.
+// 3.1.1) publishes for device `rogue` through its gateway (a device has one connection: a second would take over
+// from mosquitto_sub's) garbage, truncated CBOR, an offset past the end of the image, an update to another version, a
+// huge mtu and one beyond 2^32; mosquitto_sub on rogue's own inbox (command/inbox//#) sees the safe answers (a Write
+// from offset 0) and nothing where there is nothing safe to say.
 // drg serve stays up, warns once per kind of problem (repeats counted, as all its warnings), never with the payload,
 // and every simulated device reaches the version.
 import assert from 'node:assert/strict';
@@ -10,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { promisify } from 'node:util';
 import { type DfuCommand, type DfuEncoding, decodeCommand, encodeStatus } from '../../src/dfu/codec.js';
 import {
@@ -192,9 +193,9 @@ test('hostile reports get safe answers or none, drg serve warns and serves on, a
   /** kind → the warnings expected, in the order the reports were made. */
   const expected = new Map<string, RegExp[]>();
   for (const version of VERSIONS) {
-    const inbox = await subscribe(version, port, `rogue@${APP}`, 'rogue-secret');
-    try {
-      for (const c of cases()) {
+    const inbox = await subscribe(t, version, port, `rogue@${APP}`, 'rogue-secret');
+    for (const c of cases()) {
+      await t.test(`${version}: ${c.name}`, async () => {
         await publish(version, c.payload, c.contentType);
         if (c.warning) expected.set(c.warning.kind, [...(expected.get(c.warning.kind) ?? []), c.warning.message]);
         if (c.answer) {
@@ -204,10 +205,9 @@ test('hostile reports get safe answers or none, drg serve warns and serves on, a
           // Reports of a device are answered in order: the next answer is the probe's, so there was none before it.
           await probe(version, inbox);
         }
-      }
-    } finally {
-      await inbox.close();
+      });
     }
+    await inbox.close();
   }
 
   assert.match(ok(await rollout.done).stderr, /Completed: 6 in sync/);
@@ -240,8 +240,17 @@ test('hostile reports get safe answers or none, drg serve warns and serves on, a
   }
 });
 
-/** mosquitto_sub on the device's own inbox, subscribed once this resolves; `next` is the next command it prints. */
-async function subscribe(version: MqttVersion, port: string, user: string, password: string): Promise<Inbox> {
+/**
+ * mosquitto_sub on the device's own inbox, subscribed once this resolves (and stopped when the test ends); `next` is
+ * the next command it prints.
+ */
+async function subscribe(
+  t: TestContext,
+  version: MqttVersion,
+  port: string,
+  user: string,
+  password: string,
+): Promise<Inbox> {
   const args = ['-h', '127.0.0.1', '-p', port, '-V', version, '-u', user, '-P', password, '-d'];
   // Line-buffered: mosquitto_sub buffers its output to a pipe otherwise.
   const child: ChildProcess = spawn(
@@ -250,6 +259,11 @@ async function subscribe(version: MqttVersion, port: string, user: string, passw
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const close = async () => {
+    child.kill();
+    await exited;
+  };
+  t.after(close);
   const lines: string[] = [];
   const waiting: ((line: string) => void)[] = [];
   let subscribed: () => void = () => {};
@@ -275,9 +289,6 @@ async function subscribe(version: MqttVersion, port: string, user: string, passw
       if (version === 'mqttv311') assert.equal(contentType, '');
       return decodeCommand(Buffer.from(hex ?? '', 'hex'), contentType || undefined);
     },
-    async close() {
-      child.kill();
-      await exited;
-    },
+    close,
   };
 }

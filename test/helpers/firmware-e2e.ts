@@ -85,7 +85,7 @@ export const devicesOf = (configPath: string, app: string) =>
 
 /** What `drg firmware status -o json` shows. */
 export interface RolloutDoc {
-  rollout: { id: string; stages: string[][] };
+  rollout: { id: string; stages: string[][]; firmware: unknown };
   status?: { phase: string; stagesStarted: string[]; reason?: string };
   counts: { pending: number; updating: number; inSync: number; failed: number };
   devices: { name: string; stage: number; state: string; current?: string }[];
