@@ -20,6 +20,8 @@ import { StatusWriter } from './status-writer.js';
 export interface DeviceFirmware {
   desired: FirmwareSpecCheck | undefined;
   status: FirmwareStatus | undefined;
+  /** Its application has a rollout under way: devices check in often, so that its next stage starts at once. */
+  rolloutRunning?: boolean;
 }
 
 export interface AgentRegistry {
@@ -74,9 +76,12 @@ export interface Report {
 }
 
 export const DEFAULT_ANSWER_TIMES: AnswerTimes = { syncPoll: 300, waitPoll: 30 };
+/** Wait's and Sync's poll at most, in seconds, while the device's application has a rollout under way. */
+export const ROLLOUT_POLL = 5;
 
 export class FirmwareAgent {
   private readonly times: AnswerTimes;
+  private readonly rolloutTimes: AnswerTimes;
   private readonly writer: StatusWriter;
   /** Reports of one device are answered one after the other: app/device → the one being answered. */
   private readonly busy = new Map<string, Promise<void>>();
@@ -88,6 +93,10 @@ export class FirmwareAgent {
     this.times = {
       syncPoll: options.syncPoll ?? DEFAULT_ANSWER_TIMES.syncPoll,
       waitPoll: options.waitPoll ?? DEFAULT_ANSWER_TIMES.waitPoll,
+    };
+    this.rolloutTimes = {
+      syncPoll: Math.min(this.times.syncPoll, ROLLOUT_POLL),
+      waitPoll: Math.min(this.times.waitPoll, ROLLOUT_POLL),
     };
     this.now = options.now ?? Date.now;
     this.writer = new StatusWriter(options.registry, {
@@ -138,7 +147,8 @@ export class FirmwareAgent {
     }
     if (!known || !desired) return;
     const recorded = this.writer.pending(app, device) ?? known.status;
-    const result = answer(decoded.status, desired, recorded, this.times, new Date(this.now()));
+    const times = known.rolloutRunning ? this.rolloutTimes : this.times;
+    const result = answer(decoded.status, desired, recorded, times, new Date(this.now()));
     if (result.problem) this.problem(app, device, result.problem);
     const { command } = result;
     if (command.op === 'swap') {

@@ -20,6 +20,7 @@ import {
 import { modifyDevice } from './fleet-registry.js';
 import { ApiFleetRegistry } from './remote.js';
 import { RolloutDriver } from './rollout/driver.js';
+import { hasRunningRollout } from './rollout/model.js';
 
 /** A device mid-update has its desired firmware and status read again after this long (the agent's own writes update them). */
 const VIEW_TTL_MS = 5_000;
@@ -91,7 +92,11 @@ export async function startRemoteAgent(options: RemoteAgentOptions): Promise<Rem
         const cached = views.get(device);
         if (midUpdate && cached && Date.now() - cached.at < VIEW_TTL_MS) return cached.view;
         const [d, application] = await Promise.all([fleet.getDevice(a, device), fleet.getApp(a)]);
-        const view = d ? { desired: desiredFirmware(d, application), status: firmwareStatusOf(d) } : undefined;
+        const view = d && {
+          desired: desiredFirmware(d, application),
+          status: firmwareStatusOf(d),
+          rolloutRunning: application !== undefined && hasRunningRollout(application),
+        };
         if (views.size >= MAX_CACHED_VIEWS) views.clear();
         views.set(device, { at: Date.now(), view });
         return view;

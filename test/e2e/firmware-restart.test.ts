@@ -1,6 +1,6 @@
 // drg serve killed (-9) in the middle of a rollout, once the canary stage is in sync and the next stage runs, and
 // started again on the same data and ports: the simulated devices reconnect and carry on from where they were, the
-// rollout its stages, to Completed without anyone touching it.
+// rollout its stages, to Completed without anyone touching it; `drg firmware status --watch` follows it throughout.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
@@ -49,7 +49,11 @@ test('a rollout that drg serve was killed in the middle of completes after its r
     const started = rollout.status?.stagesStarted.length ?? 0;
     return started >= 2 && rollout.counts.inSync < DEVICES - 1 ? rollout : undefined;
   });
+  // An operator following it: `status --watch` rides out the restart.
+  const watch = spawnDrg(t, config, ['firmware', 'status', '--app', 'fleet', '--watch']);
+  await until('the watch following', async () => (/Running: /.test(watch.stderr()) ? true : undefined));
   await first.kill9();
+  await until('the watch noticing', async () => (/lost contact/.test(watch.stderr()) ? true : undefined));
 
   const second = await serveFor(t, () => startServe({ ...fixedPorts, dataDir: first.dataDir, configPath: config }));
   const final = await until('the rollout completed', async (seen) => {
@@ -61,6 +65,11 @@ test('a rollout that drg serve was killed in the middle of completes after its r
   assert.ok(final.rollout.stages.length > (middle.status?.stagesStarted.length ?? 0), 'stages started after the kill');
   assert.equal(final.rollout.id, middle.rollout.id);
   assertAllInSync(final);
+
+  const watched = ok(await watch.done);
+  assert.match(watched.stderr, /lost contact \(cannot reach http:\/\/127\.0\.0\.1:\d+.*\): trying again/);
+  assert.match(watched.stderr, /in contact again/);
+  assert.match(watched.stdout, /Rollout r-\S+ of 2\.0\.0 in application fleet: Completed/);
 
   const summary = await summaryOf(simulation);
   assert.deepEqual(summary.versions, { [VERSION]: DEVICES });

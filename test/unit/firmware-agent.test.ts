@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { type DfuCommand, type DfuEncoding, decodeCommand, encodeStatus } from '../../src/dfu/codec.js';
 import { type AgentProblem, FirmwareAgent, ImageUnavailableError } from '../../src/firmware/agent.js';
 import { modifyDevice } from '../../src/firmware/fleet-registry.js';
+import { hasRunningRollout } from '../../src/firmware/rollout/model.js';
 import { desiredFirmware, firmwareStatusOf, type ImageInfo } from '../../src/model/firmware.js';
 import { MemoryFleet } from '../helpers/fleet.js';
 
@@ -28,7 +29,13 @@ function setup(options: { statusIntervalMs?: number; image?: boolean } = {}) {
     registry: {
       device: async (app, device) => {
         const [d, a] = [await fleet.getDevice(app, device), await fleet.getApp(app)];
-        return d && { desired: desiredFirmware(d, a), status: firmwareStatusOf(d) };
+        return (
+          d && {
+            desired: desiredFirmware(d, a),
+            status: firmwareStatusOf(d),
+            rolloutRunning: !!a && hasRunningRollout(a),
+          }
+        );
       },
       writeStatus: async (app, device, status) => {
         await modifyDevice(fleet, app, device, (d) => ({ ...d, status: { ...d.status, firmware: status } }));
@@ -160,5 +167,23 @@ test('without a desired firmware, or one that cannot be had yet, the device wait
   await report({ version: '1.0.0' });
   assert.equal(sent.at(-1)?.command.op, 'wait');
   assert.match(problems.at(-1)?.message ?? '', /no firmware fw 2\.0\.0/);
+  await agent.close();
+});
+
+test('while a rollout is under way in its application, a device checks in every 5 s at most', async () => {
+  const { sent, report, fleet, agent } = setup();
+  fleet.addDevice('app', 'later');
+  await report({ version: '1.0.0' }, 'packed', 'later');
+  assert.deepEqual(sent.at(-1)?.command, { op: 'wait', poll: 30 });
+  const app = fleet.apps.get('app');
+  assert.ok(app);
+  app.spec = { rollout: { id: 'r1', version: '2.0.0', stages: [['d1'], ['later']] } };
+  await report({ version: '1.0.0' }, 'packed', 'later');
+  assert.deepEqual(sent.at(-1)?.command, { op: 'wait', poll: 5 }, 'its stage may start any moment');
+  await report({ version: '2.0.0' });
+  assert.deepEqual(sent.at(-1)?.command.op === 'sync' && sent.at(-1)?.command.poll, 5);
+  app.status = { rollout: { id: 'r1', phase: 'Completed', stagesStarted: [], counts: {} } };
+  await report({ version: '2.0.0' });
+  assert.equal(sent.at(-1)?.command.op === 'sync' && sent.at(-1)?.command.poll, 300, 'finished: the usual poll');
   await agent.close();
 });

@@ -2,7 +2,7 @@
 // stderr; elsewhere, a line whenever the counts change. Read from the registry once a second.
 import type { CommandContext } from '../../cli/context.js';
 import type { Session } from '../../client/session.js';
-import { DrgError } from '../../errors.js';
+import { ApiError, DrgError, NetworkError } from '../../errors.js';
 import { isFinished } from '../../firmware/rollout/model.js';
 import { countsText, overallPercent, type RolloutView, rolloutView } from '../../firmware/rollout/view.js';
 import { escapeInline } from '../../output/escape.js';
@@ -26,8 +26,22 @@ export async function followRollout(
   const live = ctx.io.stderr.isTTY && !ctx.out.machine;
   let drawn = 0;
   let lastLine = '';
+  let lost = false;
   for (;;) {
-    const view = await readView(session, app);
+    let view: RolloutView | undefined;
+    try {
+      view = await readView(session, app);
+    } catch (err) {
+      if (!isTransient(err)) throw err;
+      // The server restarting, or the network gone for a moment: the rollout goes on there; keep following.
+      if (!lost) ctx.out.note(`lost contact (${err.message}): trying again every ${POLL_MS / 1000} s`);
+      lost = true;
+      drawn = 0;
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      continue;
+    }
+    if (lost) ctx.out.note('in contact again');
+    lost = false;
     if (!view || view.spec.id !== id) throw new DrgError(`rollout ${id} of application ${app} was replaced or removed`);
     const phase = view.status?.phase ?? 'Starting';
     if (live) {
@@ -57,6 +71,10 @@ function finish(view: RolloutView, options: FollowOptions): RolloutView {
         ? 'see drg firmware status; drg firmware retry tries the failed devices again'
         : undefined;
   throw new DrgError(`rollout ${view.spec.id} ${status?.phase?.toLowerCase() ?? 'stopped'}${why}`, { hint });
+}
+
+function isTransient(err: unknown): err is Error {
+  return err instanceof NetworkError || (err instanceof ApiError && [502, 503, 504].includes(err.status));
 }
 
 export async function readView(session: Session, app: string): Promise<RolloutView | undefined> {

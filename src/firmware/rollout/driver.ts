@@ -15,10 +15,18 @@ export interface RolloutDriverOptions {
   now?: () => number;
 }
 
+/** The shortest time between two evaluations of one application's rollout. */
+const MIN_GAP_MS = 200;
+
 interface AppState {
   running: boolean;
   again: boolean;
-  timer?: NodeJS.Timeout;
+  /** When the last evaluation started. */
+  lastAt: number;
+  /** The next evaluation on the tick (a rollout under way). */
+  tick?: NodeJS.Timeout;
+  /** The next evaluation, once MIN_GAP_MS after the last. */
+  gap?: NodeJS.Timeout;
 }
 
 export class RolloutDriver {
@@ -37,28 +45,42 @@ export class RolloutDriver {
     if (this.closed) return;
     let state = this.apps.get(app);
     if (!state) {
-      state = { running: false, again: false };
+      state = { running: false, again: false, lastAt: 0 };
       this.apps.set(app, state);
     }
     if (state.running) {
       state.again = true;
       return;
     }
-    if (state.timer) clearTimeout(state.timer);
-    state.timer = undefined;
+    if (state.gap) return;
+    if (state.tick) clearTimeout(state.tick);
+    state.tick = undefined;
+    // Evaluations of one application at most every MIN_GAP_MS: a thousand devices settling at once make a few.
+    const wait = state.lastAt + MIN_GAP_MS - this.now();
+    if (wait > 0) {
+      state.gap = setTimeout(() => this.start(app, state), wait);
+      state.gap.unref();
+      return;
+    }
+    this.start(app, state);
+  }
+
+  private start(app: string, state: AppState): void {
+    state.gap = undefined;
     state.running = true;
+    state.lastAt = this.now();
     void this.evaluate(app, state);
   }
 
   forget(app: string): void {
     const state = this.apps.get(app);
-    if (state?.timer) clearTimeout(state.timer);
+    if (state) stopTimers(state);
     this.apps.delete(app);
   }
 
   close(): void {
     this.closed = true;
-    for (const state of this.apps.values()) if (state.timer) clearTimeout(state.timer);
+    for (const state of this.apps.values()) stopTimers(state);
     this.apps.clear();
   }
 
@@ -77,10 +99,18 @@ export class RolloutDriver {
       state.again = false;
       this.poke(app);
     } else if (active) {
-      state.timer = setTimeout(() => this.poke(app), this.tickMs);
-      state.timer.unref();
+      state.tick = setTimeout(() => {
+        state.tick = undefined;
+        this.poke(app);
+      }, this.tickMs);
+      state.tick.unref();
     } else {
       this.apps.delete(app);
     }
   }
+}
+
+function stopTimers(state: AppState): void {
+  if (state.tick) clearTimeout(state.tick);
+  if (state.gap) clearTimeout(state.gap);
 }

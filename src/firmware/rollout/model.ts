@@ -80,6 +80,12 @@ export function rolloutStatusOf(app: Pick<Resource, 'status'>, id: string): Roll
   return value as unknown as RolloutStatus;
 }
 
+/** The application has a rollout that has not finished. */
+export function hasRunningRollout(app: Pick<Resource, 'spec' | 'status'>): boolean {
+  const spec = rolloutSpecOf(app);
+  return spec !== undefined && !spec.cancelled && !isFinished(rolloutStatusOf(app, spec.id)?.phase);
+}
+
 export function isFinished(phase: RolloutPhase | undefined): boolean {
   return phase === 'Completed' || phase === 'Failed' || phase === 'Cancelled';
 }

@@ -6,11 +6,13 @@ import { type AgentImages, type DeviceFirmware, FirmwareAgent, ImageUnavailableE
 import { modifyDevice } from '../../firmware/fleet-registry.js';
 import { ImageCache, type LoadedImage } from '../../firmware/image-cache.js';
 import { RolloutDriver } from '../../firmware/rollout/driver.js';
+import { hasRunningRollout } from '../../firmware/rollout/model.js';
 import { DEVICE_EVENT_TYPE, eventPayload } from '../../model/cloudevents.js';
 import {
-  desiredFirmware,
   type FirmwareSpec,
+  type FirmwareSpecCheck,
   type FirmwareStatus,
+  firmwareSpecOf,
   firmwareStatusOf,
   type ImageInfo,
 } from '../../model/firmware.js';
@@ -68,7 +70,10 @@ export class FirmwareAgentComponent implements Component {
   private agent?: FirmwareAgent;
   private driver?: RolloutDriver;
   private readonly consumers = new Map<string, Consumer>();
-  private readonly views = new Map<string, DeviceFirmware | null>();
+  /** app/device → its firmware spec and status (null: no such device). */
+  private readonly devicesSeen = new Map<string, { firmware?: FirmwareSpecCheck; status?: FirmwareStatus } | null>();
+  /** app → its firmware spec and whether a rollout is under way (null: no such application). */
+  private readonly appsSeen = new Map<string, { firmware?: FirmwareSpecCheck; rolloutRunning: boolean } | null>();
   private readonly encodings = new Map<string, DfuEncoding>();
   /** app/device → when its last error event was appended. */
   private readonly lastErrorEvent = new Map<string, number>();
@@ -144,10 +149,10 @@ export class FirmwareAgentComponent implements Component {
   private changed(event: RegistryEvent): void {
     const { application: app } = event;
     if (event.kind === 'device' && event.device !== undefined) {
-      this.views.delete(`${app}/${event.device}`);
+      this.devicesSeen.delete(`${app}/${event.device}`);
       return;
     }
-    for (const key of this.views.keys()) if (key.startsWith(`${app}/`)) this.views.delete(key);
+    this.appsSeen.delete(app);
     if (event.operation === 'deleted') {
       this.consumers.get(app)?.close();
       this.consumers.delete(app);
@@ -189,16 +194,31 @@ export class FirmwareAgentComponent implements Component {
       .finally(() => consumer.ack(logged.position));
   }
 
-  /** The device's desired firmware and status, cached until the registry says it changed. */
+  /**
+   * The device's desired firmware and status: its own part cached until the registry changes the device, its
+   * application's (spec.firmware, a rollout under way) until it changes the application.
+   */
   private async view(app: string, device: string): Promise<DeviceFirmware | undefined> {
     const key = `${app}/${device}`;
-    const cached = this.views.get(key);
-    if (cached !== undefined) return cached ?? undefined;
-    const [d, a] = await Promise.all([this.fleet.getDevice(app, device), this.fleet.getApp(app)]);
-    const view = d ? { desired: desiredFirmware(d, a), status: firmwareStatusOf(d) } : null;
-    if (this.views.size >= MAX_REMEMBERED_ENCODINGS) this.views.clear();
-    this.views.set(key, view);
-    return view ?? undefined;
+    let own = this.devicesSeen.get(key);
+    if (own === undefined) {
+      const d = await this.fleet.getDevice(app, device);
+      own = d ? { firmware: firmwareSpecOf(d), status: firmwareStatusOf(d) } : null;
+      if (this.devicesSeen.size >= MAX_REMEMBERED_ENCODINGS) this.devicesSeen.clear();
+      this.devicesSeen.set(key, own);
+    }
+    if (!own) return undefined;
+    let shared = this.appsSeen.get(app);
+    if (shared === undefined) {
+      const a = await this.fleet.getApp(app);
+      shared = a ? { firmware: firmwareSpecOf(a), rolloutRunning: hasRunningRollout(a) } : null;
+      this.appsSeen.set(app, shared);
+    }
+    return {
+      desired: own.firmware ?? shared?.firmware,
+      status: own.status,
+      rolloutRunning: shared?.rolloutRunning ?? false,
+    };
   }
 
   private remember(app: string, device: string, payload: Buffer, contentType: string | undefined): void {
