@@ -35,6 +35,8 @@ const STALE_REPORT_MS = 60_000;
 const MAX_IN_FLIGHT = 1024;
 /** Bytes of file images kept in memory. */
 const IMAGE_CACHE_BYTES = 256 * 1024 * 1024;
+/** How long the store's answer about an image is used (a pushed or deleted image is seen this late at most). */
+const IMAGE_INFO_TTL_MS = 1_000;
 /** A device's problems become an event at most this often. */
 const ERROR_EVENT_INTERVAL_MS = 10_000;
 /** Devices whose DFU encoding is remembered (for nudges). */
@@ -72,6 +74,8 @@ export class FirmwareAgentComponent implements Component {
   private readonly consumers = new Map<string, Consumer>();
   /** app/device → its firmware spec and status (null: no such device). */
   private readonly devicesSeen = new Map<string, { firmware?: FirmwareSpecCheck; status?: FirmwareStatus } | null>();
+  /** Device change events seen: tells whether a status write was the only change while it was made. */
+  private deviceChanges = 0;
   /** app → its firmware spec and whether a rollout is under way (null: no such application). */
   private readonly appsSeen = new Map<string, { firmware?: FirmwareSpecCheck; rolloutRunning: boolean } | null>();
   private readonly encodings = new Map<string, DfuEncoding>();
@@ -104,7 +108,11 @@ export class FirmwareAgentComponent implements Component {
       registry: {
         device: async (app, device) => this.view(app, device),
         writeStatus: async (app, device, status) => {
-          await modifyDevice(fleet, app, device, (d) => withFirmwareStatus(d, status));
+          const before = this.deviceChanges;
+          const written = await modifyDevice(fleet, app, device, (d) => withFirmwareStatus(d, status));
+          // When its own was the only device change meanwhile, what it wrote is what the registry has.
+          if (written && this.deviceChanges === before + 1)
+            this.devicesSeen.set(`${app}/${device}`, deviceSeen(written));
         },
       },
       images: this.images,
@@ -149,6 +157,7 @@ export class FirmwareAgentComponent implements Component {
   private changed(event: RegistryEvent): void {
     const { application: app } = event;
     if (event.kind === 'device' && event.device !== undefined) {
+      this.deviceChanges++;
       this.devicesSeen.delete(`${app}/${event.device}`);
       return;
     }
@@ -203,7 +212,7 @@ export class FirmwareAgentComponent implements Component {
     let own = this.devicesSeen.get(key);
     if (own === undefined) {
       const d = await this.fleet.getDevice(app, device);
-      own = d ? { firmware: firmwareSpecOf(d), status: firmwareStatusOf(d) } : null;
+      own = d ? deviceSeen(d) : null;
       if (this.devicesSeen.size >= MAX_REMEMBERED_ENCODINGS) this.devicesSeen.clear();
       this.devicesSeen.set(key, own);
     }
@@ -256,6 +265,10 @@ export class FirmwareAgentComponent implements Component {
   }
 }
 
+function deviceSeen(device: Device): { firmware?: FirmwareSpecCheck; status?: FirmwareStatus } {
+  return { firmware: firmwareSpecOf(device), status: firmwareStatusOf(device) };
+}
+
 function withFirmwareStatus(device: Device, status: FirmwareStatus): Device {
   return { ...device, status: { ...device.status, firmware: status } };
 }
@@ -269,15 +282,29 @@ class FileImageCache implements AgentImages {
     private readonly oci: () => RegistryImages,
   ) {}
 
+  /** app/name/version → the store's answer and when it was asked: one query per image a second, not per report. */
+  private readonly infos = new Map<string, { at: number; info: ImageInfo | undefined }>();
+
   async get(app: string, spec: FirmwareSpec): Promise<LoadedImage> {
     if ('container' in spec) return this.oci().get(spec.container.image, spec.container.imagePullPolicy);
     const store = this.local();
-    const info = store?.info(app, spec.file.name, spec.file.version);
+    const info = store && this.info(store, app, spec.file.name, spec.file.version);
     if (!store || !info) {
       const what = spec.file.version ? `${spec.file.name} ${spec.file.version}` : spec.file.name;
       throw new ImageUnavailableError(`no firmware ${what} in the store of application ${app}`);
     }
     const key = `${app}/${info.name}/${info.version}/${info.checksum}`;
     return this.cache.get(key, async () => ({ info, data: await store.read(app, info.name, info.version) }));
+  }
+
+  private info(store: LocalImages, app: string, name: string, version: string | undefined): ImageInfo | undefined {
+    const key = `${app}/${name}/${version ?? ''}`;
+    const now = Date.now();
+    const known = this.infos.get(key);
+    if (known && now - known.at < IMAGE_INFO_TTL_MS) return known.info;
+    const info = store.info(app, name, version);
+    if (this.infos.size >= MAX_REMEMBERED_ENCODINGS) this.infos.clear();
+    this.infos.set(key, { at: now, info });
+    return info;
   }
 }
