@@ -1,7 +1,7 @@
 // Discovery, authentication and access tokens over a real socket against an in-process server.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
@@ -162,7 +162,9 @@ describe('access tokens', () => {
 
   test('the store holds only hashes, never a token', async () => {
     const created = await createToken('hashed');
-    const files = readdirSync(s.dataDir).map((f) => join(s.dataDir, f));
+    const files = readdirSync(s.dataDir, { recursive: true, encoding: 'utf8' })
+      .map((f) => join(s.dataDir, f))
+      .filter((f) => statSync(f).isFile());
     assert.ok(files.some((f) => f.endsWith('drg.sqlite')));
     for (const file of files) {
       const bytes = readFileSync(file);

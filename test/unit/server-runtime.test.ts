@@ -290,10 +290,12 @@ test('drg serve: GET /health lists every component, anonymously', async () => {
         'http-listener',
         'identity',
         'registry',
+        'firmware-store',
         'events',
         'devices',
         'http-api',
         'websocket-integration',
+        'firmware-agent',
         'accounts',
       ].map((name) => ({
         name,
