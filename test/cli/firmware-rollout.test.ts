@@ -171,6 +171,30 @@ test('rollout refuses without --yes when there is no terminal, and --dry-run cha
     dry.stdout,
     /stage 1 \(canary\): 1 device: dev-1\n\s+stage 2: 1 device: dev-2\n\s+stage 3: 1 device: dev-3/,
   );
+  ok(await serve.run(['label', 'device', 'dev-2', 'ring=early', '--app', app]));
+  const picked = JSON.parse(
+    ok(
+      await serve.run([
+        'firmware',
+        'rollout',
+        '--app',
+        app,
+        '--version',
+        '2.0.0',
+        '--selector',
+        'ring=early',
+        '--dry-run',
+        '-o',
+        'json',
+      ]),
+    ).stdout,
+  );
+  assert.deepEqual(picked.stages, [['dev-2']], '--selector picks the devices');
+  assert.equal(picked.selector, 'ring=early');
+  fails(
+    await serve.run(['firmware', 'rollout', '--app', app, '--version', '2.0.0', '-l', 'ring=none', '--yes']),
+    /no devices to roll out to in application roll-dry with labels ring=none/,
+  );
   const many = await fleetApp('roll-many', 30);
   const brief = ok(
     await serve.run(['firmware', 'rollout', '--app', 'roll-many', '--version', '2.0.0', '--dry-run', '--canary', '15']),

@@ -17,7 +17,8 @@ const OPTIONS = {
     'the firmware is this OCI artifact (REGISTRY/REPO[:TAG]; the tag is the version)',
   ),
   name: option.string('--name <name>', "the firmware is this image of the server's store (drg firmware push)"),
-  labels: SELECTOR,
+  selector: option.list('--selector <labels>', 'only the devices matching this label selector (env=prod,!legacy)'),
+  labels: { ...SELECTOR, description: 'the same as --selector' },
   canary: option.string('--canary <n|n%>', 'devices in the first stage (default: 10%, at least one)'),
   batchSize: option.string('--batch-size <n|n%>', 'devices in each later stage (default: 25%)'),
   successThreshold: option.string(
@@ -51,13 +52,13 @@ status.rollout): it survives restarts, and the firmware agent advances it (drg s
 cluster, run drg firmware agent). Follow it with drg firmware status; pause, resume, cancel and retry it.
 
 Without --image or --name, the version is the image of the server's store that has it (when one name does).
-Without --labels, every device of the application takes part. On a terminal the plan is shown and confirmed
+Without --selector (or -l), every device of the application takes part. On a terminal the plan is shown and confirmed
 first; without one, give --yes.`,
   options: OPTIONS,
   examples: [
     { command: 'drg firmware rollout --app my-app --version 1.2.0', description: 'Every device, default stages' },
     {
-      command: 'drg firmware rollout --version 1.2.0 --canary 5 --batch-size 20% -l region=eu --wait',
+      command: 'drg firmware rollout --version 1.2.0 --canary 5 --batch-size 20% --selector region=eu --wait',
       description: 'The devices labelled region=eu, five as canaries, then batches of 20%, followed to the end',
     },
     {
@@ -120,6 +121,7 @@ function parseSettings(options: {
   version?: string;
   image?: string;
   name?: string;
+  selector: string[];
   labels: string[];
   canary?: string;
   batchSize?: string;
@@ -147,7 +149,7 @@ function parseSettings(options: {
   }
   return {
     version: options.version,
-    selector: parseSelectorFlag(options.labels),
+    selector: parseSelectorFlag([...options.selector, ...options.labels]),
     canary: amount('--canary', options.canary, { percent: 10 }),
     batchSize: amount('--batch-size', options.batchSize, { percent: 25 }),
     successThreshold: threshold,
