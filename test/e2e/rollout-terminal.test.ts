@@ -2,7 +2,7 @@
 // "no" changes nothing (exit 2), "yes" creates the rollout. `status --watch` draws its bars there.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DRG_BIN, drg, drgEnv, ok, serveDuringTests, tempDir } from '../helpers/serve.js';
@@ -30,7 +30,10 @@ function onTerminal(configPath: string, args: string[], prompt?: RegExp, answer?
   );
 }
 
-test('on a terminal the plan is shown and confirmed first', async () => {
+// `script` is util-linux's (Debian's bsdutils, an essential package): present wherever the suite runs.
+test('on a terminal the plan is shown and confirmed first', {
+  skip: !existsSync('/usr/bin/script') && 'no /usr/bin/script',
+}, async () => {
   const { configPath } = serve;
   ok(await drg(configPath, ['create', 'app', 'tty-app']));
   for (const d of ['d1', 'd2']) ok(await drg(configPath, ['create', 'device', d, '--app', 'tty-app']));
