@@ -40,7 +40,8 @@ export async function run(argv: readonly string[], io: IO, clock: Clock = system
   const help = argv.some((a) => a === '-h' || a === '--help');
   try {
     try {
-      await program(help ? undefined : node).commander.parseAsync([...argv], { from: 'user' });
+      // A group's help lists its commands: the whole program; a command's needs only the way to it.
+      await program(help && !node.command ? undefined : node).commander.parseAsync([...argv], { from: 'user' });
     } catch (err) {
       if (!(err instanceof WholeProgramNeeded)) throw err;
       await program().commander.parseAsync([...argv], { from: 'user' });

@@ -62,6 +62,8 @@ export const help = defineCommand({
       clock: ctx.clock,
       quietErrors: false,
       onExitCode: () => {},
+      // As `drg PATH --help`: a group's help lists its commands, a command's needs only the way to it.
+      only: node.command ? node : undefined,
     });
     program.commandOf(node).outputHelp();
   },
