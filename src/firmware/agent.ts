@@ -3,7 +3,7 @@
 // the device's report and its recorded status say everything, so an agent restarted mid-update carries on.
 // The same agent runs inside drg serve (on the event log and the command router) and as `drg firmware agent`
 // (on the MQTT integration and the command API): the ports below are what differs.
-import { DfuDecodeError, decodeStatus, encodeCommand } from '../dfu/codec.js';
+import { DfuDecodeError, type DfuEncoding, decodeStatus, encodeCommand } from '../dfu/codec.js';
 import {
   condition,
   type FirmwareSpec,
@@ -78,6 +78,8 @@ export interface Report {
 export const DEFAULT_ANSWER_TIMES: AnswerTimes = { syncPoll: 300, waitPoll: 30 };
 /** Wait's and Sync's poll at most, in seconds, while the device's application has a rollout under way. */
 export const ROLLOUT_POLL = 5;
+/** Devices whose encoding is remembered, at most (for nudges; beyond, the memory starts again). */
+const MAX_REMEMBERED_ENCODINGS = 100_000;
 
 export class FirmwareAgent {
   private readonly times: AnswerTimes;
@@ -86,6 +88,8 @@ export class FirmwareAgent {
   /** Reports of one device are answered one after the other: app/device → the one being answered. */
   private readonly busy = new Map<string, Promise<void>>();
   private readonly now: () => number;
+  /** app/device → the encoding of its last report: what a nudge is sent in. */
+  private readonly encodings = new Map<string, DfuEncoding>();
   /** Counts for metrics and the command's summary. */
   readonly counts = { reports: 0, writes: 0, swaps: 0, syncs: 0, waits: 0, problems: 0, bytes: 0 };
 
@@ -120,6 +124,16 @@ export class FirmwareAgent {
     return next;
   }
 
+  /**
+   * "Report now" (Wait with poll 0), unasked, in the encoding of the device's last report (packed before it made
+   * one): its stage of a rollout started, and it may be waiting out a long poll.
+   */
+  nudge(app: string, device: string): Promise<void> {
+    const encoding = this.encodings.get(`${app}/${device}`) ?? 'packed';
+    const { payload, contentType } = encodeCommand({ op: 'wait', poll: 0 }, encoding);
+    return this.options.commands.send(app, device, payload, contentType);
+  }
+
   /** Writes what is pending, and stops writing. */
   async close(): Promise<void> {
     await Promise.allSettled([...this.busy.values()]);
@@ -137,6 +151,7 @@ export class FirmwareAgent {
       this.problem(app, device, { kind: 'malformed', message: `malformed DFU report: ${err.message}` });
       return;
     }
+    this.rememberEncoding(`${app}/${device}`, decoded.encoding);
     const { update } = decoded.status;
     let known = await this.options.registry.device(app, device, update !== undefined);
     let desired = known && (await this.desiredImage(app, known.desired));
@@ -176,6 +191,12 @@ export class FirmwareAgent {
       if (err instanceof ImageUnavailableError) return { kind: 'unresolved', reason: err.message };
       throw err;
     }
+  }
+
+  private rememberEncoding(key: string, encoding: DfuEncoding): void {
+    if (this.encodings.get(key) === encoding) return;
+    if (this.encodings.size >= MAX_REMEMBERED_ENCODINGS) this.encodings.clear();
+    this.encodings.set(key, encoding);
   }
 
   private count(op: string, bytes: number): void {

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
 import type { ApiClient } from '../client/http.js';
 import type { RegistryClient } from '../client/registry.js';
-import { DFU_CHANNEL, DFU_COMMAND, type DfuEncoding, decodeStatus, encodeCommand } from '../dfu/codec.js';
+import { DFU_CHANNEL, DFU_COMMAND } from '../dfu/codec.js';
 import { type CloudEvent, DEVICE_EVENT_TYPE, eventPayload } from '../model/cloudevents.js';
 import type { Endpoints } from '../model/endpoints.js';
 import { desiredFirmware, type FirmwareSpec, firmwareStatusOf, type ImageInfo } from '../model/firmware.js';
@@ -24,7 +24,7 @@ import { hasRunningRollout } from './rollout/model.js';
 
 /** A device mid-update has its desired firmware and status read again after this long (the agent's own writes update them). */
 const VIEW_TTL_MS = 5_000;
-/** Devices whose view and encoding are remembered, at most. */
+/** Devices whose view is remembered, at most. */
 const MAX_CACHED_VIEWS = 100_000;
 
 export interface RemoteAgentOptions {
@@ -58,7 +58,6 @@ export async function startRemoteAgent(options: RemoteAgentOptions): Promise<Rem
   if (!integration) throw new Error('the cluster has no MQTT integration (mqtt_integration in its endpoints)');
   const fleet = new ApiFleetRegistry(options.registry);
   const views = new Map<string, { at: number; view: DeviceFirmware | undefined }>();
-  const encodings = new Map<string, DfuEncoding>();
   const { sendCommand } = await import('../client/command.js');
   const send = (device: string, payload: Buffer, contentType: string) =>
     sendCommand(options.api, endpoints, { app, device, command: DFU_COMMAND, payload: { data: payload, contentType } });
@@ -68,10 +67,11 @@ export async function startRemoteAgent(options: RemoteAgentOptions): Promise<Rem
     watchIdle: true,
     nudge: (a, device) => {
       views.delete(device);
-      const { payload, contentType } = encodeCommand({ op: 'wait', poll: 0 }, encodings.get(device) ?? 'packed');
-      send(device, payload, contentType).catch((err: unknown) =>
-        options.problem({ app: a, device, kind: 'nudge', message: `cannot nudge the device: ${errorText(err)}` }),
-      );
+      agent
+        .nudge(a, device)
+        .catch((err: unknown) =>
+          options.problem({ app: a, device, kind: 'nudge', message: `cannot nudge the device: ${errorText(err)}` }),
+        );
     },
     problem: (a, message) => options.problem({ app: a, device: '', kind: 'rollout', message }),
   });
@@ -141,10 +141,9 @@ export async function startRemoteAgent(options: RemoteAgentOptions): Promise<Rem
       done();
       return;
     }
-    const device = event.device;
-    const payload = eventPayload(event);
-    rememberEncoding(encodings, device, payload, event.datacontenttype);
-    agent.handle({ app, device, payload, contentType: event.datacontenttype }).finally(() => done());
+    agent
+      .handle({ app, device: event.device, payload: eventPayload(event), contentType: event.datacontenttype })
+      .finally(() => done());
   };
   const topic = `$share/${options.group}/app/${app}`;
   client.on('connect', () => {
@@ -179,16 +178,6 @@ function parseEvent(payload: Buffer | string): CloudEvent | undefined {
     return value && typeof value === 'object' ? value : undefined;
   } catch {
     return undefined;
-  }
-}
-
-function rememberEncoding(encodings: Map<string, DfuEncoding>, device: string, payload: Buffer, type?: string): void {
-  if (encodings.has(device)) return;
-  try {
-    if (encodings.size >= MAX_CACHED_VIEWS) encodings.clear();
-    encodings.set(device, decodeStatus(payload, type).encoding);
-  } catch {
-    // The agent reports a malformed report when it answers it.
   }
 }
 

@@ -191,3 +191,14 @@ test('while a rollout is under way in its application, a device checks in every 
   assert.equal(pollOf(), 300, 'finished: the usual poll');
   await agent.close();
 });
+
+test("a nudge is a Wait with poll 0 in the encoding of the device's last report, packed before it made one", async () => {
+  const { sent, report, agent, fleet } = setup();
+  fleet.addDevice('app', 'quiet');
+  await agent.nudge('app', 'quiet');
+  assert.deepEqual(sent.at(-1), { device: 'quiet', command: { op: 'wait', poll: 0 }, encoding: 'packed' });
+  await report({ version: '1.0.0' }, 'named');
+  await agent.nudge('app', 'd1');
+  assert.deepEqual(sent.at(-1), { device: 'd1', command: { op: 'wait', poll: 0 }, encoding: 'named' });
+  await agent.close();
+});

@@ -1,7 +1,7 @@
 // The firmware agent inside drg serve: one consumer of `dfu` events per application (the group drg-firmware-agent,
 // which a `drg firmware agent` on the MQTT integration may join to share the load), answers through the command
 // router, status.firmware and rollouts through the registry in-process. Started after everything it uses.
-import { DFU_CHANNEL, DFU_COMMAND, type DfuEncoding, decodeStatus, encodeCommand } from '../../dfu/codec.js';
+import { DFU_CHANNEL, DFU_COMMAND } from '../../dfu/codec.js';
 import { type AgentImages, type DeviceFirmware, FirmwareAgent, ImageUnavailableError } from '../../firmware/agent.js';
 import { modifyDevice } from '../../firmware/fleet-registry.js';
 import { ImageCache, type LoadedImage } from '../../firmware/image-cache.js';
@@ -39,8 +39,8 @@ const IMAGE_CACHE_BYTES = 256 * 1024 * 1024;
 const IMAGE_INFO_TTL_MS = 1_000;
 /** A device's problems become an event at most this often. */
 const ERROR_EVENT_INTERVAL_MS = 10_000;
-/** Devices whose DFU encoding is remembered (for nudges). */
-const MAX_REMEMBERED_ENCODINGS = 100_000;
+/** Devices (and images) whose views, error-event times and store answers are remembered, at most. */
+const MAX_REMEMBERED = 100_000;
 
 /** The local store as the agent reads it (src/server-lite/firmware/store.ts). */
 export interface LocalImages {
@@ -78,16 +78,15 @@ export class FirmwareAgentComponent implements Component {
   private deviceChanges = 0;
   /** app → its firmware spec and whether a rollout is under way (null: no such application). */
   private readonly appsSeen = new Map<string, { firmware?: FirmwareSpecCheck; rolloutRunning: boolean } | null>();
-  private readonly encodings = new Map<string, DfuEncoding>();
   /** app/device → when its last error event was appended. */
   private readonly lastErrorEvent = new Map<string, number>();
   private readonly fleet: ServerFleetRegistry;
-  private readonly images: FileImageCache;
+  private readonly images: ServerImages;
   private unsubscribe?: () => void;
 
   constructor(private readonly options: FirmwareAgentOptions) {
     this.fleet = new ServerFleetRegistry(() => options.registry.registry);
-    this.images = new FileImageCache(options.local, options.oci);
+    this.images = new ServerImages(options.local, options.oci);
   }
 
   /** What the agent answered, for /metrics. */
@@ -99,7 +98,7 @@ export class FirmwareAgentComponent implements Component {
     const { options, fleet } = this;
     this.driver = new RolloutDriver({
       registry: fleet,
-      nudge: (app, device) => this.nudge(app, device),
+      nudge: (app, device) => void this.agent?.nudge(app, device),
       problem: (app, message) => options.log.warn('firmware-rollout', { app }, message),
       tickMs: options.rolloutTickMs,
     });
@@ -196,10 +195,8 @@ export class FirmwareAgentComponent implements Component {
       consumer.ack(logged.position);
       return;
     }
-    const payload = eventPayload(event);
-    this.remember(logged.app, device, payload, event.datacontenttype);
     void this.agent
-      .handle({ app: logged.app, device, payload, contentType: event.datacontenttype })
+      .handle({ app: logged.app, device, payload: eventPayload(event), contentType: event.datacontenttype })
       .finally(() => consumer.ack(logged.position));
   }
 
@@ -213,7 +210,7 @@ export class FirmwareAgentComponent implements Component {
     if (own === undefined) {
       const d = await this.fleet.getDevice(app, device);
       own = d ? deviceSeen(d) : null;
-      if (this.devicesSeen.size >= MAX_REMEMBERED_ENCODINGS) this.devicesSeen.clear();
+      if (this.devicesSeen.size >= MAX_REMEMBERED) this.devicesSeen.clear();
       this.devicesSeen.set(key, own);
     }
     if (!own) return undefined;
@@ -230,23 +227,12 @@ export class FirmwareAgentComponent implements Component {
     };
   }
 
-  private remember(app: string, device: string, payload: Buffer, contentType: string | undefined): void {
-    const key = `${app}/${device}`;
-    if (this.encodings.has(key)) return;
-    try {
-      if (this.encodings.size >= MAX_REMEMBERED_ENCODINGS) this.encodings.clear();
-      this.encodings.set(key, decodeStatus(payload, contentType).encoding);
-    } catch {
-      // A malformed report: the agent says so when it answers it.
-    }
-  }
-
   /** The problem as an event in the application's stream (drg stream --channel dfu), at most one per device per interval. */
   private async errorEvent(app: string, device: string, message: string): Promise<void> {
     const key = `${app}/${device}`;
     const now = Date.now();
     if ((this.lastErrorEvent.get(key) ?? 0) + ERROR_EVENT_INTERVAL_MS > now) return;
-    if (this.lastErrorEvent.size >= MAX_REMEMBERED_ENCODINGS) this.lastErrorEvent.clear();
+    if (this.lastErrorEvent.size >= MAX_REMEMBERED) this.lastErrorEvent.clear();
     this.lastErrorEvent.set(key, now);
     const [a, d] = await Promise.all([this.fleet.getApp(app), this.fleet.getDevice(app, device)]);
     if (!a?.metadata.uid || !d?.metadata.uid) return;
@@ -255,13 +241,6 @@ export class FirmwareAgentComponent implements Component {
     await this.options.events.bus
       .append([firmwareErrorEvent(origin, message, this.options.devices.instance)])
       .catch(() => undefined);
-  }
-
-  /** "Report now" (Wait with poll 0), in the device's encoding: its stage of a rollout started. */
-  private nudge(app: string, device: string): void {
-    const encoding = this.encodings.get(`${app}/${device}`) ?? 'packed';
-    const { payload, contentType } = encodeCommand({ op: 'wait', poll: 0 }, encoding);
-    sendCommand(this.options.devices, { app, device, command: DFU_COMMAND, payload, contentType });
   }
 }
 
@@ -274,7 +253,7 @@ function withFirmwareStatus(device: Device, status: FirmwareStatus): Device {
 }
 
 /** Images by spec: the local store's (kept in memory, bounded) and OCI registries' (cached by their client). */
-class FileImageCache implements AgentImages {
+class ServerImages implements AgentImages {
   private readonly cache = new ImageCache(IMAGE_CACHE_BYTES);
 
   constructor(
@@ -303,7 +282,7 @@ class FileImageCache implements AgentImages {
     const known = this.infos.get(key);
     if (known && now - known.at < IMAGE_INFO_TTL_MS) return known.info;
     const info = store.info(app, name, version);
-    if (this.infos.size >= MAX_REMEMBERED_ENCODINGS) this.infos.clear();
+    if (this.infos.size >= MAX_REMEMBERED) this.infos.clear();
     this.infos.set(key, { at: now, info });
     return info;
   }
