@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { Endpoints } from '../../src/model/endpoints.js';
-import { DRG_BIN, drg, drgEnv, ok, type RunResult, type ServeHandle, startServe, tempDir } from './serve.js';
+import { DRG_BIN, drg, drgEnv, ok, outputOf, type RunResult, type ServeHandle, startServe, tempDir } from './serve.js';
 
 const running = new Set<ChildProcess>();
 // A test that timed out or threw may leave children behind its cleanup: none outlives the test file.
@@ -31,25 +31,13 @@ export function spawnDrg(t: TestContext, configPath: string, args: string[]): Dr
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => {
-    stdout += d;
-  });
-  child.stderr.on('data', (d) => {
-    stderr += d;
-  });
-  const done = new Promise<RunResult>((resolve) =>
-    child.on('close', (code) => {
-      running.delete(child);
-      resolve({ code, stdout, stderr });
-    }),
-  );
+  const output = outputOf(child);
+  void output.done.then(() => running.delete(child));
   t.after(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await done;
+    await output.done;
   });
-  return { process: child, done, stderr: () => stderr };
+  return { process: child, ...output };
 }
 
 /** A drg serve for this test, killed when it ends (a restarted one: call this again with the restart). */

@@ -208,23 +208,27 @@ export function drg(
   args: string[],
   opts: { input?: string; env?: Record<string, string>; cwd?: string; bin?: string } = {},
 ): Promise<RunResult> {
-  return new Promise((res) => {
-    const child = spawn(process.execPath, [opts.bin ?? DRG_BIN, ...args], {
-      cwd: opts.cwd,
-      env: drgEnv(configPath, opts.env),
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('close', (code) => res({ code, stdout, stderr }));
-    // A drg that exits before reading its input (a usage error, say) closes the pipe: that EPIPE is no failure.
-    child.stdin.on('error', () => {});
-    child.stdin.end(opts.input ?? '');
+  const child = spawn(process.execPath, [opts.bin ?? DRG_BIN, ...args], {
+    cwd: opts.cwd,
+    env: drgEnv(configPath, opts.env),
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
+  // A drg that exits before reading its input (a usage error, say) closes the pipe: that EPIPE is no failure.
+  child.stdin.on('error', () => {});
+  child.stdin.end(opts.input ?? '');
+  return outputOf(child).done;
+}
+
+/** What a child with piped stdout and stderr writes: so far (stderr), and all of it with its exit code (done). */
+export function outputOf(child: ChildProcess): { done: Promise<RunResult>; stderr(): string } {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr?.on('data', (d) => {
+    stderr += d;
+  });
+  const done = new Promise<RunResult>((res) => child.on('close', (code) => res({ code, stdout, stderr })));
+  return { done, stderr: () => stderr };
 }
