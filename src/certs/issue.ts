@@ -6,6 +6,7 @@ import { type KeyObject, X509Certificate } from 'node:crypto';
 import type { Session } from '../client/session.js';
 import { DrgError, UsageError } from '../errors.js';
 import { type Application, type Resource, sameContent } from '../model/resource.js';
+import { rfc3339Seconds } from '../model/time.js';
 import { subjectText } from '../output/error-words.js';
 import { deviceCertificateMessage, trustAnchorAddedMessage } from '../output/messages.js';
 import { withAlias } from '../resources/device-spec.js';
@@ -75,7 +76,7 @@ export async function createAppCert(openSession: () => Promise<Session>, opts: A
   const files = keyFile ? [{ ...keyFile, content: privateKeyPem(key.keys.privateKey) }] : [];
 
   await updateWithFiles(session, target, current, withTrustAnchor(current, cert.pem), files, opts);
-  const issued = { subject: cert.subject, validUntil: timestamp(cert.notAfter) };
+  const issued = { subject: cert.subject, validUntil: rfc3339Seconds(cert.notAfter) };
   return trustAnchorAddedMessage(target.app, issued, keyFile?.path);
 }
 
@@ -120,7 +121,7 @@ export async function createDeviceCert(
   if (keyFile) files.push({ ...keyFile, content: privateKeyPem(key.keys.privateKey) });
 
   await updateWithFiles(session, target, current, withAlias(current, alias), files, opts);
-  const issued = { subject: cert.subject, validUntil: timestamp(cert.notAfter), file: certFile.path, alias };
+  const issued = { subject: cert.subject, validUntil: rfc3339Seconds(cert.notAfter), file: certFile.path, alias };
   return deviceCertificateMessage(app, device, issued, keyFile?.path);
 }
 
@@ -234,8 +235,4 @@ async function updateWithFiles(
     });
   }
   await staged.commit();
-}
-
-function timestamp(date: Date): string {
-  return date.toISOString().replace(/\.\d+Z$/, 'Z');
 }

@@ -10,6 +10,7 @@ import {
   UPDATE_FAILED,
   UPDATE_PROGRESS,
 } from '../model/firmware.js';
+import { rfc3339Seconds } from '../model/time.js';
 
 /** Block size when the device names none (DFU.md). */
 export const DEFAULT_MTU = 512;
@@ -61,7 +62,7 @@ export function answer(
   now: Date,
 ): Answer {
   const correlationId = report.correlationId;
-  const at = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const at = rfc3339Seconds(now);
   if ('kind' in desired) {
     const status = withConditions({ current: report.version }, recorded, at, []);
     return {

@@ -4,6 +4,7 @@
 import { X509Certificate } from 'node:crypto';
 import { isJsonObject } from './json.js';
 import type { Application } from './resource.js';
+import { rfc3339Seconds } from './time.js';
 
 export type TrustAnchorEntry =
   | { valid: { subject: string; notBefore: string; notAfter: string; certificate: string } }
@@ -75,7 +76,7 @@ export function validateAnchor(certificate: string): TrustAnchorEntry {
 
 /** OpenSSL's "Feb  2 11:11:31 2021 GMT" as "2021-02-02T11:11:31Z". */
 function rfc3339(opensslTime: string): string {
-  return new Date(opensslTime).toISOString().replace(/\.\d+Z$/, 'Z');
+  return rfc3339Seconds(new Date(opensslTime));
 }
 
 /** The PEM text of each anchor, in order. Entries without a certificate string are left out. */

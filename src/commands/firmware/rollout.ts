@@ -7,6 +7,7 @@ import { CancelledError, DrgError, isApiStatus, UsageError } from '../../errors.
 import { type Amount, type PlanOptions, parseAmount, planRollout } from '../../firmware/rollout/plan.js';
 import { type FirmwareSpec, imageTag } from '../../model/firmware.js';
 import type { Application } from '../../model/resource.js';
+import { rfc3339Seconds } from '../../model/time.js';
 import { parseDuration } from '../../model/units.js';
 import { parseSelectorFlag, SELECTOR } from '../options.js';
 
@@ -85,7 +86,7 @@ first; without one, give --yes.`,
       ...settings,
       firmware,
       id: rolloutId(now),
-      createdAt: new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      createdAt: rfc3339Seconds(now),
     });
     const { planLines } = await import('./plan-text.js');
     if (options.dryRun) {

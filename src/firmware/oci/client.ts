@@ -13,6 +13,7 @@ import {
   type TransportResponse,
 } from '../../client/transport.js';
 import type { ImageInfo } from '../../model/firmware.js';
+import { rfc3339Seconds } from '../../model/time.js';
 import { type Access, type AuthContext, RegistryAuth, unauthorized } from './auth.js';
 import { insecureRegistries, type RegistryCredentials, registryCredentials } from './credentials.js';
 import { OciError } from './errors.js';
@@ -222,7 +223,7 @@ export class OciClient {
             annotations: { [TITLE]: options.title ?? `${repository.split('/').pop()}.bin` },
           },
         ],
-        annotations: { [CREATED]: new Date().toISOString().replace(/\.\d+Z$/, 'Z') },
+        annotations: { [CREATED]: rfc3339Seconds(Date.now()) },
       }),
     );
     const response = await this.exchange(operation, {

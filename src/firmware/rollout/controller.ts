@@ -5,6 +5,7 @@
 import { firmwareStatusOf, UPDATE_FAILED } from '../../model/firmware.js';
 import { jsonEqual } from '../../model/json.js';
 import type { Application, Device } from '../../model/resource.js';
+import { rfc3339Seconds } from '../../model/time.js';
 import { type FleetRegistry, modifyApp, modifyDevice } from '../fleet-registry.js';
 import {
   countState,
@@ -27,8 +28,6 @@ export interface EvaluateOptions {
   /** A device of a stage that just started: tell it to report now (it may be waiting a long poll). */
   nudge?(app: string, device: string): void;
 }
-
-const timestamp = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** One evaluation of the application's rollout; resolves with its status (undefined without a rollout). */
 export async function evaluateRollout(
@@ -57,7 +56,7 @@ export async function evaluateRollout(
     reason = 'paused by an operator';
   } else {
     if (stagesStarted.length === 0 || stageSucceeded(spec, states, stagesStarted.length - 1)) {
-      if (stagesStarted.length < spec.stages.length) stagesStarted.push(timestamp(now));
+      if (stagesStarted.length < spec.stages.length) stagesStarted.push(rfc3339Seconds(now));
     }
     states = statesOf(spec, devices, stagesStarted.length, now);
     const all = [...states.values()];
@@ -78,8 +77,8 @@ export async function evaluateRollout(
     stagesStarted,
     counts,
     ...(reason ? { reason } : {}),
-    updatedAt: timestamp(now),
-    ...(isFinished(phase) ? { finishedAt: timestamp(now) } : {}),
+    updatedAt: rfc3339Seconds(now),
+    ...(isFinished(phase) ? { finishedAt: rfc3339Seconds(now) } : {}),
   };
   const written = await writeStatus(registry, appName, spec.id, status, previous);
   if (!written) return rolloutStatusOf((await registry.getApp(appName)) ?? app, spec.id);
@@ -112,8 +111,8 @@ async function cancelDevices(
     stagesStarted,
     counts,
     reason: 'cancelled by an operator',
-    updatedAt: timestamp(now),
-    finishedAt: timestamp(now),
+    updatedAt: rfc3339Seconds(now),
+    finishedAt: rfc3339Seconds(now),
   };
   await writeStatus(registry, name, spec.id, status, previous);
   return status;
@@ -284,7 +283,10 @@ export async function retryFailed(registry: FleetRegistry, app: string, now: num
       const conditions = (firmware?.conditions ?? []).filter((c) => c.type !== UPDATE_FAILED);
       return {
         ...d,
-        metadata: { ...d.metadata, annotations: { ...d.metadata.annotations, [STARTED_ANNOTATION]: timestamp(now) } },
+        metadata: {
+          ...d.metadata,
+          annotations: { ...d.metadata.annotations, [STARTED_ANNOTATION]: rfc3339Seconds(now) },
+        },
         status: { ...d.status, firmware: { ...firmware, conditions } },
       };
     });
