@@ -8,10 +8,9 @@ import type { Application, Device } from '../../model/resource.js';
 import { rfc3339Seconds } from '../../model/time.js';
 import { type FleetRegistry, modifyApp, modifyDevice } from '../fleet-registry.js';
 import {
-  countState,
+  countStates,
   type DeviceState,
   deviceState,
-  emptyCounts,
   isFinished,
   PREVIOUS_ANNOTATION,
   ROLLOUT_ANNOTATION,
@@ -69,13 +68,11 @@ export async function evaluateRollout(
       reason = `${failures.length} device${failures.length === 1 ? '' : 's'} failed: run drg firmware retry`;
     }
   }
-  const counts = emptyCounts();
-  for (const state of states.values()) countState(counts, state);
   const status: RolloutStatus = {
     id: spec.id,
     phase,
     stagesStarted,
-    counts,
+    counts: countStates(states.values()),
     ...(reason ? { reason } : {}),
     updatedAt: rfc3339Seconds(now),
     ...(isFinished(phase) ? { finishedAt: rfc3339Seconds(now) } : {}),
@@ -103,13 +100,15 @@ async function cancelDevices(
       continue;
     await modifyDevice(registry, name, device, (d) => revertDevice(d, spec.id));
   }
-  const counts = emptyCounts();
-  for (const state of states.values()) countState(counts, state.state === 'in-sync' ? state : { state: 'pending' });
+  // The devices not in sync are back where they were: pending, as if the rollout had not reached them.
+  const after = [...states.values()].map(
+    (state): DeviceState => (state.state === 'in-sync' ? state : { state: 'pending' }),
+  );
   const status: RolloutStatus = {
     id: spec.id,
     phase: 'Cancelled',
     stagesStarted,
-    counts,
+    counts: countStates(after),
     reason: 'cancelled by an operator',
     updatedAt: rfc3339Seconds(now),
     finishedAt: rfc3339Seconds(now),

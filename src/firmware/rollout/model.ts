@@ -116,15 +116,15 @@ export function deviceState(
   return { state: 'pending' };
 }
 
-export function emptyCounts(): RolloutCounts {
-  return { pending: 0, updating: 0, inSync: 0, failed: 0 };
-}
-
-export function countState(counts: RolloutCounts, state: DeviceState): void {
-  if (state.state === 'in-sync') counts.inSync++;
-  else if (state.state === 'failed') counts.failed++;
-  else if (state.state === 'updating') counts.updating++;
-  else counts.pending++;
+export function countStates(states: Iterable<DeviceState>): RolloutCounts {
+  const counts = { pending: 0, updating: 0, inSync: 0, failed: 0 };
+  for (const { state } of states) {
+    if (state === 'in-sync') counts.inSync++;
+    else if (state === 'failed') counts.failed++;
+    else if (state === 'updating') counts.updating++;
+    else counts.pending++;
+  }
+  return counts;
 }
 
 export function formatSeconds(seconds: number): string {

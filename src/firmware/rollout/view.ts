@@ -4,8 +4,8 @@ import { firmwareStatusOf } from '../../model/firmware.js';
 import type { Application, Device } from '../../model/resource.js';
 import { statesOf } from './controller.js';
 import {
-  countState,
-  emptyCounts,
+  countStates,
+  type DeviceState,
   type RolloutCounts,
   type RolloutSpec,
   type RolloutStatus,
@@ -47,19 +47,14 @@ export function rolloutView(app: Application, devices: readonly Device[], now: n
   const started = status?.stagesStarted.length ?? 0;
   const byName = new Map(devices.map((d) => [d.metadata.name, d]));
   const states = statesOf(spec, byName, started, now);
-  const counts = emptyCounts();
   const stages: StageView[] = [];
   const list: DeviceView[] = [];
   spec.stages.forEach((names, index) => {
-    const stage: StageView = { stage: index + 1, devices: 0, counts: emptyCounts() };
-    const at = status?.stagesStarted[index];
-    if (at) stage.started = at;
+    const stageStates: DeviceState[] = [];
     for (const name of names) {
       const state = states.get(name);
       if (!state) continue;
-      stage.devices++;
-      countState(stage.counts, state);
-      countState(counts, state);
+      stageStates.push(state);
       const current = firmwareStatusOf(byName.get(name))?.current;
       list.push({
         name,
@@ -70,8 +65,15 @@ export function rolloutView(app: Application, devices: readonly Device[], now: n
         ...(current ? { current } : {}),
       });
     }
-    stages.push(stage);
+    const at = status?.stagesStarted[index];
+    stages.push({
+      stage: index + 1,
+      ...(at ? { started: at } : {}),
+      devices: stageStates.length,
+      counts: countStates(stageStates),
+    });
   });
+  const counts = countStates(states.values());
   return { app: app.metadata.name, spec, ...(status ? { status } : {}), counts, stages, devices: list };
 }
 
