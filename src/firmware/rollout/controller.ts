@@ -236,14 +236,21 @@ function stageSucceeded(spec: RolloutSpec, states: Map<string, DeviceState>, sta
   return inSync >= Math.ceil(spec.successThreshold * names.length - 1e-9);
 }
 
-/** Pause (true) or resume (false); resuming accepts the failures so far, so the rollout goes on past them. */
-export async function setPaused(registry: FleetRegistry, app: string, paused: boolean, now: number) {
+/** The application's rollout and the devices failed in it now; undefined without a rollout. */
+async function failedNow(registry: FleetRegistry, app: string, now: number) {
   const current = await registry.getApp(app);
   const spec = current && rolloutSpecOf(current);
-  if (!spec) return undefined;
+  if (!current || !spec) return undefined;
   const devices = byName(await registry.listDevices(app));
   const started = rolloutStatusOf(current, spec.id)?.stagesStarted.length ?? 0;
-  const failed = failedDevices(statesOf(spec, devices, started, now));
+  return { spec, failed: failedDevices(statesOf(spec, devices, started, now)) };
+}
+
+/** Pause (true) or resume (false); resuming accepts the failures so far, so the rollout goes on past them. */
+export async function setPaused(registry: FleetRegistry, app: string, paused: boolean, now: number) {
+  const found = await failedNow(registry, app, now);
+  if (!found) return undefined;
+  const { spec, failed } = found;
   return modifyApp(registry, app, (a) => {
     const rollout = rolloutSpecOf(a);
     if (rollout?.id !== spec.id) return undefined;
@@ -270,12 +277,9 @@ export async function markCancelled(registry: FleetRegistry, app: string): Promi
  * that failed or paused on them runs again. Resolves with the devices retried.
  */
 export async function retryFailed(registry: FleetRegistry, app: string, now: number): Promise<string[]> {
-  const current = await registry.getApp(app);
-  const spec = current && rolloutSpecOf(current);
-  if (!current || !spec) return [];
-  const status = rolloutStatusOf(current, spec.id);
-  const devices = byName(await registry.listDevices(app));
-  const failed = failedDevices(statesOf(spec, devices, status?.stagesStarted.length ?? 0, now));
+  const found = await failedNow(registry, app, now);
+  if (!found) return [];
+  const { spec, failed } = found;
   for (const name of failed) {
     await modifyDevice(registry, app, name, (d) => {
       const firmware = firmwareStatusOf(d);
