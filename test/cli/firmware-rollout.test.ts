@@ -138,6 +138,10 @@ test('a canary that fails its update pauses the rollout, which reports why; canc
     const table = ok(await serve.run(['firmware', 'status', '--app', app])).stdout;
     assert.match(table, /Paused/);
     assert.match(table, /dev-1\s+1\s+failed/);
+    fails(
+      await serve.run(['firmware', 'rollout', '--app', app, '--version', '2.0.0', '--yes']),
+      /rollout r-\S+ of application roll-canary is not finished \(Paused\)/,
+    );
     ok(await serve.run(['firmware', 'cancel', '--app', app]));
     const device = JSON.parse(ok(await serve.run(['get', 'device', 'dev-1', '--app', app, '-o', 'json'])).stdout);
     assert.equal(device.spec.firmware, undefined, 'the canary has its previous (no) firmware again');

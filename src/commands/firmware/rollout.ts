@@ -4,6 +4,7 @@ import { defineCommand, option } from '../../cli/command.js';
 import type { CommandContext } from '../../cli/context.js';
 import type { Session } from '../../client/session.js';
 import { CancelledError, DrgError, isApiStatus, UsageError } from '../../errors.js';
+import { hasRunningRollout, rolloutSpecOf, rolloutStatusOf } from '../../firmware/rollout/model.js';
 import { type Amount, type PlanOptions, parseAmount, planRollout } from '../../firmware/rollout/plan.js';
 import { type FirmwareSpec, imageTag } from '../../model/firmware.js';
 import type { Application } from '../../model/resource.js';
@@ -221,11 +222,9 @@ async function resolveFirmware(
 }
 
 function refuseIfRunning(app: Application): void {
-  const spec = app.spec?.rollout as { id?: string; cancelled?: boolean } | undefined;
-  const status = app.status?.rollout as { id?: string; phase?: string } | undefined;
-  if (!spec?.id || spec.cancelled) return;
-  const phase = status?.id === spec.id ? status.phase : undefined;
-  if (phase === 'Completed' || phase === 'Failed' || phase === 'Cancelled') return;
+  const spec = rolloutSpecOf(app);
+  if (!spec || !hasRunningRollout(app)) return;
+  const phase = rolloutStatusOf(app, spec.id)?.phase;
   throw new DrgError(
     `rollout ${spec.id} of application ${app.metadata.name} is not finished${phase ? ` (${phase})` : ''}`,
     {
