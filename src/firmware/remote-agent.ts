@@ -4,6 +4,7 @@
 // and reads and writes the registry through its API. Several agents in one group split the reports between them.
 import { randomBytes } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
+import type { FirmwareClient } from '../client/firmware.js';
 import type { ApiClient } from '../client/http.js';
 import type { RegistryClient } from '../client/registry.js';
 import { DFU_CHANNEL, DFU_COMMAND } from '../dfu/codec.js';
@@ -18,6 +19,8 @@ import {
   ImageUnavailableError,
 } from './agent.js';
 import { modifyDevice } from './fleet-registry.js';
+import type { ImageCache } from './image-cache.js';
+import type { OciImageCache } from './oci/index.js';
 import { ApiFleetRegistry } from './remote.js';
 import { RolloutDriver } from './rollout/driver.js';
 import { hasRunningRollout } from './rollout/model.js';
@@ -45,6 +48,38 @@ export interface RemoteAgentOptions {
   disconnected?(reason: string): void;
   syncPoll?: number;
   waitPoll?: number;
+}
+
+/** How long the newest version of a `file` firmware without a version is taken as known (one request a second). */
+const NEWEST_VERSION_TTL_MS = 1_000;
+
+/**
+ * The images a remote agent serves: the cluster's firmware store (drg serve's; downloaded once, kept in `cache`)
+ * and OCI registries (`oci`, a cache of its own).
+ */
+export function remoteImages(
+  store: Pick<FirmwareClient, 'versions' | 'download'>,
+  cache: ImageCache,
+  oci: Pick<OciImageCache, 'get'>,
+): RemoteAgentOptions['images'] {
+  const newest = new Map<string, { at: number; version: string | undefined }>();
+  const newestVersion = async (app: string, name: string) => {
+    const key = `${app}/${name}`;
+    const known = newest.get(key);
+    if (known && Date.now() - known.at < NEWEST_VERSION_TTL_MS) return known.version;
+    const version = (await store.versions(app, name))[0]?.version;
+    if (newest.size >= MAX_CACHED_VIEWS) newest.clear();
+    newest.set(key, { at: Date.now(), version });
+    return version;
+  };
+  return {
+    container: (image, policy) => oci.get(image, policy),
+    file: async (app, name, version) => {
+      const resolved = version ?? (await newestVersion(app, name));
+      if (!resolved) throw new Error(`no firmware ${name} in the store of application ${app}`);
+      return cache.get(`${app}/${name}/${resolved}`, () => store.download(app, name, resolved));
+    },
+  };
 }
 
 export interface RemoteAgent {

@@ -36,14 +36,12 @@ credentials from DRG_REGISTRY_USERNAME/DRG_REGISTRY_PASSWORD or ~/.docker/config
     if (!endpoints.mqtt_integration) {
       throw new DrgError(`${session.context.drogue_cloud_url} has no MQTT integration, which the agent consumes from`);
     }
-    const [{ startRemoteAgent }, { FirmwareClient }, { OciClient, OciImageCache }] = await Promise.all([
+    const [{ remoteImages, startRemoteAgent }, { FirmwareClient }, { OciClient, OciImageCache }] = await Promise.all([
       import('../../firmware/remote-agent.js'),
       import('../../client/firmware.js'),
       import('../../firmware/oci/index.js'),
     ]);
-    const store = new FirmwareClient(session.api);
     const oci = new OciImageCache(new OciClient(), { maxBytes: IMAGE_CACHE_BYTES });
-    const files = new ImageCache(IMAGE_CACHE_BYTES);
     const group = options.group ?? DEFAULT_GROUP;
     const stop = new AbortController();
     const onSignal = () => stop.abort();
@@ -57,14 +55,7 @@ credentials from DRG_REGISTRY_USERNAME/DRG_REGISTRY_PASSWORD or ~/.docker/config
         app,
         group,
         credentials: async () => mqttCredentials(await session.api.tokens?.authorization()),
-        images: {
-          container: (image, policy) => oci.get(image, policy),
-          file: async (a, name, version) => {
-            const resolved = version ?? (await store.versions(a, name))[0]?.version;
-            if (!resolved) throw new Error(`no firmware ${name} in the store of application ${a}`);
-            return files.get(`${a}/${name}/${resolved}`, () => store.download(a, name, resolved));
-          },
-        },
+        images: remoteImages(new FirmwareClient(session.api), new ImageCache(IMAGE_CACHE_BYTES), oci),
         problem: ({ device, message }) => ctx.out.warn(device ? `${device}: ${message}` : message),
         connected: () => ctx.out.note(`Serving the firmware of application ${app} in group ${group} (Ctrl+C to stop)`),
         disconnected: (reason) =>
