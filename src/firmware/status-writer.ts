@@ -52,6 +52,8 @@ export class StatusWriter {
       this.devices.set(id, entry);
     }
     entry.latest = status;
+    // Progress while a write is already due: that write takes the newest (most reports of an update end here).
+    if (!urgent && entry.timer) return entry.writing;
     if (entry.written && jsonEqual(entry.written, status)) return entry.writing;
     const due = entry.lastWriteAt + this.options.intervalMs;
     if (urgent || this.now() >= due || this.waiting >= MAX_WAITING) return this.flushDevice(app, device, entry);
