@@ -94,6 +94,13 @@ await build({
   },
 });
 
+// The web console (src/console), which drg serve serves from dist/console; drg itself never loads it.
+const { build: buildConsole } = await import('vite');
+await buildConsole({
+  configFile: fileURLToPath(new URL('../src/console/vite.config.ts', import.meta.url)),
+  build: { outDir: join(process.cwd(), staging, 'console') },
+});
+
 // The launcher answers `drg --version` from this file alone.
 writeFileSync(`${staging}/version.cjs`, `module.exports = { VERSION: ${JSON.stringify(version)} };\n`);
 
