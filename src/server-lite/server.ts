@@ -80,6 +80,8 @@ export interface ServerOptions extends AccountsOptions {
   mqttIntegration?: Partial<MqttIntegrationLimits>;
   /** The firmware agent (`--no-firmware-agent`: false), with its answer times and intervals (for tests). */
   firmwareAgent?: false | Pick<FirmwareAgentOptions, 'syncPoll' | 'waitPoll' | 'statusIntervalMs' | 'rolloutTickMs'>;
+  /** The built web console (default: `console/` beside the server bundle); without it, /console/ answers 503. */
+  consoleDir?: string;
 }
 
 export interface RunningServer {
@@ -168,6 +170,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     bus: () => events.bus,
     metrics,
     firmware,
+    consoleDir: options.consoleDir,
   });
   const websocket = new WebSocketIntegration({
     listener,

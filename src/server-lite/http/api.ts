@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Endpoints } from '../../model/endpoints.js';
+import { CONSOLE_PATH } from '../../model/oidc.js';
 import { commandRoutes } from '../commands/api.js';
 import type { DevicesComponent } from '../devices/component.js';
 import { deviceRoutes } from '../devices/http.js';
@@ -19,6 +20,7 @@ import { adminRoutes } from './admin.js';
 import { createHttpApp } from './app.js';
 import { authenticate } from './auth.js';
 import { connectionRoutes } from './connections.js';
+import { type ConsoleFiles, consoleRoutes, defaultConsoleDir, loadConsole } from './console.js';
 import { consoleInfoRoutes, wellKnownRoutes } from './discovery.js';
 import type { HttpListener } from './listener.js';
 import { DEFAULT_LISTING_LIMITS, ListingGate, type ListingLimits } from './listings.js';
@@ -43,11 +45,15 @@ export interface HttpApiOptions {
   metrics: ServerMetrics;
   /** The local firmware store's API. */
   firmware: FirmwareStoreComponent;
+  /** The built web console, served at /console/ (default: defaultConsoleDir()). */
+  consoleDir?: string;
 }
 
 export class HttpApi implements Component {
   readonly name = 'http-api';
   private app?: FastifyInstance;
+  /** Undefined when the console is not built. */
+  private console?: ConsoleFiles;
 
   constructor(private readonly options: HttpApiOptions) {}
 
@@ -62,6 +68,10 @@ export class HttpApi implements Component {
     const { devices, bus } = this.options;
     app.register(deviceRoutes, { devices, bus });
     app.register(metricsRoutes, { metrics: this.options.metrics });
+    const consoleDir = this.options.consoleDir ?? defaultConsoleDir();
+    this.console = await loadConsole(consoleDir);
+    if (!this.console) logger.debug({ dir: consoleDir }, 'the console is not built');
+    app.register(consoleRoutes, { console: this.console });
     app.register((api, _opts, done) => {
       api.addHook('onRequest', authenticate(identity.authenticator));
       api.register(consoleInfoRoutes, { endpoints });
@@ -86,7 +96,9 @@ export class HttpApi implements Component {
 
   endpoints(): Endpoints {
     const { url } = this.options.listener;
-    return { api: url, registry: { url }, http: { url }, command_url: url };
+    const endpoints: Endpoints = { api: url, registry: { url }, http: { url }, command_url: url };
+    if (this.console) endpoints.console = `${url}${CONSOLE_PATH}`;
+    return endpoints;
   }
 
   async stop(): Promise<void> {
