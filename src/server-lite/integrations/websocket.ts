@@ -2,8 +2,9 @@
 // on the API's port, at `<websocket_integration.url><app>[/<channel>]`. Credentials and read access are checked
 // before the upgrade (refusals are HTTP answers in the API's error shape); then one text frame per event, in log order,
 // from the event bus: in a consumer group with `?group_id=`, else from the moment it connected (or `?since=`,
-// `?from_start=true`, extensions for `drg stream`). The client may only refresh its token; the server pings and drops
-// peers that stay silent.
+// `?from_start=true`, extensions for `drg stream`). An upgrade without any credentials (a browser's, which cannot
+// set headers and puts no token in a URL) is taken, and its first message must bring the access token. The client
+// may only refresh its token; the server pings and drops peers that stay silent.
 import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
@@ -37,6 +38,8 @@ export interface WebSocketLimits {
   maxMessageBytes: number;
   /** On stop, how long peers get to answer the close before their sockets are destroyed (ms). */
   closeTimeoutMs: number;
+  /** How long a connection upgraded without credentials waits for its access token, the first message (ms). */
+  tokenWaitMs: number;
 }
 
 export const DEFAULT_WEBSOCKET_LIMITS: WebSocketLimits = {
@@ -45,6 +48,7 @@ export const DEFAULT_WEBSOCKET_LIMITS: WebSocketLimits = {
   maxInFlight: 64,
   maxMessageBytes: 16 * 1024,
   closeTimeoutMs: 1_000,
+  tokenWaitMs: 5_000,
 };
 
 export interface WebSocketIntegrationOptions {
@@ -82,9 +86,7 @@ class Refusal {
 
 const badRequest = (message: string) => new Refusal(400, { error: 'BadRequest', message });
 
-const HOW_TO_AUTHENTICATE =
-  'authentication required: send "Authorization: Bearer <OIDC access token>", ' +
-  '"Authorization: Basic base64(user:access token)", or the query parameters token, or username and api_key';
+const EXPECTED_TOKEN = 'expected {"RefreshAccessToken": "<access token>"}';
 
 /** What a Connection header names for an upgrade, dropped when the request is served as plain HTTP. */
 const UPGRADE_TOKENS = new Set(['upgrade', 'http2-settings']);
@@ -135,6 +137,8 @@ export class WebSocketIntegration implements Component {
   private readonly limits: WebSocketLimits;
   private readonly wss: WebSocketServer;
   private readonly sessions = new Set<Session>();
+  /** Connections upgraded without credentials, waiting for their access token. */
+  private readonly awaitingToken = new Set<WebSocket>();
   /** Sockets whose upgrade is being checked. */
   private readonly upgrading = new Set<Socket>();
   private opened = false;
@@ -181,11 +185,12 @@ export class WebSocketIntegration implements Component {
     this.closing = true;
     this.release();
     for (const socket of this.upgrading) refuse(socket, unavailable());
-    const closed = [...this.sessions].map(
-      (s) =>
+    const sockets = [...[...this.sessions].map((s) => s.ws), ...this.awaitingToken];
+    const closed = sockets.map(
+      (ws) =>
         new Promise<void>((resolve) => {
-          s.ws.once('close', () => resolve());
-          s.close(CLOSE.goingAway, 'drg serve is stopping');
+          ws.once('close', () => resolve());
+          ws.close(CLOSE.goingAway, 'drg serve is stopping');
         }),
     );
     let timer: NodeJS.Timeout | undefined;
@@ -194,7 +199,7 @@ export class WebSocketIntegration implements Component {
     });
     await Promise.race([Promise.all(closed), late]);
     clearTimeout(timer);
-    for (const s of this.sessions) s.ws.terminate();
+    for (const ws of sockets) ws.terminate();
     await Promise.all(closed);
   }
 
@@ -271,10 +276,10 @@ export class WebSocketIntegration implements Component {
     this.options.listener.server.emit('connection', socket);
   }
 
-  /** The subscription and who asked for it, or the HTTP answer that refuses it. */
+  /** The subscription and who asked for it (undefined: no credentials, the first message brings them), or a refusal. */
   private async authorize(
     req: IncomingMessage,
-  ): Promise<Refusal | { subscription: Subscription; auth: UserAuthentication }> {
+  ): Promise<Refusal | { subscription: Subscription; auth: UserAuthentication | undefined }> {
     if (this.closing) return unavailable();
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (!url.pathname.startsWith(WEBSOCKET_INTEGRATION_PATH)) {
@@ -290,10 +295,7 @@ export class WebSocketIntegration implements Component {
       const message = `cannot check the access token now: ${err.message}`;
       return new Refusal(503, { error: 'ServiceUnavailable', message }, { 'retry-after': '5' });
     }
-    if (auth.outcome === 'anonymous') {
-      const body = { error: 'Unauthorized', message: HOW_TO_AUTHENTICATE };
-      return new Refusal(401, body, { 'www-authenticate': 'Basic realm="drogue"' });
-    }
+    if (auth.outcome === 'anonymous') return { subscription, auth: undefined };
     // A token within the verifier's clock tolerance of its expiry is not taken either.
     if (auth.outcome === 'invalid' || (auth.expiresAt !== undefined && auth.expiresAt <= Date.now())) {
       return new Refusal(403, { error: 'Forbidden' });
@@ -322,32 +324,98 @@ export class WebSocketIntegration implements Component {
     socket: Socket,
     head: Buffer,
     subscription: Subscription,
-    auth: UserAuthentication,
+    auth: UserAuthentication | undefined,
   ): void {
     this.upgrading.delete(socket);
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const session = new Session(ws, socket, auth.user, subscription.app);
-      this.sessions.add(session);
-      ws.on('close', () => {
-        this.sessions.delete(session);
-        session.closed();
-        this.options.logger.debug({ app: subscription.app, user: session.user }, 'WebSocket consumer left');
-      });
-      // A protocol violation (an oversized or malformed frame): ws closes the connection itself.
-      ws.on('error', () => {});
-      ws.on('pong', () => {
-        session.lastSeen = performance.now();
-      });
-      ws.on('ping', () => {
-        session.lastSeen = performance.now();
-      });
-      ws.on('message', (data, isBinary) => this.onMessage(session, data as Buffer, isBinary));
-      session.expireAt(auth.expiresAt);
-      if (ws.readyState !== ws.OPEN) return;
-      this.consume(session, subscription);
-      const { app, group, channel } = subscription;
-      this.options.logger.debug({ app, channel, group, user: session.user }, 'WebSocket consumer joined');
+      if (auth) this.stream(ws, socket, subscription, auth);
+      else this.awaitToken(ws, socket, subscription);
     });
+  }
+
+  /**
+   * The first message must be `{"RefreshAccessToken": "<jwt>"}` with a token that the upgrade would have taken as
+   * its Bearer token, of a user who may read the application, within tokenWaitMs; else 1008.
+   */
+  private awaitToken(ws: WebSocket, socket: Socket, subscription: Subscription): void {
+    const { app } = subscription;
+    this.awaitingToken.add(ws);
+    let first = true;
+    const refuse = (code: number, reason: string) => {
+      this.options.logger.debug({ app, reason }, 'WebSocket consumer refused');
+      ws.close(code, reason);
+    };
+    const timer = setTimeout(
+      () => refuse(CLOSE.policyViolation, `no access token within ${this.limits.tokenWaitMs / 1000} s`),
+      this.limits.tokenWaitMs,
+    );
+    const waited = () => {
+      clearTimeout(timer);
+      this.awaitingToken.delete(ws);
+      ws.off('message', onMessage);
+    };
+    ws.once('close', waited);
+    ws.on('error', () => {});
+    const onMessage = (data: Buffer, isBinary: boolean) => {
+      // A second message while the first is checked (a refresh racing it) is not needed.
+      if (!first) return;
+      first = false;
+      clearTimeout(timer);
+      const token = refreshToken(data, isBinary);
+      if (token === undefined) {
+        refuse(CLOSE.policyViolation, `${EXPECTED_TOKEN} first`);
+        return;
+      }
+      Promise.resolve()
+        .then(() => this.options.identity.authenticator.authenticate(`Bearer ${token}`, undefined))
+        .then((auth) => {
+          if (ws.readyState !== ws.OPEN) return;
+          if (auth.outcome !== 'user' || (auth.expiresAt !== undefined && auth.expiresAt <= Date.now())) {
+            refuse(CLOSE.policyViolation, 'the access token was refused');
+            return;
+          }
+          try {
+            this.options.registry.registry.applications.get({ user: auth.user }, app);
+          } catch (err) {
+            if (!(err instanceof RegistryError)) throw err;
+            refuse(CLOSE.policyViolation, closeReason(err.message));
+            return;
+          }
+          waited();
+          ws.off('close', waited);
+          this.stream(ws, socket, subscription, auth);
+        })
+        .catch((err: unknown) => {
+          const unavailable = err instanceof IssuerUnavailableError;
+          refuse(CLOSE.internalError, unavailable ? 'cannot check the access token now' : 'internal error');
+        });
+    };
+    ws.on('message', onMessage);
+  }
+
+  /** The connection is authorized: its session, and the events. */
+  private stream(ws: WebSocket, socket: Socket, subscription: Subscription, auth: UserAuthentication): void {
+    const session = new Session(ws, socket, auth.user, subscription.app);
+    this.sessions.add(session);
+    ws.on('close', () => {
+      this.sessions.delete(session);
+      session.closed();
+      this.options.logger.debug({ app: subscription.app, user: session.user }, 'WebSocket consumer left');
+    });
+    // A protocol violation (an oversized or malformed frame): ws closes the connection itself.
+    ws.on('error', () => {});
+    ws.on('pong', () => {
+      session.lastSeen = performance.now();
+    });
+    ws.on('ping', () => {
+      session.lastSeen = performance.now();
+    });
+    ws.on('message', (data, isBinary) => this.onMessage(session, data as Buffer, isBinary));
+    session.expireAt(auth.expiresAt);
+    if (ws.readyState !== ws.OPEN) return;
+    this.consume(session, subscription);
+    const { app, group, channel } = subscription;
+    this.options.logger.debug({ app, channel, group, user: session.user }, 'WebSocket consumer joined');
   }
 
   /** Delivers the subscription's events to the session, at most maxInFlight not yet written to its socket. */
@@ -387,7 +455,7 @@ export class WebSocketIntegration implements Component {
     const token = refreshToken(data, isBinary);
     if (token === undefined) {
       this.options.counters.droppedConnections.websocket++;
-      session.close(CLOSE.protocolError, 'expected {"RefreshAccessToken": "<access token>"}');
+      session.close(CLOSE.protocolError, EXPECTED_TOKEN);
       return;
     }
     // One refresh at a time: the peer's next messages wait in its socket.
