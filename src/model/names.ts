@@ -14,7 +14,8 @@ export function appNameProblem(name: string): string | undefined {
 
 /** Returns why `name` is not a valid device name, or undefined when it is. */
 export function deviceNameProblem(name: string): string | undefined {
-  const bytes = Buffer.byteLength(name, 'utf8');
+  // TextEncoder, not Buffer: the console checks names in the browser.
+  const bytes = new TextEncoder().encode(name).length;
   if (bytes === 0) return 'device name must not be empty';
   if (bytes > 255) return `device name is ${bytes} bytes long; the limit is 255`;
   return undefined;
