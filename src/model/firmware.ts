@@ -113,3 +113,18 @@ export const IN_SYNC = 'InSync';
 export const UPDATE_PROGRESS = 'UpdateProgress';
 /** drg's: the update to `target` failed on the device (it came back with another version after a Swap). */
 export const UPDATE_FAILED = 'Failed';
+
+/**
+ * As drg 0.11 shows status.firmware: InSync, Updating (percent), NotInSync, Unknown; and drg's Failed. Undefined
+ * without a status (`drg get devices -o wide`'s FIRMWARE column and the console's).
+ */
+export function firmwareState(status: FirmwareStatus | undefined): string | undefined {
+  if (!status) return undefined;
+  if (condition(status, UPDATE_FAILED)?.status === 'True') return 'Failed';
+  const inSync = condition(status, IN_SYNC)?.status;
+  const progress = condition(status, UPDATE_PROGRESS)?.message;
+  if (inSync === 'True') return 'InSync';
+  if (inSync === 'False' && progress) return `Updating (${/^\d+$/.test(progress) ? `${progress}%` : progress})`;
+  if (inSync === 'False') return 'NotInSync';
+  return 'Unknown';
+}

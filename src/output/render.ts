@@ -1,14 +1,7 @@
 // Rendering resources and data in the `-o` formats (drg 0.11 compatible). Pure: text goes to `write`.
 import type { ConnectionsBody } from '../model/api-paths.js';
 import { deviceAliases, deviceCredentials, deviceDisabled, deviceGateways, listAt } from '../model/device-spec.js';
-import {
-  condition,
-  type FirmwareStatus,
-  firmwareStatusOf,
-  IN_SYNC,
-  UPDATE_FAILED,
-  UPDATE_PROGRESS,
-} from '../model/firmware.js';
+import { firmwareState, firmwareStatusOf } from '../model/firmware.js';
 import type { Resource, ResourceKind } from '../model/resource.js';
 import { escapeInline } from './escape.js';
 import type { OutputFormat } from './format.js';
@@ -115,24 +108,11 @@ const DEVICE_COLUMNS: Column[] = [
   { header: 'ALIASES', value: (r) => joinOrNone(deviceAliases(r)) },
   { header: 'GATEWAYS', value: (r) => joinOrNone(deviceGateways(r)) },
   { header: 'DISABLED', value: (r) => String(deviceDisabled(r)) },
-  { header: 'FIRMWARE', value: (r) => firmwareState(firmwareStatusOf(r)) },
+  { header: 'FIRMWARE', value: (r) => firmwareState(firmwareStatusOf(r)) ?? NONE },
   { header: 'CURRENT', value: (r) => firmwareStatusOf(r)?.current ?? NONE },
   { header: 'TARGET', value: (r) => firmwareStatusOf(r)?.target ?? NONE },
   LABELS,
 ];
-
-/** As drg 0.11 shows status.firmware: InSync, Updating (percent), NotInSync, Unknown; and drg's Failed. */
-function firmwareState(status: FirmwareStatus | undefined): string {
-  if (!status) return NONE;
-  const failed = condition(status, UPDATE_FAILED);
-  if (failed?.status === 'True') return 'Failed';
-  const inSync = condition(status, IN_SYNC)?.status;
-  const progress = condition(status, UPDATE_PROGRESS)?.message;
-  if (inSync === 'True') return 'InSync';
-  if (inSync === 'False' && progress) return `Updating (${/^\d+$/.test(progress) ? `${progress}%` : progress})`;
-  if (inSync === 'False') return 'NotInSync';
-  return 'Unknown';
-}
 
 /** `5m (mqtt)`: how long, and over what, a device has been connected; `no` when it is not. */
 function connectedColumn(connections: Connections): Column {
