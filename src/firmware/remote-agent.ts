@@ -11,6 +11,7 @@ import { DFU_CHANNEL, DFU_COMMAND } from '../dfu/codec.js';
 import { type CloudEvent, DEVICE_EVENT_TYPE, eventPayload } from '../model/cloudevents.js';
 import type { Endpoints } from '../model/endpoints.js';
 import { desiredFirmware, type FirmwareSpec, firmwareStatusOf, type ImageInfo } from '../model/firmware.js';
+import { hasRunningRollout } from '../model/rollout.js';
 import {
   type AgentImages,
   type AgentProblem,
@@ -23,7 +24,6 @@ import type { ImageCache } from './image-cache.js';
 import type { OciImageCache } from './oci/index.js';
 import { ApiFleetRegistry } from './remote.js';
 import { RolloutDriver } from './rollout/driver.js';
-import { hasRunningRollout } from './rollout/model.js';
 
 /** A device mid-update has its desired firmware and status read again after this long (the agent's own writes update them). */
 const VIEW_TTL_MS = 5_000;

@@ -6,8 +6,8 @@ import { test } from 'node:test';
 import { type DfuCommand, type DfuEncoding, decodeCommand, encodeStatus } from '../../src/dfu/codec.js';
 import { type AgentProblem, FirmwareAgent, ImageUnavailableError } from '../../src/firmware/agent.js';
 import { modifyDevice } from '../../src/firmware/fleet-registry.js';
-import { hasRunningRollout } from '../../src/firmware/rollout/model.js';
 import { desiredFirmware, firmwareStatusOf, type ImageInfo } from '../../src/model/firmware.js';
+import { hasRunningRollout } from '../../src/model/rollout.js';
 import { MemoryFleet } from '../helpers/fleet.js';
 
 const IMAGE = Buffer.from(Array.from({ length: 1300 }, (_, i) => i % 251));

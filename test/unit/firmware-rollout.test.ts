@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { evaluateRollout, markCancelled, retryFailed, setPaused } from '../../src/firmware/rollout/controller.js';
-import { PREVIOUS_ANNOTATION, ROLLOUT_ANNOTATION, type RolloutSpec } from '../../src/firmware/rollout/model.js';
-import { DEFAULT_PLAN, parseAmount, planRollout } from '../../src/firmware/rollout/plan.js';
+import { PREVIOUS_ANNOTATION, ROLLOUT_ANNOTATION, type RolloutSpec } from '../../src/model/rollout.js';
+import { DEFAULT_PLAN, parseAmount, planRollout } from '../../src/model/rollout-plan.js';
 import { MemoryFleet } from '../helpers/fleet.js';
 
 const FIRMWARE = { file: { name: 'fw', version: '2.0.0' } };

@@ -5,7 +5,7 @@ import type { CommandContext } from '../../cli/context.js';
 import type { Session } from '../../client/session.js';
 import { DrgError } from '../../errors.js';
 import type { FleetRegistry } from '../../firmware/fleet-registry.js';
-import { isFinished, rolloutSpecOf, rolloutStatusOf } from '../../firmware/rollout/model.js';
+import { isFinished, rolloutSpecOf, rolloutStatusOf } from '../../model/rollout.js';
 
 async function withRollout<T>(
   ctx: CommandContext,

@@ -3,8 +3,8 @@
 import type { CommandContext } from '../../cli/context.js';
 import type { Session } from '../../client/session.js';
 import { ApiError, DrgError, NetworkError } from '../../errors.js';
-import { isFinished } from '../../firmware/rollout/model.js';
-import { countsText, overallPercent, type RolloutView, rolloutView } from '../../firmware/rollout/view.js';
+import { isFinished } from '../../model/rollout.js';
+import { countsText, overallPercent, type RolloutView, rolloutView } from '../../model/rollout-view.js';
 import { escapeInline } from '../../output/escape.js';
 
 const POLL_MS = 1_000;

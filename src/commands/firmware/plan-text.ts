@@ -1,7 +1,7 @@
 // A rollout's plan in words: what `--dry-run` prints and what the confirmation shows.
 
-import { formatSeconds } from '../../firmware/rollout/model.js';
-import type { Plan } from '../../firmware/rollout/plan.js';
+import { formatSeconds } from '../../model/rollout.js';
+import type { Plan } from '../../model/rollout-plan.js';
 
 /** Device names shown per stage before "and N more". */
 const NAMES_SHOWN = 10;

@@ -2,7 +2,7 @@
 // phase, stages and counts, and each device's state.
 import { defineCommand, option } from '../../cli/command.js';
 import { DrgError } from '../../errors.js';
-import type { RolloutView } from '../../firmware/rollout/view.js';
+import type { RolloutView } from '../../model/rollout-view.js';
 import { HEADERS } from '../options.js';
 
 export const firmwareStatus = defineCommand({
@@ -25,7 +25,7 @@ reason a device failed. --watch follows it live until it finishes.`,
     const session = await ctx.session();
     const app = session.requireApp();
     const { followRollout, readView } = await import('./follow.js');
-    const { countsText } = await import('../../firmware/rollout/view.js');
+    const { countsText } = await import('../../model/rollout-view.js');
     let view = await readView(session, app);
     if (!view) {
       throw new DrgError(`application ${app} has no rollout`, {

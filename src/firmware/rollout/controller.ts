@@ -2,25 +2,30 @@
 // threshold, pauses when failures exceed the limit, finishes when every device is settled. Each evaluation reads
 // the state from the registry and writes what follows from it, so it is idempotent: several agents may drive the
 // same rollout (optimistic locking sorts their writes out), and one restarted mid-rollout carries on.
-import { firmwareStatusOf, UPDATE_FAILED } from '../../model/firmware.js';
 import { jsonEqual } from '../../model/json.js';
 import type { Application, Device } from '../../model/resource.js';
-import { rfc3339Seconds } from '../../model/time.js';
-import { type FleetRegistry, modifyApp, modifyDevice } from '../fleet-registry.js';
 import {
   countStates,
   type DeviceState,
-  deviceState,
+  failedDevices,
+  failedIn,
   isFinished,
   PREVIOUS_ANNOTATION,
   ROLLOUT_ANNOTATION,
   type RolloutPhase,
   type RolloutSpec,
   type RolloutStatus,
+  retriedDevice,
   rolloutSpecOf,
   rolloutStatusOf,
   STARTED_ANNOTATION,
-} from './model.js';
+  statesOf,
+  withCancelled,
+  withPaused,
+  withRetried,
+} from '../../model/rollout.js';
+import { rfc3339Seconds } from '../../model/time.js';
+import { type FleetRegistry, modifyApp, modifyDevice } from '../fleet-registry.js';
 
 export interface EvaluateOptions {
   now: number;
@@ -207,27 +212,6 @@ function byName(devices: readonly Device[]): Map<string, Device> {
   return new Map(devices.map((d) => [d.metadata.name, d]));
 }
 
-/** Each planned device that still exists → its state. */
-export function statesOf(
-  spec: RolloutSpec,
-  devices: Map<string, Device>,
-  stagesStarted: number,
-  now: number,
-): Map<string, DeviceState> {
-  const states = new Map<string, DeviceState>();
-  spec.stages.forEach((names, stage) => {
-    for (const name of names) {
-      const device = devices.get(name);
-      if (device) states.set(name, deviceState(spec, device, stage < stagesStarted, now));
-    }
-  });
-  return states;
-}
-
-function failedDevices(states: Map<string, DeviceState>): string[] {
-  return [...states].filter(([, s]) => s.state === 'failed').map(([name]) => name);
-}
-
 /** In sync at the threshold; devices gone, and failures an operator resumed past, do not count. */
 function stageSucceeded(spec: RolloutSpec, states: Map<string, DeviceState>, stage: number): boolean {
   const accepted = (n: string) => spec.acceptedFailures?.includes(n) && states.get(n)?.state === 'failed';
@@ -239,11 +223,8 @@ function stageSucceeded(spec: RolloutSpec, states: Map<string, DeviceState>, sta
 /** The application's rollout and the devices failed in it now; undefined without a rollout. */
 async function failedNow(registry: FleetRegistry, app: string, now: number) {
   const current = await registry.getApp(app);
-  const spec = current && rolloutSpecOf(current);
-  if (!current || !spec) return undefined;
-  const devices = byName(await registry.listDevices(app));
-  const started = rolloutStatusOf(current, spec.id)?.stagesStarted.length ?? 0;
-  return { spec, failed: failedDevices(statesOf(spec, devices, started, now)) };
+  if (!current || !rolloutSpecOf(current)) return undefined;
+  return failedIn(current, await registry.listDevices(app), now);
 }
 
 /** Pause (true) or resume (false); resuming accepts the failures so far, so the rollout goes on past them. */
@@ -251,24 +232,12 @@ export async function setPaused(registry: FleetRegistry, app: string, paused: bo
   const found = await failedNow(registry, app, now);
   if (!found) return undefined;
   const { spec, failed } = found;
-  return modifyApp(registry, app, (a) => {
-    const rollout = rolloutSpecOf(a);
-    if (rollout?.id !== spec.id) return undefined;
-    const next: RolloutSpec = { ...rollout, paused };
-    if (!paused) next.acceptedFailures = [...new Set([...(rollout.acceptedFailures ?? []), ...failed])];
-    else delete next.acceptedFailures;
-    if (!paused) delete next.paused;
-    return { ...a, spec: { ...a.spec, rollout: next } };
-  });
+  return modifyApp(registry, app, (a) => withPaused(a, spec.id, paused, failed));
 }
 
 /** Marks the rollout cancelled; the evaluation that follows puts the devices not yet updated back. */
 export async function markCancelled(registry: FleetRegistry, app: string): Promise<boolean> {
-  const written = await modifyApp(registry, app, (a) => {
-    const rollout = rolloutSpecOf(a);
-    if (!rollout || rollout.cancelled || isFinished(rolloutStatusOf(a, rollout.id)?.phase)) return undefined;
-    return { ...a, spec: { ...a.spec, rollout: { ...rollout, cancelled: true } } };
-  });
+  const written = await modifyApp(registry, app, withCancelled);
   return written !== undefined;
 }
 
@@ -280,34 +249,7 @@ export async function retryFailed(registry: FleetRegistry, app: string, now: num
   const found = await failedNow(registry, app, now);
   if (!found) return [];
   const { spec, failed } = found;
-  for (const name of failed) {
-    await modifyDevice(registry, app, name, (d) => {
-      const firmware = firmwareStatusOf(d);
-      const conditions = (firmware?.conditions ?? []).filter((c) => c.type !== UPDATE_FAILED);
-      return {
-        ...d,
-        metadata: {
-          ...d.metadata,
-          annotations: { ...d.metadata.annotations, [STARTED_ANNOTATION]: rfc3339Seconds(now) },
-        },
-        status: { ...d.status, firmware: { ...firmware, conditions } },
-      };
-    });
-  }
-  await modifyApp(registry, app, (a) => {
-    const rollout = rolloutSpecOf(a);
-    const before = rollout && rolloutStatusOf(a, rollout.id);
-    if (rollout?.id !== spec.id || !before || before.phase === 'Completed' || before.phase === 'Cancelled') {
-      return undefined;
-    }
-    const accepted = rollout.acceptedFailures?.filter((n) => !failed.includes(n));
-    const next: RolloutSpec = { ...rollout, ...(accepted ? { acceptedFailures: accepted } : {}) };
-    const { finishedAt: _done, reason: _why, ...running } = before;
-    return {
-      ...a,
-      spec: { ...a.spec, rollout: next },
-      status: { ...a.status, rollout: { ...running, phase: 'Running' } },
-    };
-  });
+  for (const name of failed) await modifyDevice(registry, app, name, (d) => retriedDevice(d, now));
+  await modifyApp(registry, app, (a) => withRetried(a, spec.id, failed));
   return failed;
 }

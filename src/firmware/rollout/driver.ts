@@ -1,8 +1,9 @@
 // When rollouts are evaluated: at once when something happened (a device settled, the application changed), one
 // evaluation per application at a time, and on a tick while a rollout runs (for devices silent past their timeout).
+
+import { isFinished } from '../../model/rollout.js';
 import type { FleetRegistry } from '../fleet-registry.js';
 import { evaluateRollout } from './controller.js';
-import { isFinished } from './model.js';
 
 export interface RolloutDriverOptions {
   registry: FleetRegistry;

@@ -6,7 +6,6 @@ import { type AgentImages, type DeviceFirmware, FirmwareAgent, ImageUnavailableE
 import { modifyDevice } from '../../firmware/fleet-registry.js';
 import { ImageCache, type LoadedImage } from '../../firmware/image-cache.js';
 import { RolloutDriver } from '../../firmware/rollout/driver.js';
-import { hasRunningRollout } from '../../firmware/rollout/model.js';
 import { DEVICE_EVENT_TYPE, eventPayload } from '../../model/cloudevents.js';
 import {
   type FirmwareSpec,
@@ -17,6 +16,7 @@ import {
   type ImageInfo,
 } from '../../model/firmware.js';
 import type { Device } from '../../model/resource.js';
+import { hasRunningRollout } from '../../model/rollout.js';
 import { sendCommand } from '../commands/dispatch.js';
 import type { DevicesComponent } from '../devices/component.js';
 import { firmwareErrorEvent } from '../events/cloudevent.js';

@@ -1,15 +1,10 @@
 // A rollout (DFU.md, "Rollouts"): the operator's intent in the application's spec.rollout, its progress in
 // status.rollout, and each targeted device's part in annotations, all in the registry, so that it survives restarts,
 // and whoever drives it (the agent in drg serve, `drg firmware agent`, the CLI's cancel) reads the same state.
-import {
-  condition,
-  type FirmwareSpec,
-  firmwareStatusOf,
-  UPDATE_FAILED,
-  UPDATE_PROGRESS,
-} from '../../model/firmware.js';
-import { isJsonObject } from '../../model/json.js';
-import type { Resource } from '../../model/resource.js';
+import { condition, type FirmwareSpec, firmwareStatusOf, UPDATE_FAILED, UPDATE_PROGRESS } from './firmware.js';
+import { isJsonObject } from './json.js';
+import type { Application, Device, Resource } from './resource.js';
+import { rfc3339Seconds } from './time.js';
 
 /** On a device: the rollout that set its spec.firmware. */
 export const ROLLOUT_ANNOTATION = 'rollout.drg.drogue.io/id';
@@ -125,6 +120,88 @@ export function countStates(states: Iterable<DeviceState>): RolloutCounts {
     else counts.pending++;
   }
   return counts;
+}
+
+/** Each planned device that still exists → its state. */
+export function statesOf(
+  spec: RolloutSpec,
+  devices: Map<string, Device>,
+  stagesStarted: number,
+  now: number,
+): Map<string, DeviceState> {
+  const states = new Map<string, DeviceState>();
+  spec.stages.forEach((names, stage) => {
+    for (const name of names) {
+      const device = devices.get(name);
+      if (device) states.set(name, deviceState(spec, device, stage < stagesStarted, now));
+    }
+  });
+  return states;
+}
+
+export function failedDevices(states: Map<string, DeviceState>): string[] {
+  return [...states].filter(([, s]) => s.state === 'failed').map(([name]) => name);
+}
+
+/** The application's rollout and the devices failed in it now (of `devices`, its devices); undefined without one. */
+export function failedIn(app: Application, devices: readonly Device[], now: number) {
+  const spec = rolloutSpecOf(app);
+  if (!spec) return undefined;
+  const started = rolloutStatusOf(app, spec.id)?.stagesStarted.length ?? 0;
+  const states = statesOf(spec, new Map(devices.map((d) => [d.metadata.name, d])), started, now);
+  return { spec, failed: failedDevices(states) };
+}
+
+// An operator's changes (`drg firmware pause|resume|cancel|retry`, the console's buttons), each applied to what was
+// just read and written with its resourceVersion; undefined: nothing to write.
+
+/** Paused (true) or resumed (false); resuming accepts the devices `failed` now, so the rollout goes on past them. */
+export function withPaused(app: Application, id: string, paused: boolean, failed: readonly string[]) {
+  const rollout = rolloutSpecOf(app);
+  if (rollout?.id !== id) return undefined;
+  const next: RolloutSpec = { ...rollout, paused };
+  if (!paused) next.acceptedFailures = [...new Set([...(rollout.acceptedFailures ?? []), ...failed])];
+  else delete next.acceptedFailures;
+  if (!paused) delete next.paused;
+  return { ...app, spec: { ...app.spec, rollout: next } };
+}
+
+/** Marked cancelled (the driver's next evaluation puts the devices not yet updated back). */
+export function withCancelled(app: Application): Application | undefined {
+  const rollout = rolloutSpecOf(app);
+  if (!rollout || rollout.cancelled || isFinished(rolloutStatusOf(app, rollout.id)?.phase)) return undefined;
+  return { ...app, spec: { ...app.spec, rollout: { ...rollout, cancelled: true } } };
+}
+
+/** A failed device given another go: its Failed condition cleared, its timeout started again. */
+export function retriedDevice(device: Device, now: number): Device {
+  const firmware = firmwareStatusOf(device);
+  const conditions = (firmware?.conditions ?? []).filter((c) => c.type !== UPDATE_FAILED);
+  return {
+    ...device,
+    metadata: {
+      ...device.metadata,
+      annotations: { ...device.metadata.annotations, [STARTED_ANNOTATION]: rfc3339Seconds(now) },
+    },
+    status: { ...device.status, firmware: { ...firmware, conditions } },
+  };
+}
+
+/** After retriedDevice for each of `failed`: a rollout that failed or paused on them runs again. */
+export function withRetried(app: Application, id: string, failed: readonly string[]): Application | undefined {
+  const rollout = rolloutSpecOf(app);
+  const before = rollout && rolloutStatusOf(app, rollout.id);
+  if (rollout?.id !== id || !before || before.phase === 'Completed' || before.phase === 'Cancelled') {
+    return undefined;
+  }
+  const accepted = rollout.acceptedFailures?.filter((n) => !failed.includes(n));
+  const next: RolloutSpec = { ...rollout, ...(accepted ? { acceptedFailures: accepted } : {}) };
+  const { finishedAt: _done, reason: _why, ...running } = before;
+  return {
+    ...app,
+    spec: { ...app.spec, rollout: next },
+    status: { ...app.status, rollout: { ...running, phase: 'Running' } },
+  };
 }
 
 export function formatSeconds(seconds: number): string {

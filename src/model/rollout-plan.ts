@@ -1,8 +1,8 @@
 // Planning a rollout: which devices, in which stages (the canary group, then batches), with which limits. Pure, so
 // `--dry-run` shows exactly what would be created.
-import { type FirmwareSpec, firmwareStatusOf } from '../../model/firmware.js';
-import type { Device } from '../../model/resource.js';
-import type { RolloutSpec } from './model.js';
+import { type FirmwareSpec, firmwareStatusOf } from './firmware.js';
+import type { Device } from './resource.js';
+import type { RolloutSpec } from './rollout.js';
 
 /** `N` devices or `N%` of them. */
 export type Amount = { count: number } | { percent: number };

@@ -1,8 +1,7 @@
 // A rollout as `drg firmware status` shows it: its stages and the state of each device, computed from the registry
 // the same way the controller computes them, and kept after it finishes.
-import { firmwareStatusOf } from '../../model/firmware.js';
-import type { Application, Device } from '../../model/resource.js';
-import { statesOf } from './controller.js';
+import { firmwareStatusOf } from './firmware.js';
+import type { Application, Device } from './resource.js';
 import {
   countStates,
   type DeviceState,
@@ -11,7 +10,8 @@ import {
   type RolloutStatus,
   rolloutSpecOf,
   rolloutStatusOf,
-} from './model.js';
+  statesOf,
+} from './rollout.js';
 
 export interface DeviceView {
   name: string;
