@@ -1,10 +1,10 @@
 // The provider's interactions (`<mount>/interaction/<uid>`): the login form, throttled (login-throttle.ts) and
-// logged, and consent, which is given without asking for the first-party client `drogue`.
+// logged, and consent, which is given without asking for the first-party clients `drogue` and `drg-console`.
 
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 import type { InteractionResults } from 'oidc-provider';
-import { DROGUE_CLIENT_ID } from '../../../model/oidc.js';
+import { CONSOLE_CLIENT_ID, DROGUE_CLIENT_ID } from '../../../model/oidc.js';
 import type { Db } from '../../store/db.js';
 import type { IssuerLogger } from './issuer.js';
 import { clientOf, type LoginAttempt, type LoginThrottle } from './login-throttle.js';
@@ -19,7 +19,7 @@ const BUSY = 'The server is busy checking other logins. Try again in a moment.';
 const MAX_LOGGED_NAME = 64;
 
 /** A failure shown to the user as a page with this status and message. */
-class PageError extends Error {
+export class PageError extends Error {
   constructor(
     readonly status: number,
     readonly title: string,
@@ -82,7 +82,9 @@ export function interactionHandler({
       const client = String(details.params.client_id ?? '');
 
       if (details.prompt.name === 'consent') {
-        if (client !== DROGUE_CLIENT_ID) throw new PageError(403, 'Not allowed', 'Unknown client.');
+        if (client !== DROGUE_CLIENT_ID && client !== CONSOLE_CLIENT_ID) {
+          throw new PageError(403, 'Not allowed', 'Unknown client.');
+        }
         await provider.interactionFinished(req, res, await consent(provider, details), {
           mergeWithLastSubmission: true,
         });
@@ -157,7 +159,7 @@ export function interactionHandler({
   };
 }
 
-/** Grants what the client asked for (only ever `drogue`, a first-party client). */
+/** Grants what the client asked for (only ever `drogue` or `drg-console`, first-party clients). */
 async function consent(
   provider: Provider,
   details: Awaited<ReturnType<Provider['interactionDetails']>>,
@@ -183,7 +185,7 @@ async function consent(
   return { consent: details.grantId ? {} : { grantId } };
 }
 
-async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+export async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
   const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   if (type !== 'application/x-www-form-urlencoded') {
     throw new PageError(415, 'Not allowed', 'Send the login form as application/x-www-form-urlencoded.');

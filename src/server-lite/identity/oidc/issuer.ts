@@ -1,18 +1,29 @@
-// The embedded OpenID Provider (oidc-provider) of drg serve: one public client `drogue` (authorization code
-// with PKCE S256 on loopback redirect URIs, refresh tokens, device authorization grant, revocation), access
-// tokens as short-lived JWTs for the API, everything persisted in the store.
+// The embedded OpenID Provider (oidc-provider) of drg serve: the public client `drogue` (authorization code
+// with PKCE S256 on loopback redirect URIs, refresh tokens, device authorization grant, revocation) and the web
+// console's `drg-console` (code with PKCE on the server's own /console/callback, refresh tokens that end with the
+// browser's session, logout at the end_session endpoint), access tokens as short-lived JWTs for the API, everything
+// persisted in the store.
 import type { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
-import { DROGUE_CLIENT_ID } from '../../../model/oidc.js';
+import { CONSOLE_CLIENT_ID, CONSOLE_PATH, CONSOLE_REDIRECT_PATH, DROGUE_CLIENT_ID } from '../../../model/oidc.js';
 import type { Db } from '../../store/db.js';
 import { sqliteAdapter } from './adapter.js';
-import { interactionHandler, sendPage } from './interactions.js';
+import { interactionHandler, PageError, readForm, sendPage } from './interactions.js';
 import { loadCookieKeys, loadSigningKeys, publicJwks, SIGNING_ALG } from './keys.js';
 import { loadOidcProvider } from './load-provider.js';
 import { clientOf, type LoginAttempt, LoginThrottle, type LoginThrottleOptions } from './login-throttle.js';
-import { confirmDevicePage, deviceDonePage, errorPage, PAGE_HEADERS, userCodePage, waitText } from './pages.js';
+import {
+  confirmDevicePage,
+  deviceDonePage,
+  errorPage,
+  loggedOutPage,
+  logoutPage,
+  PAGE_HEADERS,
+  userCodePage,
+  waitText,
+} from './pages.js';
 import type { PasswordPool } from './password-pool.js';
 import { canLogIn } from './passwords.js';
 import { type JwtVerifier, localJwtVerifier } from './verifier.js';
@@ -29,6 +40,8 @@ const DAY = 24 * 60 * 60;
 const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 /** Where the user enters a device flow's code (below the mount path). */
 const CODE_VERIFICATION_ROUTE = '/device';
+/** RP-initiated logout (below the mount path). */
+const END_SESSION_ROUTE = '/session/end';
 /** RFC 8252: the port of a loopback redirect URI is free; these are compared without it. */
 const LOOPBACK_REDIRECT_URIS = ['localhost', '127.0.0.1', '[::1]'].flatMap((host) => [
   `http://${host}`,
@@ -100,6 +113,17 @@ export async function createIssuer(opts: IssuerOptions): Promise<EmbeddedIssuer>
         response_types: ['code'],
         redirect_uris: LOOPBACK_REDIRECT_URIS,
       },
+      {
+        // The console is served by this server, on the issuer's origin.
+        client_id: CONSOLE_CLIENT_ID,
+        client_name: 'drg console',
+        application_type: 'web',
+        token_endpoint_auth_method: 'none',
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        redirect_uris: [`${url.origin}${CONSOLE_REDIRECT_PATH}`],
+        post_logout_redirect_uris: [`${url.origin}${CONSOLE_PATH}`],
+      },
     ],
     scopes: ['openid', 'offline_access', 'profile'],
     claims: { openid: ['sub'], profile: ['preferred_username'] },
@@ -109,12 +133,11 @@ export async function createIssuer(opts: IssuerOptions): Promise<EmbeddedIssuer>
     },
     pkce: { required: () => true },
     // Without `prompt=consent` (drg sends none) oidc-provider drops `offline_access` from the request, as
-    // OIDC Core asks unless "other conditions permit offline access": here, the first-party CLI. So `drogue`
-    // always gets a refresh token, not bound to the browser session.
-    issueRefreshToken: async (_ctx, client) =>
-      client.clientId === DROGUE_CLIENT_ID && client.grantTypeAllowed('refresh_token'),
-    expiresWithSession: async (ctx, code) =>
-      ctx.oidc.client?.clientId !== DROGUE_CLIENT_ID && !code.scopes.has('offline_access'),
+    // OIDC Core asks unless "other conditions permit offline access": here, the first-party clients. So `drogue`
+    // always gets a refresh token, not bound to the browser session; the console one that ends with it (logout,
+    // or the session's expiry), so that it refreshes silently while the user is logged in.
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    expiresWithSession: async (ctx) => ctx.oidc.client?.clientId !== DROGUE_CLIENT_ID,
     ttl: {
       AccessToken: accessTokenTtl,
       AuthorizationCode: 60,
@@ -127,11 +150,17 @@ export async function createIssuer(opts: IssuerOptions): Promise<EmbeddedIssuer>
       Grant: 365 * DAY,
     },
     interactions: { url: (_ctx, interaction) => `${mountPath}/interaction/${interaction.uid}` },
-    routes: { code_verification: CODE_VERIFICATION_ROUTE },
-    clientBasedCORS: () => false,
+    routes: { code_verification: CODE_VERIFICATION_ROUTE, end_session: END_SESSION_ROUTE },
+    // The console calls the token and revocation endpoints from its own page (same origin: the browser still
+    // sends Origin on a POST).
+    clientBasedCORS: (_ctx, origin, client) => client.clientId === CONSOLE_CLIENT_ID && origin === url.origin,
     features: {
       devInteractions: { enabled: false },
-      rpInitiatedLogout: { enabled: false },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx, form) => renderPage(ctx, logoutPage(form, ctx.oidc.session?.accountId)),
+        postLogoutSuccessSource: async (ctx) => renderPage(ctx, loggedOutPage()),
+      },
       revocation: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
       deviceFlow: {
         enabled: true,
@@ -219,12 +248,35 @@ export async function createIssuer(opts: IssuerOptions): Promise<EmbeddedIssuer>
     const interaction = interactionPath.exec(path);
     if (interaction) {
       void handleInteraction(req, res, interaction[1]);
+    } else if (req.method === 'POST' && path === `${mountPath}${END_SESSION_ROUTE}`) {
+      void endSessionByPost(req, res);
     } else if (path.startsWith(`${mountPath}/`)) {
       req.url = url.slice(mountPath.length);
       void handleProvider(req, res);
     } else {
       sendPage(res, 404, errorPage('Not found', 'There is no page here.'));
     }
+  };
+
+  /**
+   * oidc-provider takes end_session as a POST only with SameSite=None cookies (for relying parties on other sites).
+   * The console, on this origin, posts its form so that its ID token stays out of URLs: it is handed to the
+   * provider as the GET it otherwise is, which only shows the confirmation page (its own form then ends the session).
+   */
+  const endSessionByPost = async (req: IncomingMessage, res: ServerResponse) => {
+    try {
+      const form = await readForm(req);
+      req.method = 'GET';
+      req.url = `${END_SESSION_ROUTE}?${form}`;
+      delete req.headers['content-type'];
+      delete req.headers['content-length'];
+    } catch (err) {
+      // Else the client went away mid-form.
+      if (err instanceof PageError) sendPage(res, err.status, errorPage(err.title, err.message));
+      else res.destroy();
+      return;
+    }
+    await handleProvider(req, res);
   };
 
   const verifier = localJwtVerifier({ issuer: issuerUrl, audience: API_AUDIENCE, jwks: publicJwks(signingKeys) });

@@ -104,6 +104,21 @@ ${form}
   );
 }
 
+/** `form` is the provider's form (id `op.logoutForm`, its anti-CSRF field); `user` is who is logged in. */
+export function logoutPage(form: string, user: string | undefined): string {
+  const who = user === undefined ? '' : ` as ${escapeHtml(user)}`;
+  return page(
+    'Log out',
+    `<p>You are logged in${who}. Log out of drg serve in this browser?</p>
+${form}
+<button type="submit" form="op.logoutForm" name="logout" value="yes" autofocus>Log out</button>`,
+  );
+}
+
+export function loggedOutPage(): string {
+  return page('Logged out', '<p>You are logged out. You can close this page.</p>');
+}
+
 export function deviceDonePage(): string {
   return page('Logged in', '<p>The device is logged in. You can close this page.</p>');
 }
