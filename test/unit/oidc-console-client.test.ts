@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { decodeJwt } from 'jose';
 import * as client from 'openid-client';
-import { Browser, formsOf, issuerAt, logInWithCode, submitLogin } from '../helpers/oidc.js';
+import { Browser, formsOf, issuerAt, logInWithCode } from '../helpers/oidc.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const ALICE = { user: 'alice', password: 'alice secret 1' };
