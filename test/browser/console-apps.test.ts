@@ -8,7 +8,7 @@ import type { Request } from 'playwright-core';
 import { appNameProblem } from '../../src/model/names.js';
 import type { Application } from '../../src/model/resource.js';
 import { parseSelector } from '../../src/model/selector.js';
-import { type ConsoleHarness, PHONE, startConsole } from '../helpers/browser.js';
+import { type ConsoleHarness, DESKTOP, PHONE, startConsole } from '../helpers/browser.js';
 import { opensslCa } from '../helpers/certs.js';
 import { basic } from '../helpers/config.js';
 import { ALICE } from '../helpers/login.js';
@@ -147,7 +147,7 @@ test('the label selector filters through the registry; a malformed one gets drgâ
   await h.screenshot('apps-phone');
   const overflow = await h.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `the phone layout does not scroll sideways (${overflow}px too wide)`);
-  await h.page.setViewportSize({ width: 1280, height: 800 });
+  await h.page.setViewportSize(DESKTOP);
 });
 
 test('the overview adds and removes labels; a change made elsewhere meanwhile is kept along with the userâ€™s', async () => {
@@ -235,6 +235,9 @@ test('members: add bob as manager, change his role, and see it; trust anchors wi
   await trust.getByRole('row').filter({ hasText: 'Invalid:' }).waitFor();
   assert.ok(!((await overview.textContent()) ?? '').includes(anchors[0].certificate), 'certificates are not shown');
   await h.screenshot('app-overview');
+  await h.page.setViewportSize(PHONE);
+  await h.screenshot('app-overview-phone');
+  await h.page.setViewportSize(DESKTOP);
 });
 
 test('bob sees the application he is a member of', async () => {

@@ -206,15 +206,19 @@ function TrustAnchors({ app }: { app: Application }) {
   const columns: Column<AnchorRow>[] = [
     { header: '#', cell: (row) => row.index + 1 },
     { header: 'Subject', cell: (row) => valid(row)?.subject ?? '' },
-    { header: 'Not before', cell: (row) => <UtcTime value={valid(row)?.notBefore} />, wide: true },
-    { header: 'Not after', cell: (row) => <UtcTime value={valid(row)?.notAfter} /> },
     {
       header: 'State',
       cell: (row) => {
         const state = anchorState(row.entry, now);
-        return <span class={state.tone}>{state.text}</span>;
+        return (
+          <span class={state.tone} title={state.text}>
+            {state.text}
+          </span>
+        );
       },
     },
+    { header: 'Not before', cell: (row) => <UtcTime value={valid(row)?.notBefore} />, wide: true },
+    { header: 'Not after', cell: (row) => <UtcTime value={valid(row)?.notAfter} /> },
   ];
   return (
     <section class="panel" aria-labelledby="app-anchors">
