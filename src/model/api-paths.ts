@@ -16,4 +16,6 @@ export const WEBSOCKET_INTEGRATION_PATH = '/api/integration/ws/v1alpha1/';
 /** The devices connected to an application, as CONNECTIONS_BASE answers. */
 export interface ConnectionsBody {
   devices: Record<string, { since: string; protocol: string }>;
+  /** When each device last sent a message or connected (RFC 3339), since the server started; older servers omit it. */
+  lastSeen?: Record<string, string>;
 }

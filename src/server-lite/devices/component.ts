@@ -20,6 +20,7 @@ export interface DevicesOptions {
 
 interface Started {
   authenticator: DeviceAuthenticator;
+  unsubscribe: () => void;
 }
 
 export class DevicesComponent implements Component {
@@ -48,10 +49,16 @@ export class DevicesComponent implements Component {
 
   start(): void {
     const directory = new DeviceDirectory(this.store.db);
-    this.started = { authenticator: new DeviceAuthenticator(directory, this.registry.registry.events) };
+    const { events } = this.registry.registry;
+    // Last seen is kept for the devices that exist.
+    const unsubscribe = events.subscribe('device-last-seen', ({ kind, operation, application, device }) => {
+      if (operation === 'deleted') this.connections.forget(application, kind === 'device' ? device : undefined);
+    });
+    this.started = { authenticator: new DeviceAuthenticator(directory, events), unsubscribe };
   }
 
   async stop(): Promise<void> {
+    this.started?.unsubscribe();
     await this.started?.authenticator.close();
     this.started = undefined;
   }

@@ -80,6 +80,7 @@ export const deviceRoutes: FastifyPluginCallback<DeviceRoutesOptions> = (app, { 
     }
     counters.accepted.http++;
     counters.bytes.http += payload.length;
+    devices.connections.seen(origin.app.name, origin.device.name);
     const command = await waiting?.command;
     if (!command) return reply.code(202).send();
     reply.code(200).header('command', command.command);

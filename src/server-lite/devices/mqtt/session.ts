@@ -159,6 +159,7 @@ export class DeviceSession implements MqttSession {
       () => {
         devices.counters.accepted.mqtt++;
         devices.counters.bytes.mqtt += payload.length;
+        devices.connections.seen(origin.app.name, origin.device.name);
         return undefined;
       },
       (err: unknown) => {
