@@ -150,13 +150,7 @@ function CreateDevice({
     <Dialog title="Create device" open={open} onClose={onClose}>
       <form onSubmit={submit}>
         <label for="device-name">Name</label>
-        <input
-          id="device-name"
-          value={name}
-          onInput={(e) => setName(e.currentTarget.value)}
-          required
-          autoComplete="off"
-        />
+        <input id="device-name" value={name} onInput={(e) => setName(e.currentTarget.value)} autoComplete="off" />
         <label for="device-labels">Labels</label>
         <input
           id="device-labels"

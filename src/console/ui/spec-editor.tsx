@@ -1,8 +1,9 @@
 // A device's spec in a textarea, as YAML or JSON, saved the way `drg edit` saves: with the resourceVersion it was
 // opened with. A change made elsewhere meanwhile (409) keeps the user's text as it is, shows the current version,
 // and offers to save over it (with the fresh resourceVersion) or to discard the edit: a concurrent change never
-// loses the user's edit.
+// loses the user's edit. Credentials are neither shown (not even hashes) nor edited here: they stay as stored.
 import { useEffect, useState } from 'preact/hooks';
+import { CREDENTIAL_SECTIONS } from '../../model/device-spec.js';
 import { isJsonObject, jsonEqual } from '../../model/json.js';
 import { ApiError, messageOf } from '../api/client.js';
 import { type Device, getDevice, updateDevice } from '../api/devices.js';
@@ -11,6 +12,19 @@ import { ErrorText } from './common.js';
 export type SpecFormat = 'yaml' | 'json';
 
 const loadYaml = () => import('yaml');
+
+const isCredentialSection = (key: string) => (CREDENTIAL_SECTIONS as readonly string[]).includes(key);
+
+/** The spec without its credential sections: what the editor shows. */
+export function editableSpec(device: Device): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(device.spec ?? {}).filter(([key]) => !isCredentialSection(key)));
+}
+
+/** `over` with the edited spec, its own credential sections kept. */
+function withEditedSpec(over: Device, edited: Record<string, unknown>): Device {
+  const credentials = Object.entries(over.spec ?? {}).filter(([key]) => isCredentialSection(key));
+  return { ...over, spec: { ...edited, ...Object.fromEntries(credentials) } };
+}
 
 export async function formatSpec(spec: unknown, format: SpecFormat): Promise<string> {
   if (format === 'json') return `${JSON.stringify(spec ?? {}, null, 2)}\n`;
@@ -45,6 +59,12 @@ export async function parseSpec(
   }
   if (value === null || value === undefined) return { spec: {} };
   if (!isJsonObject(value)) return { problem: 'The spec must be an object (a mapping of sections)' };
+  const credentials = Object.keys(value).filter(isCredentialSection);
+  if (credentials.length > 0) {
+    return {
+      problem: `Credentials (spec.${credentials[0]}) are not edited here: set a password below the credentials`,
+    };
+  }
   return { spec: value };
 }
 
@@ -101,13 +121,13 @@ export function SpecEditor({ device, onSaved }: { device: Device; onSaved: () =>
   const open = (format: SpecFormat = 'yaml') =>
     run(async () => {
       setSaved(false);
-      setEditing({ base: device, format, text: await formatSpec(device.spec, format) });
+      setEditing({ base: device, format, text: await formatSpec(editableSpec(device), format) });
     });
 
   if (!editing) {
     return (
       <div class="spec-editor">
-        <pre class="spec-view">{JSON.stringify(device.spec ?? {}, null, 2)}</pre>
+        <pre class="spec-view">{JSON.stringify(editableSpec(device), null, 2)}</pre>
         {saved && (
           <p class="ok" role="status">
             Saved.
@@ -135,7 +155,7 @@ export function SpecEditor({ device, onSaved }: { device: Device; onSaved: () =>
       const parsed = await parseSpec(editing.text, editing.format);
       if ('problem' in parsed) throw new Error(parsed.problem);
       try {
-        await updateDevice({ ...over, spec: parsed.spec });
+        await updateDevice(withEditedSpec(over, parsed.spec));
       } catch (err) {
         if (!(err instanceof ApiError && err.status === 409)) throw err;
         const current = await getDevice(over.metadata.application, over.metadata.name);
@@ -150,7 +170,11 @@ export function SpecEditor({ device, onSaved }: { device: Device; onSaved: () =>
   const discard = () =>
     run(async () => {
       const current = editing.conflict ?? device;
-      setEditing({ base: current, format: editing.format, text: await formatSpec(current.spec, editing.format) });
+      setEditing({
+        base: current,
+        format: editing.format,
+        text: await formatSpec(editableSpec(current), editing.format),
+      });
     });
 
   const { conflict } = editing;
@@ -179,8 +203,12 @@ export function SpecEditor({ device, onSaved }: { device: Device; onSaved: () =>
         ))}
       </fieldset>
       <label for="spec-text">Spec ({editing.format.toUpperCase()})</label>
+      <p class="muted" id="spec-hint">
+        Without the credentials, which are never shown: set a password under Credentials.
+      </p>
       <textarea
         id="spec-text"
+        aria-describedby="spec-hint"
         spellcheck={false}
         value={editing.text}
         onInput={(e) => setEditing({ ...editing, text: e.currentTarget.value })}
@@ -224,7 +252,7 @@ function ConflictNotice({
   const changed = changedFields(base, current);
   const [text, setText] = useState('');
   useEffect(() => {
-    formatSpec(current.spec, format).then(setText);
+    formatSpec(editableSpec(current), format).then(setText);
   }, [current, format]);
   return (
     <div class="conflict" role="alert">
