@@ -2,8 +2,11 @@
 // name filters, create (a name drg refuses is refused before sending), delete with a finalizer (Deleting until it is
 // gone), the overview's labels (a change made elsewhere meanwhile keeps the user's), members and roles, trust
 // anchors, and strings from users rendered as text.
+import 'reflect-metadata'; // before @peculiar/x509 (its dependency injection needs it)
 import assert from 'node:assert/strict';
+import { webcrypto } from 'node:crypto';
 import { after, before, test } from 'node:test';
+import * as x509 from '@peculiar/x509';
 import type { Request } from 'playwright-core';
 import { appNameProblem } from '../../src/model/names.js';
 import type { Application } from '../../src/model/resource.js';
@@ -30,6 +33,24 @@ before(async () => {
   });
 });
 after(() => h.close());
+
+x509.cryptoProvider.set(webcrypto as Crypto);
+
+/** A self-signed CA certificate (PEM) that expired at the start of 2021. */
+async function expiredCa(subject: string): Promise<string> {
+  const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+  const keys = await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify']);
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: '01',
+    name: subject,
+    notBefore: new Date('2020-01-01T00:00:00Z'),
+    notAfter: new Date('2021-01-01T00:00:00Z'),
+    keys,
+    signingAlgorithm: algorithm,
+    extensions: [new x509.BasicConstraintsExtension(true, undefined, true)],
+  });
+  return cert.toString('pem');
+}
 
 /** A registry call as alice. */
 async function asAlice(method: string, path: string, body?: unknown): Promise<Response> {
@@ -204,7 +225,12 @@ test('members: add bob as manager, change his role, and see it; trust anchors wi
     30,
   );
   const current = (await appOf('shop-floor'))!;
-  const anchors = [{ certificate: Buffer.from(ca.pem).toString('base64') }, { certificate: 'bm90IGEgY2VydA==' }];
+  const expired = await expiredCa('CN=Old CA');
+  const anchors = [
+    { certificate: Buffer.from(ca.pem).toString('base64') },
+    { certificate: 'bm90IGEgY2VydA==' },
+    { certificate: Buffer.from(expired).toString('base64') },
+  ];
   const withAnchors = { ...current, spec: { ...current.spec, trustAnchors: { anchors } } };
   assert.equal((await asAlice('PUT', '/api/registry/v1alpha1/apps/shop-floor', withAnchors)).status, 204);
   await h.page.reload();
@@ -233,6 +259,9 @@ test('members: add bob as manager, change his role, and see it; trust anchors wi
   await valid.getByText('Valid', { exact: true }).waitFor();
   assert.match((await valid.textContent()) ?? '', new RegExp(ca.notAfter.replace('T', ' ').replace('Z', ' UTC')));
   await trust.getByRole('row').filter({ hasText: 'Invalid:' }).waitFor();
+  const old = trust.getByRole('row').filter({ hasText: 'CN=Old CA' });
+  await old.getByText('Expired', { exact: true }).waitFor();
+  assert.match((await old.textContent()) ?? '', /2021-01-01 00:00:00 UTC/);
   assert.ok(!((await overview.textContent()) ?? '').includes(anchors[0].certificate), 'certificates are not shown');
   await h.screenshot('app-overview');
   await h.page.setViewportSize(PHONE);
@@ -240,11 +269,15 @@ test('members: add bob as manager, change his role, and see it; trust anchors wi
   await h.page.setViewportSize(DESKTOP);
 });
 
-test('bob sees the application he is a member of', async () => {
-  const response = await fetch(`${h.server.url}/api/registry/v1alpha1/apps/shop-floor`, {
-    headers: { authorization: basic(BOB.name, h.server.server.accessTokens.create(BOB.name, 'test').token) },
-  });
-  assert.equal(response.status, 200);
+test('bob reads the application while he is a member; removed, he no longer does', async () => {
+  const bobAuth = basic(BOB.name, h.server.server.accessTokens.create(BOB.name, 'test').token);
+  const asBob = () =>
+    fetch(`${h.server.url}/api/registry/v1alpha1/apps/shop-floor`, { headers: { authorization: bobAuth } });
+  assert.equal((await asBob()).status, 200);
+  const members = h.page.locator('[data-page="app-overview"]').getByRole('region', { name: 'Members' });
+  await members.getByRole('button', { name: `Remove member ${BOB.name}` }).click();
+  await members.getByText('No members: only the owner has access.').waitFor();
+  assert.equal((await asBob()).status, 403);
 });
 
 test('deleting an application with a finalizer leaves it Deleting until the finalizer is removed', async () => {
