@@ -57,7 +57,7 @@ export async function browserLogin(config: OidcClient, opts: BrowserLoginOptions
 }
 
 /** Best effort: `open` does nothing on a machine without a browser, and the URL was printed anyway. */
-async function openInBrowser(url: string): Promise<void> {
+export async function openInBrowser(url: string): Promise<void> {
   try {
     const { default: open } = await importEsm<typeof import('open')>('open');
     const child = await open(url);

@@ -20,6 +20,7 @@ import {
   renameContext,
   showConfig,
 } from './config/config.js';
+import { consoleCommand } from './console/console.js';
 import { createDevice } from './device/create.js';
 import { deleteDevice } from './device/delete.js';
 import { editDevice } from './device/edit.js';
@@ -96,6 +97,7 @@ export const COMMANDS: AnyCommand[] = [
   logout,
   whoami,
   whoamiEndpoints,
+  consoleCommand,
   version,
   listContexts,
   showConfig,
