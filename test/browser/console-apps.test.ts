@@ -327,3 +327,16 @@ test('strings from users render as text: annotations, an unknown member, an inva
   assert.deepEqual(dialogs, [], 'no alert fired');
   assert.equal((await appOf(name))?.metadata.labels, undefined, 'the invalid label was not sent');
 });
+
+test('ownership: alice offers an application to bob, sees it pending, and cancels the offer', async () => {
+  await h.page.goto(`${h.consoleUrl}apps/lab-bench`);
+  const ownership = h.page.locator('[data-page="app-overview"]').getByRole('region', { name: 'Ownership' });
+  await ownership.getByLabel('Transfer to').fill(BOB.name);
+  await ownership.getByRole('button', { name: 'Transfer ownership' }).click();
+  await ownership.getByText(`Offered to ${BOB.name}, until they accept.`).waitFor();
+  const pending = await asAlice('GET', '/api/admin/v1alpha1/apps/lab-bench/transfer-ownership');
+  assert.deepEqual(await pending.json(), { newUser: BOB.name });
+  await ownership.getByRole('button', { name: 'Cancel transfer' }).click();
+  await ownership.getByLabel('Transfer to').waitFor();
+  assert.equal((await asAlice('GET', '/api/admin/v1alpha1/apps/lab-bench/transfer-ownership')).status, 204);
+});
