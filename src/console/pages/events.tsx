@@ -1,10 +1,290 @@
-// Events (to be built).
+// Live events of an application: the WebSocket integration's stream (api/events.ts), newest first and bounded,
+// rendered once per animation frame however fast events come; filters by device and channel, pause and resume,
+// the rate, the connection's state, and the selected CloudEvent in full. Payloads are shown as text or hex only.
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import type { CloudEvent } from '../../model/cloudevents.js';
+import { type EventStream, openEventStream, type StreamState } from '../api/events.js';
 import { Page } from '../ui/common.js';
 
+/** The list keeps this many events, the newest; older ones are dropped (and counted). */
+export const LIST_LIMIT = 500;
+/** The rate is taken over this many seconds. */
+const RATE_SECONDS = 5;
+/** Suggestions offered in the filters, at most. */
+const SUGGESTIONS = 100;
+/** Binary payloads are shown up to this many bytes. */
+const HEX_LIMIT = 4096;
+
+interface Entry {
+  seq: number;
+  event: CloudEvent;
+}
+
+interface Counters {
+  /** Events rendered into the list so far (data-rendered, for the benchmark). */
+  rendered: number;
+  /** Events that left the list (or never made it) for its bound. */
+  dropped: number;
+  /** Events received while paused. */
+  whilePaused: number;
+  rate: number;
+}
+
 export function EventsPage({ app }: { app: string }) {
+  const [state, setState] = useState<StreamState>({ kind: 'connecting' });
+  const [entries, setEntries] = useState<readonly Entry[]>([]);
+  const [counters, setCounters] = useState<Counters>({ rendered: 0, dropped: 0, whilePaused: 0, rate: 0 });
+  const [paused, setPaused] = useState(false);
+  const [device, setDevice] = useState('');
+  const [channel, setChannel] = useState('');
+  const [selected, setSelected] = useState<Entry>();
+  const [seen, setSeen] = useState({ devices: [] as string[], channels: [] as string[] });
+  const pausedRef = useRef(paused);
+  pausedRef.current = paused;
+
+  useEffect(() => {
+    const stream: EventStream = openEventStream(app, setState);
+    let buffer: Entry[] = [];
+    let seq = 0;
+    const counts: Counters = { rendered: 0, dropped: 0, whilePaused: 0, rate: 0 };
+    const devices = new Set<string>();
+    const channels = new Set<string>();
+    /** Events per second of the last RATE_SECONDS seconds: [second, count]. */
+    const buckets: Array<[number, number]> = [];
+    let wasPaused = false;
+    let frame = 0;
+    const onFrame = () => {
+      frame = requestAnimationFrame(onFrame);
+      const { events, dropped } = stream.take();
+      const now = Math.floor(Date.now() / 1000);
+      const last = buckets.at(-1);
+      if (last?.[0] === now) last[1] += events.length;
+      else buckets.push([now, events.length]);
+      while (buckets.length > 0 && buckets[0]![0] <= now - RATE_SECONDS) buckets.shift();
+      const rate = Math.round(buckets.reduce((sum, [, n]) => sum + n, 0) / RATE_SECONDS);
+      const isPaused = pausedRef.current;
+      const resumed = wasPaused && !isPaused;
+      wasPaused = isPaused;
+      if (events.length === 0 && dropped === 0 && rate === counts.rate && !resumed) return;
+      counts.rate = rate;
+      counts.dropped += dropped;
+      if (events.length > 0) {
+        const fresh: Entry[] = [];
+        for (let i = events.length - 1; i >= 0 && fresh.length < LIST_LIMIT; i--) {
+          fresh.push({ seq: ++seq, event: events[i]! });
+        }
+        const merged = fresh.length >= LIST_LIMIT ? fresh : fresh.concat(buffer.slice(0, LIST_LIMIT - fresh.length));
+        counts.dropped += events.length + buffer.length - merged.length;
+        buffer = merged;
+        if (isPaused) counts.whilePaused += events.length;
+        else counts.rendered += fresh.length;
+        const known = devices.size + channels.size;
+        for (const { event } of fresh) {
+          if (devices.size < SUGGESTIONS) devices.add(event.device);
+          if (channels.size < SUGGESTIONS) channels.add(event.subject);
+        }
+        if (devices.size + channels.size > known)
+          setSeen({ devices: [...devices].sort(), channels: [...channels].sort() });
+      }
+      if (resumed) {
+        // What came while paused is rendered now, as far as the list keeps it.
+        counts.rendered += Math.min(counts.whilePaused, buffer.length);
+        counts.whilePaused = 0;
+      }
+      if (!isPaused) setEntries(buffer);
+      setCounters({ ...counts });
+    };
+    frame = requestAnimationFrame(onFrame);
+    return () => {
+      cancelAnimationFrame(frame);
+      stream.close();
+    };
+  }, [app]);
+
+  const shown = useMemo(
+    () =>
+      entries.filter(({ event }) => (!device || event.device === device) && (!channel || event.subject === channel)),
+    [entries, device, channel],
+  );
+
   return (
-    <Page name="events" title="Events">
-      <p>Coming soon.</p>
+    <Page name="events" title="Events" actions={<ConnectionState state={state} />}>
+      <div class="toolbar events-toolbar">
+        <label class="inline">
+          Device
+          <input
+            type="search"
+            list="event-devices"
+            value={device}
+            onInput={(e) => setDevice(e.currentTarget.value.trim())}
+            placeholder="all"
+          />
+        </label>
+        <datalist id="event-devices">
+          {seen.devices.map((name) => (
+            <option key={name} value={name} />
+          ))}
+        </datalist>
+        <label class="inline">
+          Channel
+          <input
+            type="search"
+            list="event-channels"
+            value={channel}
+            onInput={(e) => setChannel(e.currentTarget.value.trim())}
+            placeholder="all"
+          />
+        </label>
+        <datalist id="event-channels">
+          {seen.channels.map((name) => (
+            <option key={name} value={name} />
+          ))}
+        </datalist>
+        <button type="button" aria-pressed={paused} onClick={() => setPaused(!paused)}>
+          {paused ? 'Resume' : 'Pause'}
+        </button>
+        <span class="events-rate" role="status" aria-label="Event rate">
+          {counters.rate} events/s
+        </span>
+      </div>
+      <p class="muted events-counts" aria-live="polite">
+        {paused && `Paused: ${counters.whilePaused} new event${counters.whilePaused === 1 ? '' : 's'} not shown. `}
+        Showing {shown.length} of the newest {entries.length}
+        {counters.dropped > 0 && `; ${counters.dropped} older dropped`}.
+      </p>
+      <div class="events-layout">
+        <ol class="event-list" data-rendered={counters.rendered} aria-label="Events, newest first">
+          {shown.length === 0 && (
+            <li class="muted event-empty">No events yet. They appear here as devices send them.</li>
+          )}
+          {shown.map((entry) => (
+            <EventRow
+              key={entry.seq}
+              entry={entry}
+              selected={selected?.seq === entry.seq}
+              onSelect={() => setSelected(entry)}
+            />
+          ))}
+        </ol>
+        {selected && <EventDetail event={selected.event} onClose={() => setSelected(undefined)} />}
+      </div>
     </Page>
+  );
+}
+
+function ConnectionState({ state }: { state: StreamState }) {
+  const text =
+    state.kind === 'connecting'
+      ? 'Connecting…'
+      : state.kind === 'live'
+        ? 'Live'
+        : state.kind === 'reconnecting'
+          ? `Reconnecting in ${state.inSeconds}s: ${state.reason}`
+          : `Stopped: ${state.reason}`;
+  return (
+    <span class={`stream-state stream-${state.kind}`} role="status" data-state={state.kind}>
+      {text}
+    </span>
+  );
+}
+
+const TIME_FORMAT = new Intl.DateTimeFormat(undefined, {
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  fractionalSecondDigits: 3,
+  hourCycle: 'h23',
+});
+
+function timeOf(event: CloudEvent): string {
+  const when = new Date(event.time);
+  if (Number.isNaN(when.getTime())) return String(event.time);
+  return TIME_FORMAT.format(when);
+}
+
+/** The first bytes of a payload as one line of text. */
+function previewOf(event: CloudEvent): string {
+  if (event.data_base64 !== undefined) return `${byteLength(event.data_base64)} bytes`;
+  if (event.data === undefined) return '';
+  const text = typeof event.data === 'string' ? event.data : JSON.stringify(event.data);
+  return text.length > 120 ? `${text.slice(0, 120)}…` : text;
+}
+
+function EventRow({ entry, selected, onSelect }: { entry: Entry; selected: boolean; onSelect: () => void }) {
+  const { event } = entry;
+  return (
+    <li class="event-row">
+      <button type="button" aria-pressed={selected} onClick={onSelect}>
+        <span class="event-time mono">{timeOf(event)}</span>
+        <span class="event-device">{event.device}</span>
+        <span class="event-channel mono">{event.subject}</span>
+        <span class="event-preview mono">{previewOf(event)}</span>
+      </button>
+    </li>
+  );
+}
+
+function byteLength(base64: string): number {
+  const padding = base64.endsWith('==') ? 2 : base64.endsWith('=') ? 1 : 0;
+  return Math.max(0, Math.floor((base64.length * 3) / 4) - padding);
+}
+
+function bytesOf(base64: string): Uint8Array | undefined {
+  try {
+    return Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  } catch {
+    return undefined;
+  }
+}
+
+/** `offset  hex bytes`, 16 a line. */
+function hexDump(bytes: Uint8Array): string {
+  const lines: string[] = [];
+  for (let at = 0; at < bytes.length; at += 16) {
+    const row = Array.from(bytes.subarray(at, at + 16), (b) => b.toString(16).padStart(2, '0'));
+    lines.push(`${at.toString(16).padStart(6, '0')}  ${row.join(' ')}`);
+  }
+  return lines.join('\n');
+}
+
+function EventDetail({ event, onClose }: { event: CloudEvent; onClose: () => void }) {
+  const ref = useRef<HTMLElement>(null);
+  useEffect(() => ref.current?.focus(), [event]);
+  const { data, data_base64: base64, ...attributes } = event;
+  const bytes = base64 === undefined ? undefined : bytesOf(base64);
+  return (
+    <section class="panel event-detail" aria-label="Event detail" tabIndex={-1} ref={ref} data-testid="event-detail">
+      <header class="dialog-header">
+        <h2>
+          {event.type} from {event.device}
+        </h2>
+        <button type="button" class="icon" aria-label="Close the detail" onClick={onClose}>
+          ×
+        </button>
+      </header>
+      <h3>Attributes</h3>
+      <pre class="event-attributes">{JSON.stringify(attributes, null, 2)}</pre>
+      <h3>Data</h3>
+      {base64 !== undefined ? (
+        bytes ? (
+          <>
+            <p class="muted">
+              {bytes.length} bytes{bytes.length > HEX_LIMIT && `, the first ${HEX_LIMIT} shown`} (hex)
+            </p>
+            <pre class="event-data" data-testid="event-hex">
+              {hexDump(bytes.subarray(0, HEX_LIMIT))}
+            </pre>
+          </>
+        ) : (
+          <p class="error">The data is not valid base64.</p>
+        )
+      ) : data === undefined ? (
+        <p class="muted">No data.</p>
+      ) : (
+        <pre class="event-data" data-testid="event-json">
+          {typeof data === 'string' ? data : JSON.stringify(data, null, 2)}
+        </pre>
+      )}
+    </section>
   );
 }
