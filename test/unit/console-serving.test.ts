@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { defaultConsoleDir } from '../../src/server-lite/http/console.js';
+import { launchChromium } from '../helpers/login.js';
 import { exchange, parseResponse } from '../helpers/raw-http.js';
 import { tempDir } from '../helpers/serve.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -21,6 +22,18 @@ const INDEX =
 // Large enough to be compressed.
 const SCRIPT = `${'console.log("drg console");\n'.repeat(200)}`;
 const STYLE = 'body{margin:0}\n';
+/** Opens a WebSocket to its own server and one to another origin; what became of them goes into a data attribute. */
+const PROBE = `const results = { violations: [] };
+const show = () => { document.body.dataset.results = JSON.stringify(results); };
+document.addEventListener('securitypolicyviolation', (e) => { results.violations.push(e.blockedURI); show(); });
+const same = new WebSocket('ws://' + location.host + '/api/integration/ws/v1alpha1/app1');
+same.onopen = () => { results.same = 'open'; show(); same.close(); };
+same.onerror = () => { results.same = 'error'; show(); };
+try {
+  const other = new WebSocket('ws://127.0.0.1:9/');
+  other.onerror = () => { results.other = 'error'; show(); };
+} catch (e) { results.other = 'thrown'; show(); }
+`;
 
 /** A built console in a temp dir, with a file beside it that must never be served. */
 function writeConsole(): string {
@@ -32,6 +45,8 @@ function writeConsole(): string {
   writeFileSync(join(dir, 'assets', 'index-a1b2c3.js'), SCRIPT);
   writeFileSync(join(dir, 'assets', 'index-d4e5f6.css'), STYLE);
   writeFileSync(join(dir, 'favicon.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
+  writeFileSync(join(dir, 'probe.html'), '<!DOCTYPE html><body><script src="/console/assets/probe-1.js"></script>');
+  writeFileSync(join(dir, 'assets', 'probe-1.js'), PROBE);
   return dir;
 }
 
@@ -183,6 +198,24 @@ describe('a built console', () => {
   test('the console files are anonymous; the API is not', async () => {
     assert.equal((await get('/console/')).status, 200);
     assert.equal((await get('/api/registry/v1alpha1/apps')).status, 401);
+  });
+
+  test("in Chromium, connect-src 'self' lets a page open a WebSocket to its server and blocks other origins", async () => {
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${s.url}/console/probe.html`);
+      const handle = await page.waitForFunction(() => {
+        const text = document.body.dataset.results;
+        const results = text ? JSON.parse(text) : undefined;
+        return results?.same && results.other && results.violations.length > 0 ? results : undefined;
+      });
+      const results = (await handle.jsonValue()) as { same: string; other: string; violations: string[] };
+      assert.equal(results.same, 'open');
+      assert.deepEqual(results.violations, ['ws://127.0.0.1:9/']);
+    } finally {
+      await browser.close();
+    }
   });
 
   test('discovery names the console: /.well-known/drogue-endpoints and /api/console/v1alpha1/info', async () => {
