@@ -64,7 +64,7 @@ export function DevicePage({ app, device: name }: { app: string; device: string 
           </section>
           <section class="panel wide-panel" aria-labelledby="device-spec">
             <h2 id="device-spec">Spec</h2>
-            <SpecEditor device={d} onSaved={device.reload} />
+            <SpecEditor device={d} onChanged={device.reload} />
           </section>
           <section class="panel wide-panel" aria-labelledby="device-command">
             <h2 id="device-command">Send a command</h2>
@@ -387,7 +387,7 @@ function CommandResult({ command, result }: { command: string; result: CommandOu
   if (result.dispatched) {
     return (
       <p class="ok" role="status" data-testid="command-result">
-        Dispatched (202): command {command} went to the device and its gateways listening now.
+        Dispatched (202): command {command} goes to the device and its gateways that listen now.
       </p>
     );
   }

@@ -100,7 +100,8 @@ interface Editing {
   conflict?: Device;
 }
 
-export function SpecEditor({ device, onSaved }: { device: Device; onSaved: () => void }) {
+/** `onChanged`: the device is not what the page shows any more (saved here, or found changed elsewhere). */
+export function SpecEditor({ device, onChanged }: { device: Device; onChanged: () => void }) {
   const [editing, setEditing] = useState<Editing>();
   const [problem, setProblem] = useState<unknown>();
   const [busy, setBusy] = useState(false);
@@ -160,11 +161,12 @@ export function SpecEditor({ device, onSaved }: { device: Device; onSaved: () =>
         if (!(err instanceof ApiError && err.status === 409)) throw err;
         const current = await getDevice(over.metadata.application, over.metadata.name);
         setEditing((e) => e && { ...e, conflict: current });
+        onChanged();
         return;
       }
       setEditing(undefined);
       setSaved(true);
-      onSaved();
+      onChanged();
     });
 
   const discard = () =>
@@ -189,17 +191,15 @@ export function SpecEditor({ device, onSaved }: { device: Device; onSaved: () =>
       <fieldset class="row format-switch">
         <legend class="visually-hidden">Format</legend>
         {(['yaml', 'json'] as const).map((format) => (
-          <label class="inline" key={format}>
-            <input
-              type="radio"
-              name="spec-format"
-              value={format}
-              checked={editing.format === format}
-              disabled={busy}
-              onChange={() => switchFormat(format)}
-            />
+          <button
+            type="button"
+            key={format}
+            aria-pressed={editing.format === format}
+            disabled={busy}
+            onClick={() => switchFormat(format)}
+          >
             {format.toUpperCase()}
-          </label>
+          </button>
         ))}
       </fieldset>
       <label for="spec-text">Spec ({editing.format.toUpperCase()})</label>
