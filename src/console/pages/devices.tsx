@@ -1,6 +1,7 @@
 // The devices of an application: a table (virtual beyond 200 rows) built in one pass from one listing and one
-// connections request, a name filter, create, and a refresh every 10 s while the page is visible.
-import { useEffect, useMemo, useState } from 'preact/hooks';
+// connections request, a name filter, create, and a refresh every 10 s while the page is visible (of the
+// connections; of the listing too while it is small: a large one is read again on Refresh).
+import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { deviceNameProblem } from '../../model/names.js';
 import { messageOf } from '../api/client.js';
 import { connections, createDevice, type DeviceRow, deviceRows, listDevices, parseLabels } from '../api/devices.js';
@@ -12,9 +13,8 @@ import { type Column, Table } from '../ui/table.js';
 
 const REFRESH_MS = 10_000;
 
-function loadRows(app: string): Promise<DeviceRow[]> {
-  return Promise.all([listDevices(app), connections(app)]).then(([devices, known]) => deviceRows(devices, known));
-}
+/** Up to this many devices, the auto-refresh reads the listing again too. */
+const LIST_REFRESH_MAX = 1000;
 
 /** Calls `reload` every `ms` while the page is visible, and at once when it becomes visible again. */
 export function useAutoRefresh(reload: () => void, ms = REFRESH_MS): void {
@@ -52,15 +52,27 @@ function Connected({ row }: { row: DeviceRow }) {
 }
 
 export function DevicesPage({ app }: { app: string }) {
-  const rows = useResource(`devices:${app}`, () => loadRows(app));
-  useAutoRefresh(rows.reload);
+  const devices = useResource(`devices:${app}`, () => listDevices(app));
+  const known = useResource(`connections:${app}`, () => connections(app));
+  const count = devices.data?.length ?? 0;
+  const reloadAll = useCallback(() => {
+    devices.reload();
+    known.reload();
+  }, [devices.reload, known.reload]);
+  useAutoRefresh(count <= LIST_REFRESH_MAX ? reloadAll : known.reload);
+  const connectionsKnown = known.data !== undefined || !known.loading;
+  const rows = useMemo(
+    () => (devices.data && connectionsKnown ? deviceRows(devices.data, known.data) : undefined),
+    [devices.data, known.data, connectionsKnown],
+  );
+  const loading = devices.loading || known.loading;
   const [filter, setFilter] = useState('');
   const [creating, setCreating] = useState(false);
   const shown = useMemo(() => {
     const wanted = filter.trim().toLowerCase();
-    const all = rows.data ?? [];
+    const all = rows ?? [];
     return wanted ? all.filter((r) => r.name.toLowerCase().includes(wanted)) : all;
-  }, [rows.data, filter]);
+  }, [rows, filter]);
   const cols = useMemo(() => columns(app), [app]);
   return (
     <Page
@@ -68,7 +80,7 @@ export function DevicesPage({ app }: { app: string }) {
       title="Devices"
       actions={
         <>
-          <button type="button" onClick={rows.reload} disabled={rows.loading}>
+          <button type="button" onClick={reloadAll} disabled={loading}>
             Refresh
           </button>
           <button type="button" class="primary" onClick={() => setCreating(true)}>
@@ -82,16 +94,14 @@ export function DevicesPage({ app }: { app: string }) {
           Filter by name
           <input type="search" value={filter} onInput={(e) => setFilter(e.currentTarget.value)} />
         </label>
-        {rows.data && (
+        {rows && (
           <span class="muted" aria-live="polite">
-            {shown.length === rows.data.length
-              ? `${rows.data.length} devices`
-              : `${shown.length} of ${rows.data.length} devices`}
+            {shown.length === rows.length ? `${rows.length} devices` : `${shown.length} of ${rows.length} devices`}
           </span>
         )}
       </div>
-      <ErrorText error={rows.error} />
-      {rows.data ? (
+      <ErrorText error={devices.error ?? known.error} />
+      {rows ? (
         <Table
           caption="Devices"
           columns={cols}
@@ -100,9 +110,9 @@ export function DevicesPage({ app }: { app: string }) {
           empty={filter ? 'No device has such a name.' : 'No devices yet: create one.'}
         />
       ) : (
-        rows.loading && <Busy what="Loading the devices" />
+        loading && <Busy what="Loading the devices" />
       )}
-      <CreateDevice app={app} open={creating} onClose={() => setCreating(false)} onCreated={rows.reload} />
+      <CreateDevice app={app} open={creating} onClose={() => setCreating(false)} onCreated={devices.reload} />
     </Page>
   );
 }

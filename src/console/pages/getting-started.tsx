@@ -69,7 +69,7 @@ function CommandBlock({ command }: { command: FirstCommand }) {
   };
   return (
     <section class="command-block" aria-label={command.title}>
-      <header class="row">
+      <header>
         <h2>{command.title}</h2>
         <button type="button" onClick={copy} aria-label={`Copy: ${command.title}`}>
           Copy
