@@ -40,6 +40,8 @@ test('discovery names http, mqtt, mqtts, https, mqtt_integration, websocket_inte
     assert.equal(local_ca_file, `${serve.dataDir}/tls/ca.pem`);
     assert.deepEqual(rest, {
       api: url,
+      // npm run build builds the console beside the server.
+      console: `${url}/console/`,
       registry: { url },
       http: { url },
       command_url: url,

@@ -1,16 +1,21 @@
 // Discovery, authentication and access tokens over a real socket against an in-process server.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { basic } from '../helpers/config.js';
+import { tempDir } from '../helpers/serve.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 let s: TestServer;
 before(async () => {
-  s = await startTestServer();
+  // A built console of its own, whatever dist/ holds.
+  const consoleDir = join(tempDir('drg-console-'), 'console');
+  mkdirSync(consoleDir);
+  writeFileSync(join(consoleDir, 'index.html'), '<!DOCTYPE html>\n');
+  s = await startTestServer(undefined, { consoleDir });
 });
 after(() => s.close());
 
@@ -48,6 +53,7 @@ describe('discovery', () => {
   /** What an in-process server without MQTT ports serves: the API port's services. */
   const served = () => ({
     api: s.url,
+    console: `${s.url}/console/`,
     issuer_url: `${s.url}/oidc`,
     registry: { url: s.url },
     http: { url: s.url },
