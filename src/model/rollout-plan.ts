@@ -87,6 +87,12 @@ export function planRollout(devices: readonly Device[], options: PlanOptions): P
   };
 }
 
+/** r-20261201-141503: when it was made, readable and sortable. */
+export function rolloutId(now: number): string {
+  const t = new Date(now).toISOString();
+  return `r-${t.slice(0, 10).replaceAll('-', '')}-${t.slice(11, 19).replaceAll(':', '')}`;
+}
+
 function byName(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }

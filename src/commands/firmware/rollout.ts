@@ -7,7 +7,7 @@ import { CancelledError, DrgError, isApiStatus, UsageError } from '../../errors.
 import { type FirmwareSpec, imageTag } from '../../model/firmware.js';
 import type { Application } from '../../model/resource.js';
 import { hasRunningRollout, rolloutSpecOf, rolloutStatusOf } from '../../model/rollout.js';
-import { type Amount, type PlanOptions, parseAmount, planRollout } from '../../model/rollout-plan.js';
+import { type Amount, type PlanOptions, parseAmount, planRollout, rolloutId } from '../../model/rollout-plan.js';
 import { rfc3339Seconds } from '../../model/time.js';
 import { parseDuration } from '../../model/units.js';
 import { parseSelectorFlag, SELECTOR } from '../options.js';
@@ -169,12 +169,6 @@ function percentOf(text: string): number {
     );
   }
   return value;
-}
-
-/** r-20261201-141503: when it was made, readable and sortable. */
-function rolloutId(now: number): string {
-  const t = new Date(now).toISOString();
-  return `r-${t.slice(0, 10).replaceAll('-', '')}-${t.slice(11, 19).replaceAll(':', '')}`;
 }
 
 async function resolveFirmware(

@@ -1,0 +1,177 @@
+// The console's firmware page in chromium against a real drg serve with its firmware agent: an image pushed to the
+// store shows in the list; a rollout started from the page, paused and resumed with its buttons (the registry says
+// what `drg firmware status` would), taken to 100% by simulated MQTT devices answering DFU; a second one cancelled
+// through the confirm dialog puts the devices back.
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { after, before, test } from 'node:test';
+import type { RolloutSpec, RolloutStatus } from '../../src/model/rollout.js';
+import { type Fleet, startFleet } from '../../src/simulator/fleet.js';
+import { type ConsoleHarness, startConsole } from '../helpers/browser.js';
+import { basic } from '../helpers/config.js';
+
+const REGISTRY = '/api/registry/v1alpha1';
+const APP = 'fleet';
+const DEVICES = ['dev-1', 'dev-2', 'dev-3', 'dev-4'].map((name) => ({ name, password: `pw ${name}` }));
+
+let h: ConsoleHarness;
+let token: string;
+let fleet: Fleet | undefined;
+
+function asAlice(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const json = body !== undefined && !(body instanceof Uint8Array);
+  return fetch(`${h.server.url}${path}`, {
+    method,
+    headers: { authorization: basic('alice', token), ...(json && { 'content-type': 'application/json' }), ...headers },
+    body: (body === undefined ? undefined : json ? JSON.stringify(body) : body) as BodyInit | undefined,
+  });
+}
+
+async function pushImage(version: string, data: Buffer) {
+  const response = await asAlice(
+    'PUT',
+    `/api/firmware/v1alpha1/apps/${APP}/images/fw/${version}`,
+    new Uint8Array(data),
+    {
+      'content-type': 'application/octet-stream',
+      'x-checksum': `sha256:${createHash('sha256').update(data).digest('hex')}`,
+    },
+  );
+  assert.equal(response.status, 201, await response.text());
+}
+
+async function rolloutOfApp(): Promise<{ spec?: RolloutSpec; status?: RolloutStatus }> {
+  const app = (await (await asAlice('GET', `${REGISTRY}/apps/${APP}`)).json()) as {
+    spec?: { rollout?: RolloutSpec };
+    status?: { rollout?: RolloutStatus };
+  };
+  return { spec: app.spec?.rollout, status: app.status?.rollout };
+}
+
+/** Polls the registry until `done` says yes about the rollout; fails with the last one seen. */
+async function untilRollout(what: string, done: (r: Awaited<ReturnType<typeof rolloutOfApp>>) => boolean) {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const rollout = await rolloutOfApp();
+    if (done(rollout)) return rollout;
+    if (Date.now() > deadline) assert.fail(`${what}: last seen ${JSON.stringify(rollout)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const phase = () => h.page.getByTestId('rollout-phase');
+const overall = (percent: number) => h.page.locator(`[data-testid="rollout-overall"][data-percent="${percent}"]`);
+
+async function go(path: string) {
+  await h.page.evaluate((to) => {
+    history.pushState(null, '', to);
+    dispatchEvent(new PopStateEvent('popstate'));
+  }, `/console/${path}`);
+}
+
+before(async () => {
+  h = await startConsole({
+    firmwareAgent: { statusIntervalMs: 100, rolloutTickMs: 100, syncPoll: 300, waitPoll: 1 },
+  });
+  token = h.server.server.accessTokens.create('alice', 'console firmware test').token;
+  await h.login();
+  assert.equal((await asAlice('POST', `${REGISTRY}/apps`, { metadata: { name: APP } })).status, 201);
+  for (const d of DEVICES) {
+    const created = await asAlice('POST', `${REGISTRY}/apps/${APP}/devices`, {
+      metadata: { name: d.name, application: APP },
+      spec: { authentication: { credentials: [{ pass: d.password }] } },
+    });
+    assert.equal(created.status, 201, await created.text());
+  }
+});
+after(async () => {
+  await fleet?.close();
+  await h?.close();
+});
+
+test('an image in the store is listed; a rollout started, paused and resumed from the page reaches 100%', async () => {
+  const image = randomBytes(40_000);
+  await pushImage('2.0.0', image);
+  await go(`apps/${APP}/firmware`);
+  const images = h.page.getByRole('table', { name: 'Firmware images in the store' });
+  const row = images.locator('tbody tr').filter({ hasText: '2.0.0' });
+  await row.waitFor();
+  const cells = await row.locator('td').allTextContents();
+  assert.deepEqual(cells.slice(0, 3), ['fw', '2.0.0', '39.1 KiB']);
+  assert.equal(cells[3], `sha256:${createHash('sha256').update(image).digest('hex').slice(0, 12)}…`);
+
+  // Started before the devices are online: the canary waits for them, so pause lands mid-rollout.
+  await h.page.getByText('Start a rollout').click();
+  await h.page.getByLabel('Image', { exact: true }).selectOption({ label: 'fw 2.0.0' });
+  await h.page.getByLabel('Canary').fill('1');
+  await h.page.getByLabel('Batch size').fill('50%');
+  await h.page.getByRole('button', { name: 'Start rollout' }).click();
+  await phase().filter({ hasText: 'Running' }).waitFor();
+  const started = await rolloutOfApp();
+  assert.deepEqual(
+    started.spec?.stages.map((s) => s.length),
+    [1, 2, 1],
+    'a canary of one, then batches of 50% of the other three',
+  );
+  assert.deepEqual(started.spec?.firmware, { file: { name: 'fw', version: '2.0.0' } });
+
+  await h.page.getByRole('button', { name: 'Pause' }).click();
+  await phase().filter({ hasText: 'Paused' }).waitFor();
+  const paused = await untilRollout('paused', (r) => r.status?.phase === 'Paused');
+  assert.equal(paused.spec?.paused, true);
+  assert.equal(paused.status?.reason, 'paused by an operator');
+
+  const mqtt = h.server.server.endpoints().mqtt;
+  assert.ok(mqtt);
+  fleet = await startFleet({
+    app: APP,
+    devices: DEVICES,
+    protocol: 'mqtt',
+    mqtt: { host: mqtt.host, port: mqtt.port, tls: false },
+    firmwareVersion: '1.0.0',
+    mtu: 512,
+  });
+  // The canary's stage had started: it updates while paused; no other stage starts.
+  await overall(25).waitFor();
+  const stage2 = h.page.getByRole('img', { name: /^Stage 2: 0%, 0 in sync, 0 updating, 0 failed, 2 pending$/ });
+  await stage2.waitFor();
+  await h.screenshot('firmware-rollout-paused');
+
+  await h.page.getByRole('button', { name: 'Resume' }).click();
+  const resumed = await untilRollout('resumed', (r) => r.status?.phase !== 'Paused');
+  assert.equal(resumed.spec?.paused, undefined);
+  await overall(100).waitFor({ timeout: 30_000 });
+  await phase().filter({ hasText: 'Completed' }).waitFor();
+  const done = await untilRollout('completed', (r) => r.status?.phase === 'Completed');
+  assert.deepEqual(done.status?.counts, { pending: 0, updating: 0, inSync: 4, failed: 0 });
+  const deviceRows = h.page.getByRole('table', { name: 'Devices of the rollout' }).locator('tbody tr');
+  assert.equal(await deviceRows.filter({ hasText: 'in sync' }).count(), 4);
+  await h.screenshot('firmware-rollout-done');
+});
+
+test('a rollout cancelled through the confirm dialog ends Cancelled and puts the devices back', async () => {
+  await fleet?.close();
+  fleet = undefined;
+  await pushImage('3.0.0', randomBytes(5_000));
+  await h.page.reload();
+  await h.page.locator('[data-page="firmware"]').waitFor();
+  await h.page.getByText('Start a rollout').click();
+  await h.page.getByLabel('Image', { exact: true }).selectOption({ label: 'fw 3.0.0' });
+  await h.page.getByRole('button', { name: 'Start rollout' }).click();
+  await phase().filter({ hasText: 'Running' }).waitFor();
+  await h.page.getByRole('button', { name: 'Cancel rollout' }).click();
+  const dialog = h.page.getByRole('dialog', { name: 'Cancel the rollout?' });
+  await dialog.getByRole('button', { name: 'Keep it running' }).click();
+  await dialog.waitFor({ state: 'hidden' });
+  assert.equal((await rolloutOfApp()).spec?.cancelled, undefined, 'kept running');
+  await h.page.getByRole('button', { name: 'Cancel rollout' }).click();
+  await dialog.getByRole('button', { name: 'Cancel the rollout' }).click();
+  await phase().filter({ hasText: 'Cancelled' }).waitFor();
+  const cancelled = await untilRollout('cancelled', (r) => r.status?.phase === 'Cancelled');
+  assert.equal(cancelled.spec?.cancelled, true);
+  const canary = (await (await asAlice('GET', `${REGISTRY}/apps/${APP}/devices/dev-1`)).json()) as {
+    spec: { firmware?: unknown };
+  };
+  assert.deepEqual(canary.spec.firmware, { file: { name: 'fw', version: '2.0.0' } }, 'its firmware before');
+  assert.equal(await h.page.getByRole('button', { name: 'Pause' }).isDisabled(), true);
+});
