@@ -1,7 +1,8 @@
 // npm run bench: every benchmark, each figure with its ratio to a baseline measured in the same run.
 // `npm run bench -- NAME` runs one: startup, registry, login, data-plane (or one of its parts: mqtt, http, idle),
-// firmware.
+// firmware, console.
 
+import { benchConsole } from './console.mjs';
 import { benchHttpTelemetry } from './data-plane-http.mjs';
 import { benchIdleDevices } from './data-plane-idle.mjs';
 import { benchMqtt } from './data-plane-mqtt.mjs';
@@ -20,4 +21,5 @@ if (dataPlane || only === 'mqtt') await benchMqtt();
 if (dataPlane || only === 'http') await benchHttpTelemetry();
 if (dataPlane || only === 'idle') await benchIdleDevices();
 if (!only || only === 'firmware') await benchFirmware();
+if (!only || only === 'console') await benchConsole();
 summary();
