@@ -55,7 +55,7 @@ async function timeDevicesTable(page, url, app) {
         const loaded = () => {
           const page = document.querySelector('[data-page="devices"]');
           const body = page?.querySelector('table tbody');
-          return body && !page.querySelector('[aria-busy="true"]') && body.querySelector('tr') ? true : false;
+          return Boolean(body && !page.querySelector('[aria-busy="true"]') && body.querySelector('tr'));
         };
         const check = () => {
           if (!loaded()) return requestAnimationFrame(check);
@@ -173,7 +173,10 @@ export async function benchConsole() {
       const e = await timeDevicesTable(page, server.url, 'empty');
       const f = await timeDevicesTable(page, server.url, 'fleet');
       // The first round warms the browser and the server up.
-      if (i > 0) empty.push(e), full.push(f);
+      if (i > 0) {
+        empty.push(e);
+        full.push(f);
+      }
     }
     report(
       `console: devices table, ${DEVICES.toLocaleString('en-US')} devices, first render`,
