@@ -18,6 +18,9 @@ const XSS = '{"x":"<img src=x onerror=alert(1)>"}';
 let h: ConsoleHarness;
 let token: string;
 const socketUrls: string[] = [];
+/** The tokens the page sent on its WebSockets, in order. */
+const tokensSent: string[] = [];
+let tokenWaiter: (() => void) | undefined;
 const dialogs: string[] = [];
 
 async function asAlice(method: string, path: string, body?: unknown): Promise<Response> {
@@ -100,7 +103,15 @@ async function openEvents() {
 before(async () => {
   h = await startConsole();
   token = h.server.server.accessTokens.create('alice', 'console events test').token;
-  h.page.on('websocket', (ws) => socketUrls.push(ws.url()));
+  h.page.on('websocket', (ws) => {
+    socketUrls.push(ws.url());
+    ws.on('framesent', ({ payload }) => {
+      const token = (JSON.parse(String(payload)) as { RefreshAccessToken?: string }).RefreshAccessToken;
+      if (!token) return;
+      tokensSent.push(token);
+      tokenWaiter?.();
+    });
+  });
   h.page.on('dialog', (dialog) => {
     dialogs.push(dialog.message());
     void dialog.dismiss();
@@ -202,6 +213,28 @@ test('HTML in a payload stays text, binary data shows as hex with its size; no t
   }
   const jwtLike = /eyJ[\w-]+\.[\w-]+\./;
   for (const url of socketUrls) assert.doesNotMatch(url, jwtLike);
+});
+
+test('before the access token expires, a fresh one goes over the socket, and the stream goes on', async () => {
+  // The page's clock, faked from here on: a stream opened now has its timers on it.
+  await h.page.clock.install();
+  await go(`apps/${APP}/firmware`);
+  const opened = tokensSent.length;
+  const firstSent = new Promise<void>((resolve) => {
+    tokenWaiter = () => tokensSent.length > opened && resolve();
+  });
+  await openEvents();
+  await firstSent;
+  const before = tokensSent.length;
+  const sockets = socketUrls.length;
+  const sentAgain = new Promise<void>((resolve) => {
+    tokenWaiter = () => tokensSent.length > before && resolve();
+  });
+  await h.page.clock.fastForward('10:00');
+  await sentAgain;
+  assert.equal(socketUrls.length, sockets, 'on the same socket');
+  assert.notEqual(tokensSent.at(-1), tokensSent[before - 1], 'a fresh one');
+  await publishUntilShown('sensor-1', 'after-refresh', '{"still":"live"}', '"still":"live"');
 });
 
 test('the events page at phone size', async () => {
