@@ -93,6 +93,13 @@ export async function createDevice(app: string, name: string, labels: Record<str
   await api.post(devicesPath(app), { metadata, spec: {} });
 }
 
+/** Deletes this device (by its uid: a device of the same name created meanwhile stays). */
+export async function deleteDevice(device: Device): Promise<void> {
+  await api.delete(devicePath(device.metadata.application, device.metadata.name), {
+    preconditions: { uid: device.metadata.uid },
+  });
+}
+
 /** PUT with the resourceVersion `device` carries: a change made meanwhile is a 409. */
 export async function updateDevice(device: Device): Promise<void> {
   await api.put(devicePath(device.metadata.application, device.metadata.name), device);

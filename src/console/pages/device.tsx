@@ -9,6 +9,7 @@ import {
   connections,
   credentialSummaries,
   type Device,
+  deleteDevice,
   devicePath,
   getDevice,
   hashPassword,
@@ -18,7 +19,9 @@ import {
   withPassword,
 } from '../api/devices.js';
 import { useResource } from '../api/use-resource.js';
+import { href, navigate } from '../router.js';
 import { Busy, ErrorText, Labels, Page, Time } from '../ui/common.js';
+import { Dialog } from '../ui/dialog.js';
 import { SpecEditor } from '../ui/spec-editor.js';
 import { useAutoRefresh } from './devices.js';
 
@@ -30,17 +33,36 @@ export function DevicePage({ app, device: name }: { app: string; device: string 
     known.reload();
   }, [device.reload, known.reload]);
   useAutoRefresh(reload);
+  const [deleting, setDeleting] = useState(false);
   const d = device.data;
   return (
     <Page
       name="device"
       title={name}
       actions={
-        <button type="button" onClick={reload} disabled={device.loading}>
-          Refresh
-        </button>
+        <>
+          <button type="button" onClick={reload} disabled={device.loading}>
+            Refresh
+          </button>
+          <button type="button" class="danger" onClick={() => setDeleting(true)} disabled={!d}>
+            Delete
+          </button>
+        </>
       }
     >
+      <Dialog title={`Delete device ${name}`} open={deleting && d !== undefined} onClose={() => setDeleting(false)}>
+        {d && (
+          <DeleteDeviceForm
+            device={d}
+            onCancel={() => setDeleting(false)}
+            onDeleted={(gone) => {
+              setDeleting(false);
+              if (gone) navigate(href('apps', app, 'devices'));
+              else device.reload();
+            }}
+          />
+        )}
+      </Dialog>
       <ErrorText error={device.error} />
       {!d && device.loading && <Busy what="Loading the device" />}
       {d && (
@@ -73,6 +95,49 @@ export function DevicePage({ app, device: name }: { app: string; device: string 
         </div>
       )}
     </Page>
+  );
+}
+
+function DeleteDeviceForm({
+  device,
+  onCancel,
+  onDeleted,
+}: {
+  device: Device;
+  onCancel: () => void;
+  /** `gone`: false when finalizers keep it, as Deleting. */
+  onDeleted: (gone: boolean) => void;
+}) {
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+  const finalizers = device.metadata.finalizers ?? [];
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setBusy(true);
+    try {
+      await deleteDevice(device);
+      onDeleted(finalizers.length === 0);
+    } catch (err) {
+      setError(err);
+      setBusy(false);
+    }
+  };
+  return (
+    <form onSubmit={submit}>
+      <p>
+        Delete the device <strong>{device.metadata.name}</strong>? It can no longer connect or send.
+        {finalizers.length > 0 && ` It stays as Deleting until its finalizers are removed: ${finalizers.join(', ')}.`}
+      </p>
+      <ErrorText error={error} />
+      <div class="toolbar">
+        <button type="submit" class="danger" disabled={busy}>
+          Delete
+        </button>
+        <button type="button" onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+    </form>
   );
 }
 
