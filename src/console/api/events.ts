@@ -1,11 +1,12 @@
 // An application's live events through the WebSocket integration. A browser cannot set headers and no token goes in
 // a URL: the socket opens without credentials and its first message is {"RefreshAccessToken": "<jwt>"}; a fresh one
 // follows before each token expires. A closed stream is opened again, after 1, 2, 4 … at most 30 s; a close for
-// a refused token (1008) first gets a fresh token. Events arrive faster than a page can render them: they wait in
-// a bounded queue that the page drains once per animation frame.
+// a refused token (1008) first gets a fresh token. The socket itself lives in a worker (event-socket.worker.ts),
+// which hands over the events in batches; they wait in a bounded queue that the page drains once per animation frame.
 import { WEBSOCKET_INTEGRATION_PATH } from '../../model/api-paths.js';
 import type { CloudEvent } from '../../model/cloudevents.js';
 import { accessToken, discovery } from '../auth/session.js';
+import type { FromSocket, ToSocket } from './event-socket.worker.js';
 
 export type StreamState =
   | { kind: 'connecting' }
@@ -48,96 +49,91 @@ function expiryOf(token: string): number | undefined {
   }
 }
 
-function reasonOf(event: CloseEvent): string {
+function reasonOf(event: { code: number; reason: string }): string {
   if (event.reason) return event.reason;
   if (event.code === 1006) return 'the connection was lost';
   return `closed (${event.code})`;
 }
 
 export function openEventStream(app: string, onState: (state: StreamState) => void): EventStream {
+  const worker = new Worker(new URL('./event-socket.worker.ts', import.meta.url), { type: 'module' });
+  const post = (message: ToSocket) => worker.postMessage(message);
   let queue: CloudEvent[] = [];
   let dropped = 0;
-  let socket: WebSocket | undefined;
   let refreshTimer: ReturnType<typeof setTimeout> | undefined;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let failures = 0;
   let liveSince = 0;
+  let open = false;
   let closed = false;
 
-  const sendToken = async (ws: WebSocket, forceRefresh = false) => {
+  const sendToken = async (forceRefresh = false) => {
     const token = await accessToken({ forceRefresh });
-    if (ws !== socket || ws.readyState !== WebSocket.OPEN) return;
+    if (closed || !open) return;
     if (!token) {
-      stop('You are logged out.');
+      stop();
+      onState({ kind: 'stopped', reason: 'You are logged out.' });
       return;
     }
-    ws.send(JSON.stringify({ RefreshAccessToken: token }));
+    post({ send: JSON.stringify({ RefreshAccessToken: token }) });
     const expiry = expiryOf(token);
     const wait = expiry === undefined ? REFRESH_EVERY_MS : Math.max(1_000, expiry - Date.now() - REFRESH_BEFORE_MS);
     clearTimeout(refreshTimer);
-    refreshTimer = setTimeout(() => void sendToken(ws), wait);
+    refreshTimer = setTimeout(() => void sendToken(), wait);
   };
 
-  const stop = (reason: string) => {
+  const stop = () => {
     closed = true;
     clearTimeout(refreshTimer);
     clearTimeout(retryTimer);
-    socket?.close(1000);
-    socket = undefined;
-    onState({ kind: 'stopped', reason });
+    post({ close: true });
+    worker.terminate();
   };
 
-  const connect = async (forceRefresh: boolean) => {
-    onState({ kind: 'connecting' });
-    let url: string;
-    try {
-      url = await streamUrl(app);
-    } catch (err) {
-      retry(`the server's discovery failed: ${(err as Error).message}`);
-      return;
-    }
+  let refreshFirst = false;
+  worker.onmessage = ({ data }: MessageEvent<FromSocket>) => {
     if (closed) return;
-    const ws = new WebSocket(url);
-    socket = ws;
-    ws.onopen = () => {
+    if ('events' in data) {
+      queue = queue.concat(data.events as CloudEvent[]);
+      dropped += data.dropped;
+      if (queue.length > QUEUE_LIMIT) {
+        dropped += queue.length - QUEUE_LIMIT;
+        queue = queue.slice(-QUEUE_LIMIT);
+      }
+    } else if ('opened' in data) {
+      open = true;
       liveSince = Date.now();
       onState({ kind: 'live' });
-      void sendToken(ws, forceRefresh);
-    };
-    ws.onmessage = (message) => {
-      if (typeof message.data !== 'string') return;
-      let event: CloudEvent;
-      try {
-        event = JSON.parse(message.data) as CloudEvent;
-      } catch {
-        return;
-      }
-      queue.push(event);
-      if (queue.length > QUEUE_LIMIT) {
-        const over = queue.length - QUEUE_LIMIT;
-        queue.splice(0, over);
-        dropped += over;
-      }
-    };
-    ws.onclose = (event) => {
-      if (ws !== socket || closed) return;
+      void sendToken(refreshFirst);
+    } else {
+      open = false;
       clearTimeout(refreshTimer);
-      socket = undefined;
       if (liveSince && Date.now() - liveSince > STABLE_MS) failures = 0;
       liveSince = 0;
-      retry(reasonOf(event), event.code === POLICY_VIOLATION);
-    };
+      retry(reasonOf(data.closed), data.closed.code === POLICY_VIOLATION);
+    }
+  };
+
+  const connect = async () => {
+    onState({ kind: 'connecting' });
+    try {
+      const url = await streamUrl(app);
+      if (!closed) post({ open: url });
+    } catch (err) {
+      retry(`the server's discovery failed: ${(err as Error).message}`);
+    }
   };
 
   const retry = (reason: string, refreshToken = false) => {
     if (closed) return;
     const delay = Math.min(BACKOFF_MAX_MS, 1_000 * 2 ** failures);
     failures++;
+    refreshFirst = refreshToken;
     onState({ kind: 'reconnecting', reason, inSeconds: Math.round(delay / 1000) });
-    retryTimer = setTimeout(() => void connect(refreshToken), delay);
+    retryTimer = setTimeout(() => void connect(), delay);
   };
 
-  void connect(false);
+  void connect();
   return {
     take() {
       const taken = { events: queue, dropped };
@@ -145,12 +141,6 @@ export function openEventStream(app: string, onState: (state: StreamState) => vo
       dropped = 0;
       return taken;
     },
-    close() {
-      closed = true;
-      clearTimeout(refreshTimer);
-      clearTimeout(retryTimer);
-      socket?.close(1000);
-      socket = undefined;
-    },
+    close: stop,
   };
 }

@@ -1,6 +1,7 @@
 // Live events of an application: the WebSocket integration's stream (api/events.ts), newest first and bounded,
 // rendered once per animation frame however fast events come; filters by device and channel, pause and resume,
 // the rate, the connection's state, and the selected CloudEvent in full. Payloads are shown as text or hex only.
+import { Component } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { CloudEvent } from '../../model/cloudevents.js';
 import { type EventStream, openEventStream, type StreamState } from '../api/events.js';
@@ -153,19 +154,7 @@ export function EventsPage({ app }: { app: string }) {
         {counters.dropped > 0 && `; ${counters.dropped} older dropped`}.
       </p>
       <div class="events-layout">
-        <ol class="event-list" data-rendered={counters.rendered} aria-label="Events, newest first">
-          {shown.length === 0 && (
-            <li class="muted event-empty">No events yet. They appear here as devices send them.</li>
-          )}
-          {shown.map((entry) => (
-            <EventRow
-              key={entry.seq}
-              entry={entry}
-              selected={selected?.seq === entry.seq}
-              onSelect={() => setSelected(entry)}
-            />
-          ))}
-        </ol>
+        <EventList entries={shown} rendered={counters.rendered} selected={selected} onSelect={setSelected} />
         {selected && <EventDetail event={selected.event} onClose={() => setSelected(undefined)} />}
       </div>
     </Page>
@@ -210,18 +199,87 @@ function previewOf(event: CloudEvent): string {
   return text.length > 120 ? `${text.slice(0, 120)}…` : text;
 }
 
-function EventRow({ entry, selected, onSelect }: { entry: Entry; selected: boolean; onSelect: () => void }) {
-  const { event } = entry;
+/** Rows rendered beyond those in view, above and below. */
+const OVERSCAN = 5;
+
+/**
+ * The list, of which only the rows in view are in the document (between two spacers): a frame with a hundred new
+ * events changes the text of twenty rows instead of moving five hundred. Rows have one height (measured).
+ */
+function EventList({
+  entries,
+  rendered,
+  selected,
+  onSelect,
+}: {
+  entries: readonly Entry[];
+  rendered: number;
+  selected?: Entry;
+  onSelect: (entry: Entry) => void;
+}) {
+  const ref = useRef<HTMLOListElement>(null);
+  const [view, setView] = useState({ first: 0, count: 40, rowHeight: 32 });
+  useEffect(() => {
+    const list = ref.current;
+    if (!list) return;
+    let frame = 0;
+    const update = () => {
+      frame = 0;
+      const rowHeight = list.querySelector('.event-row')?.getBoundingClientRect().height || 32;
+      const first = Math.max(0, Math.floor(list.scrollTop / rowHeight) - OVERSCAN);
+      const count = Math.ceil(list.clientHeight / rowHeight) + 2 * OVERSCAN;
+      setView((v) =>
+        v.first === first && v.count === count && v.rowHeight === rowHeight ? v : { first, count, rowHeight },
+      );
+    };
+    const onScroll = () => {
+      frame ||= requestAnimationFrame(update);
+    };
+    list.addEventListener('scroll', onScroll, { passive: true });
+    addEventListener('resize', onScroll);
+    update();
+    return () => {
+      list.removeEventListener('scroll', onScroll);
+      removeEventListener('resize', onScroll);
+      if (frame) cancelAnimationFrame(frame);
+    };
+  }, []);
+  const first = Math.min(view.first, Math.max(0, entries.length - view.count));
+  const rows = entries.slice(first, first + view.count);
+  const after = entries.length - first - rows.length;
   return (
-    <li class="event-row">
-      <button type="button" aria-pressed={selected} onClick={onSelect}>
-        <span class="event-time mono">{timeOf(event)}</span>
-        <span class="event-device">{event.device}</span>
-        <span class="event-channel mono">{event.subject}</span>
-        <span class="event-preview mono">{previewOf(event)}</span>
-      </button>
-    </li>
+    <ol class="event-list" ref={ref} data-rendered={rendered} aria-label="Events, newest first">
+      {entries.length === 0 && <li class="muted event-empty">No events yet. They appear here as devices send them.</li>}
+      {first > 0 && <li class="event-spacer" aria-hidden="true" style={{ height: `${first * view.rowHeight}px` }} />}
+      {rows.map((entry, i) => (
+        // Keyed by place: the rows in view stay, their text changes.
+        <EventRow key={i} entry={entry} selected={selected?.seq === entry.seq} onSelect={onSelect} />
+      ))}
+      {after > 0 && <li class="event-spacer" aria-hidden="true" style={{ height: `${after * view.rowHeight}px` }} />}
+    </ol>
   );
+}
+
+/** A row renders again only when its entry or selection changes: a frame adds rows, it does not redo the others. */
+class EventRow extends Component<{ entry: Entry; selected: boolean; onSelect: (entry: Entry) => void }> {
+  override shouldComponentUpdate(next: EventRow['props']): boolean {
+    return next.entry !== this.props.entry || next.selected !== this.props.selected;
+  }
+
+  override render() {
+    const { entry, selected, onSelect } = this.props;
+    const { event } = entry;
+    return (
+      <li class="event-row">
+        <button type="button" aria-pressed={selected} onClick={() => onSelect(entry)}>
+          <span class="event-time mono">{timeOf(event)}</span>
+          <span class="event-device">{event.device}</span>
+          <span class="event-channel mono">{event.subject}</span>
+          <span class="event-preview mono">{previewOf(event)}</span>
+        </button>
+      </li>
+    );
+  }
 }
 
 function byteLength(base64: string): number {
