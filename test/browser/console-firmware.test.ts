@@ -1,7 +1,7 @@
 // The console's firmware page in chromium against a real drg serve with its firmware agent: an image pushed to the
 // store shows in the list; a rollout started from the page, paused and resumed with its buttons (the registry says
 // what `drg firmware status` would), taken to 100% by simulated MQTT devices answering DFU; a second one cancelled
-// through the confirm dialog puts the devices back.
+// through the confirm dialog puts the devices back; a third paused on a failing canary, which Retry updates again.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
@@ -103,8 +103,8 @@ test('an image in the store is listed; a rollout started, paused and resumed fro
   // Started before the devices are online: the canary waits for them, so pause lands mid-rollout.
   await h.page.getByText('Start a rollout').click();
   await h.page.getByLabel('Image', { exact: true }).selectOption({ label: 'fw 2.0.0' });
-  await h.page.getByLabel('Canary').fill('1');
-  await h.page.getByLabel('Batch size').fill('50%');
+  await h.page.getByRole('textbox', { name: 'Canary' }).fill('1');
+  await h.page.getByRole('textbox', { name: 'Batch size' }).fill('50%');
   await h.page.getByRole('button', { name: 'Start rollout' }).click();
   await phase().filter({ hasText: 'Running' }).waitFor();
   const started = await rolloutOfApp();
@@ -174,4 +174,40 @@ test('a rollout cancelled through the confirm dialog ends Cancelled and puts the
   };
   assert.deepEqual(canary.spec.firmware, { file: { name: 'fw', version: '2.0.0' } }, 'its firmware before');
   assert.equal(await h.page.getByRole('button', { name: 'Pause' }).isDisabled(), true);
+});
+
+test('a canary whose update fails pauses the rollout; Retry failed gives it another go, as drg firmware retry', async () => {
+  const mqtt = h.server.server.endpoints().mqtt;
+  assert.ok(mqtt);
+  // failRate 0.25 fails the last of four: make it the canary, dev-1.
+  fleet = await startFleet({
+    app: APP,
+    devices: [...DEVICES].reverse(),
+    protocol: 'mqtt',
+    mqtt: { host: mqtt.host, port: mqtt.port, tls: false },
+    firmwareVersion: '2.0.0',
+    failRate: 0.25,
+  });
+  await h.page.getByText('Start a rollout').click();
+  await h.page.getByLabel('Image', { exact: true }).selectOption({ label: 'fw 3.0.0' });
+  await h.page.getByRole('textbox', { name: 'Canary' }).fill('1');
+  await h.page.getByRole('button', { name: 'Start rollout' }).click();
+  const paused = await untilRollout('paused on the failed canary', (r) => r.status?.phase === 'Paused');
+  assert.match(paused.status?.reason ?? '', /1 device failed \(at most 0 allowed\): dev-1/);
+  const canaryRow = h.page
+    .getByRole('table', { name: 'Devices of the rollout' })
+    .locator('tbody tr')
+    .filter({ hasText: 'dev-1' });
+  await canaryRow.filter({ hasText: 'failed' }).waitFor();
+  await h.screenshot('firmware-rollout-failed');
+  const reverted = fleet.stats().failures.reverted;
+  assert.equal(reverted, 1, 'the canary took the update once, and its bootloader reverted it');
+  await h.page.getByRole('button', { name: 'Retry failed' }).click();
+  await h.page.getByRole('status').filter({ hasText: 'Retrying 1 device: dev-1' }).waitFor();
+  // Its Failed condition cleared, the agent gives it the update again (which fails again).
+  const deadline = Date.now() + 15_000;
+  while (fleet.stats().failures.reverted === reverted) {
+    assert.ok(Date.now() < deadline, 'the canary was updated again');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 });
