@@ -1,7 +1,8 @@
 // The console's live events in chromium against a real drg serve: a real mosquitto_pub publishes as a device, the
 // event shows in the list; filters by channel and device hide and show it; pause holds new events back, resume
 // shows them; the detail view pretty-prints JSON and shows binary data as hex; HTML in a payload stays text; the
-// access token never goes into a WebSocket URL; the page at phone size.
+// access token never goes into a WebSocket URL, a fresh one goes over the socket before it expires, and a stream
+// closed for an expired one says so and reconnects; the page at phone size.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -235,6 +236,36 @@ test('before the access token expires, a fresh one goes over the socket, and the
   assert.equal(socketUrls.length, sockets, 'on the same socket');
   assert.notEqual(tokensSent.at(-1), tokensSent[before - 1], 'a fresh one');
   await publishUntilShown('sensor-1', 'after-refresh', '{"still":"live"}', '"still":"live"');
+});
+
+test('a stream the server closes (its token expired while the page slept) shows why, and reconnects', async () => {
+  const short = await startConsole({ accessTokenTtl: 4 });
+  try {
+    const aliceToken = short.server.server.accessTokens.create('alice', 'console events expiry test').token;
+    await short.login();
+    const created = await fetch(`${short.server.url}${REGISTRY}/apps`, {
+      method: 'POST',
+      headers: { authorization: basic('alice', aliceToken), 'content-type': 'application/json' },
+      body: JSON.stringify({ metadata: { name: 'sleepy' } }),
+    });
+    assert.equal(created.status, 201);
+    // The page's timers stop: no fresh token goes out, as on a laptop put to sleep.
+    await short.page.clock.install();
+    await short.page.evaluate(() => {
+      history.pushState(null, '', '/console/apps/sleepy/events');
+      dispatchEvent(new PopStateEvent('popstate'));
+    });
+    await short.page.locator('[data-state="live"]').waitFor();
+    await short.page.clock.pauseAt(Date.now() + 1_000);
+    await short.page
+      .locator('[data-state="reconnecting"]')
+      .filter({ hasText: 'the access token has expired' })
+      .waitFor({ timeout: 15_000 });
+    await short.page.clock.resume();
+    await short.page.locator('[data-state="live"]').waitFor();
+  } finally {
+    await short.close();
+  }
 });
 
 test('the events page at phone size', async () => {
