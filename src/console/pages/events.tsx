@@ -104,7 +104,10 @@ export function EventsPage({ app }: { app: string }) {
 
   const shown = useMemo(
     () =>
-      entries.filter(({ event }) => (!device || event.device === device) && (!channel || event.subject === channel)),
+      entries.filter(
+        ({ event }) =>
+          (!device.trim() || event.device === device.trim()) && (!channel.trim() || event.subject === channel.trim()),
+      ),
     [entries, device, channel],
   );
 
@@ -117,7 +120,7 @@ export function EventsPage({ app }: { app: string }) {
             type="search"
             list="event-devices"
             value={device}
-            onInput={(e) => setDevice(e.currentTarget.value.trim())}
+            onInput={(e) => setDevice(e.currentTarget.value)}
             placeholder="all"
           />
         </label>
@@ -132,7 +135,7 @@ export function EventsPage({ app }: { app: string }) {
             type="search"
             list="event-channels"
             value={channel}
-            onInput={(e) => setChannel(e.currentTarget.value.trim())}
+            onInput={(e) => setChannel(e.currentTarget.value)}
             placeholder="all"
           />
         </label>
@@ -141,14 +144,14 @@ export function EventsPage({ app }: { app: string }) {
             <option key={name} value={name} />
           ))}
         </datalist>
-        <button type="button" aria-pressed={paused} onClick={() => setPaused(!paused)}>
+        <button type="button" onClick={() => setPaused(!paused)}>
           {paused ? 'Resume' : 'Pause'}
         </button>
-        <span class="events-rate" role="status" aria-label="Event rate">
+        <span class="events-rate" data-testid="event-rate">
           {counters.rate} events/s
         </span>
       </div>
-      <p class="muted events-counts" aria-live="polite">
+      <p class="muted events-counts">
         {paused && `Paused: ${counters.whilePaused} new event${counters.whilePaused === 1 ? '' : 's'} not shown. `}
         Showing {shown.length} of the newest {entries.length}
         {counters.dropped > 0 && `; ${counters.dropped} older dropped`}.
@@ -253,24 +256,43 @@ function EventList({
       {first > 0 && <li class="event-spacer" aria-hidden="true" style={{ height: `${first * view.rowHeight}px` }} />}
       {rows.map((entry, i) => (
         // Keyed by place: the rows in view stay, their text changes.
-        <EventRow key={i} entry={entry} selected={selected?.seq === entry.seq} onSelect={onSelect} />
+        <EventRow
+          key={i}
+          entry={entry}
+          position={first + i + 1}
+          of={entries.length}
+          selected={selected?.seq === entry.seq}
+          onSelect={onSelect}
+        />
       ))}
       {after > 0 && <li class="event-spacer" aria-hidden="true" style={{ height: `${after * view.rowHeight}px` }} />}
     </ol>
   );
 }
 
-/** A row renders again only when its entry or selection changes: a frame adds rows, it does not redo the others. */
-class EventRow extends Component<{ entry: Entry; selected: boolean; onSelect: (entry: Entry) => void }> {
-  override shouldComponentUpdate(next: EventRow['props']): boolean {
-    return next.entry !== this.props.entry || next.selected !== this.props.selected;
+interface RowProps {
+  entry: Entry;
+  /** 1-based, in the whole list (of `of`). */
+  position: number;
+  of: number;
+  selected: boolean;
+  onSelect: (entry: Entry) => void;
+}
+
+/** A row renders again only when what it shows changes (not for a frame that changed only the rate, say). */
+class EventRow extends Component<RowProps> {
+  override shouldComponentUpdate(next: RowProps): boolean {
+    const now = this.props;
+    return (
+      next.entry !== now.entry || next.selected !== now.selected || next.position !== now.position || next.of !== now.of
+    );
   }
 
   override render() {
-    const { entry, selected, onSelect } = this.props;
+    const { entry, position, of, selected, onSelect } = this.props;
     const { event } = entry;
     return (
-      <li class="event-row">
+      <li class="event-row" aria-posinset={position} aria-setsize={of}>
         <button type="button" aria-pressed={selected} onClick={() => onSelect(entry)}>
           <span class="event-time mono">{timeOf(event)}</span>
           <span class="event-device">{event.device}</span>
@@ -311,7 +333,14 @@ function EventDetail({ event, onClose }: { event: CloudEvent; onClose: () => voi
   const { data, data_base64: base64, ...attributes } = event;
   const bytes = base64 === undefined ? undefined : bytesOf(base64);
   return (
-    <section class="panel event-detail" aria-label="Event detail" tabIndex={-1} ref={ref} data-testid="event-detail">
+    <section
+      class="panel event-detail"
+      aria-label="Event detail"
+      tabIndex={-1}
+      ref={ref}
+      data-testid="event-detail"
+      onKeyDown={(e) => e.key === 'Escape' && onClose()}
+    >
       <header class="dialog-header">
         <h2>
           {event.type} from {event.device}
