@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import type { RolloutSpec, RolloutStatus } from '../../src/model/rollout.js';
 import { type Fleet, startFleet } from '../../src/simulator/fleet.js';
-import { type ConsoleHarness, startConsole } from '../helpers/browser.js';
+import { type ConsoleHarness, DESKTOP, PHONE, startConsole } from '../helpers/browser.js';
 import { basic } from '../helpers/config.js';
 
 const REGISTRY = '/api/registry/v1alpha1';
@@ -147,6 +147,11 @@ test('an image in the store is listed; a rollout started, paused and resumed fro
   const deviceRows = h.page.getByRole('table', { name: 'Devices of the rollout' }).locator('tbody tr');
   assert.equal(await deviceRows.filter({ hasText: 'in sync' }).count(), 4);
   await h.screenshot('firmware-rollout-done');
+  await h.page.setViewportSize(PHONE);
+  const width = await h.page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= PHONE.width, `no sideways scrolling on a phone (${width}px)`);
+  await h.screenshot('firmware-rollout-done-phone');
+  await h.page.setViewportSize(DESKTOP);
 });
 
 test('a rollout cancelled through the confirm dialog ends Cancelled and puts the devices back', async () => {

@@ -59,7 +59,13 @@ export function FirmwarePage({ app }: { app: string }) {
           <>
             {rollout.error !== undefined && <ErrorText error={rollout.error} />}
             {rollout.data.view ? (
-              <Rollout app={app} view={rollout.data.view} targets={rollout.data.targets} onChange={rollout.reload} />
+              <Rollout
+                key={rollout.data.view.spec.id}
+                app={app}
+                view={rollout.data.view}
+                targets={rollout.data.targets}
+                onChange={rollout.reload}
+              />
             ) : (
               <p class="muted">No rollout yet.</p>
             )}
