@@ -1,7 +1,7 @@
 // The console's firmware page in chromium against a real drg serve with its firmware agent: an image pushed to the
 // store shows in the list; a rollout started from the page, paused and resumed with its buttons (the registry says
 // what `drg firmware status` would), taken to 100% by simulated MQTT devices answering DFU; a second one cancelled
-// through the confirm dialog puts the devices back; a third paused on a failing canary, which Retry updates again.
+// through the confirm dialog (of an image uploaded in the page) puts the devices back; a third paused on a failing canary, which Retry updates again.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
@@ -154,12 +154,28 @@ test('an image in the store is listed; a rollout started, paused and resumed fro
   await h.page.setViewportSize(DESKTOP);
 });
 
-test('a rollout cancelled through the confirm dialog ends Cancelled and puts the devices back', async () => {
+test('an image uploaded in the page; its rollout cancelled through the confirm dialog puts the devices back', async () => {
   await fleet?.close();
   fleet = undefined;
-  await pushImage('3.0.0', randomBytes(5_000));
-  await h.page.reload();
-  await h.page.locator('[data-page="firmware"]').waitFor();
+  // Uploaded through the page: hashed in the browser, checked by the store.
+  const upload = randomBytes(5_000);
+  await h.page.getByText('Upload an image').click();
+  await h.page.getByRole('textbox', { name: 'Name' }).fill('fw');
+  await h.page.getByRole('textbox', { name: 'Version' }).fill('3.0.0');
+  await h.page
+    .getByLabel('File')
+    .setInputFiles({ name: 'fw.bin', mimeType: 'application/octet-stream', buffer: upload });
+  await h.page.getByRole('button', { name: 'Upload' }).click();
+  await h.page.getByRole('status').filter({ hasText: 'Uploaded fw 3.0.0 (4.9 KiB).' }).waitFor();
+  const stored = (await (await asAlice('GET', `/api/firmware/v1alpha1/apps/${APP}/images/fw/3.0.0`)).json()) as {
+    checksum: string;
+  };
+  assert.equal(stored.checksum, `sha256:${createHash('sha256').update(upload).digest('hex')}`);
+  await h.page
+    .getByRole('table', { name: 'Firmware images in the store' })
+    .locator('tbody tr')
+    .filter({ hasText: '3.0.0' })
+    .waitFor();
   await h.page.getByText('Start a rollout').click();
   await h.page.getByLabel('Image', { exact: true }).selectOption({ label: 'fw 3.0.0' });
   await h.page.getByRole('button', { name: 'Start rollout' }).click();
