@@ -1,7 +1,8 @@
 // The console's firmware page in chromium against a real drg serve with its firmware agent: an image pushed to the
 // store shows in the list; a rollout started from the page, paused and resumed with its buttons (the registry says
-// what `drg firmware status` would), taken to 100% by simulated MQTT devices answering DFU; a second one cancelled
-// through the confirm dialog (of an image uploaded in the page) puts the devices back; a third paused on a failing canary, which Retry updates again.
+// what `drg firmware status` would), taken to 100% by simulated MQTT devices answering DFU; a second one, of an
+// image uploaded in the page, cancelled through the confirm dialog puts the devices back; a third pauses on a
+// failing canary, which Retry has updated again.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
