@@ -342,7 +342,7 @@ function EventDetail({ event, onClose }: { event: CloudEvent; onClose: () => voi
       onKeyDown={(e) => e.key === 'Escape' && onClose()}
     >
       <header class="dialog-header">
-        <h2>
+        <h2 class="event-title">
           {event.type} from {event.device}
         </h2>
         <button type="button" class="icon" aria-label="Close the detail" onClick={onClose}>
