@@ -192,6 +192,10 @@ test('pause holds new events back (counting them), resume shows them', async () 
 test('HTML in a payload stays text, binary data shows as hex with its size; no token in a WebSocket URL', async () => {
   await openEvents();
   const row = await publishUntilShown('sensor-1', 'hostile', XSS, '<img src=x onerror=alert(1)>');
+  // Only this channel's events, so that the row does not move under the click when the publisher's disconnect
+  // event comes in.
+  const channel = h.page.getByLabel('Channel');
+  await channel.fill('hostile');
   await row.click();
   const json = h.page.getByTestId('event-json');
   assert.equal(await json.textContent(), '{\n  "x": "<img src=x onerror=alert(1)>"\n}');
@@ -199,12 +203,14 @@ test('HTML in a payload stays text, binary data shows as hex with its size; no t
 
   const bytes = Buffer.concat([Buffer.from([0x00, 0xff, 0x3c, 0x62, 0x3e]), randomBytes(27)]);
   const hex = [...bytes.subarray(0, 16)].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+  await channel.fill('binary');
   await publish('sensor-2', 'binary', bytes);
   await rowWith('32 bytes').first().click();
   const dump = (await h.page.getByTestId('event-hex').textContent()) ?? '';
   assert.equal(dump.split('\n')[0], `000000  ${hex}`);
   assert.equal(dump.split('\n').length, 2);
   await h.page.getByText('32 bytes (hex)').waitFor();
+  await channel.fill('');
   assert.deepEqual(dialogs, [], 'no script ran');
 
   assert.ok(socketUrls.length > 0, 'the page opened WebSockets');
