@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { type ConsoleHarness, DESKTOP, PHONE, startConsole } from '../helpers/browser.js';
-import { basic } from '../helpers/config.js';
 
 const APP = 'plant';
 const DEVICE = 'pump-1';
@@ -24,13 +23,7 @@ let h: ConsoleHarness;
 
 before(async () => {
   h = await startConsole();
-  const { token } = h.server.server.accessTokens.create('alice', 'console a11y test');
-  const asAlice = (path: string, body: unknown) =>
-    fetch(`${h.server.url}/api/registry/v1alpha1${path}`, {
-      method: 'POST',
-      headers: { authorization: basic('alice', token), 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
+  const asAlice = (path: string, body: unknown) => h.callAs('alice')('POST', `/api/registry/v1alpha1${path}`, body);
   assert.equal((await asAlice('/apps', { metadata: { name: APP, labels: { site: 'north' } } })).status, 201);
   const device = { metadata: { name: DEVICE, application: APP, labels: { kind: 'pump' } } };
   assert.equal((await asAlice(`/apps/${APP}/devices`, device)).status, 201);

@@ -6,8 +6,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { type ConsoleHarness, startConsole } from '../helpers/browser.js';
-import { basic } from '../helpers/config.js';
+import { type ApiCall, type ConsoleHarness, startConsole } from '../helpers/browser.js';
 
 const run = promisify(execFile);
 const REGISTRY = '/api/registry/v1alpha1';
@@ -21,7 +20,7 @@ interface Device {
 }
 
 let h: ConsoleHarness;
-let asAlice: (method: string, path: string, body?: unknown) => Promise<Response>;
+const asAlice: ApiCall = (...args) => h.callAs('alice')(...args);
 
 async function stored(): Promise<Device> {
   return (await (await asAlice('GET', DEVICE_PATH)).json()) as Device;
@@ -39,25 +38,8 @@ async function changeElsewhere(alias: string): Promise<void> {
   assert.equal(res.status, 204, await res.text());
 }
 
-async function go(path: string) {
-  await h.page.evaluate((to) => {
-    history.pushState(null, '', to);
-    dispatchEvent(new PopStateEvent('popstate'));
-  }, `/console/${path}`);
-}
-
 before(async () => {
   h = await startConsole();
-  const { token } = h.server.server.accessTokens.create('alice', 'console edit test');
-  asAlice = (method, path, body) =>
-    fetch(`${h.server.url}${path}`, {
-      method,
-      headers: {
-        authorization: basic('alice', token),
-        ...(body !== undefined && { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
   await h.login();
   h.page.setDefaultTimeout(10_000);
   assert.equal((await asAlice('POST', `${REGISTRY}/apps`, { metadata: { name: APP } })).status, 201);
@@ -70,7 +52,7 @@ before(async () => {
 after(() => h?.close());
 
 test('parse errors name the line and column, and nothing is sent', async () => {
-  await go(`apps/${APP}/devices/${encodeURIComponent(DEVICE)}`);
+  await h.go(`apps/${APP}/devices/${encodeURIComponent(DEVICE)}`);
   const page = h.page.locator('[data-page="device"]');
   await page.getByRole('button', { name: 'Edit spec' }).click();
   const yaml = page.getByLabel('Spec (YAML)');
@@ -143,7 +125,7 @@ test('a change made elsewhere while editing keeps the edit: Save over it saves i
 
 test('getting started names the real MQTT port, and its copied mosquitto_pub line publishes as the device', async () => {
   await h.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: h.server.url });
-  await go(`apps/${APP}/getting-started`);
+  await h.go(`apps/${APP}/getting-started`);
   const page = h.page.locator('[data-page="getting-started"]');
   await page.getByLabel('Device').waitFor();
   assert.equal(await page.getByLabel('Device').inputValue(), DEVICE);
@@ -164,7 +146,7 @@ test('getting started names the real MQTT port, and its copied mosquitto_pub lin
   assert.equal(await lastSeen(), undefined);
   await run('sh', ['-c', copied], { env: { ...process.env, DEVICE_PASSWORD: 'device secret' } });
   assert.ok(await lastSeen(), 'the device was seen');
-  await go(`apps/${APP}/devices`);
+  await h.go(`apps/${APP}/devices`);
   const row = h.page.getByRole('table', { name: 'Devices' }).locator('tbody tr').first();
   await row.getByText('just now').waitFor();
 });
@@ -180,7 +162,7 @@ test('Delete asks first, then deletes the device; one with a finalizer stays as 
     });
     assert.equal(created.status, 201, await created.text());
   }
-  await go(`apps/${APP}/devices/doomed`);
+  await h.go(`apps/${APP}/devices/doomed`);
   await h.page.locator('[data-page="device"]').getByText('Resource version').waitFor();
   await h.page.getByRole('button', { name: 'Delete' }).click();
   const dialog = h.page.getByRole('dialog', { name: 'Delete device doomed' });
@@ -191,7 +173,7 @@ test('Delete asks first, then deletes the device; one with a finalizer stays as 
   await h.page.locator('[data-page="devices"]').waitFor();
   assert.equal((await asAlice('GET', path('doomed'))).status, 404);
 
-  await go(`apps/${APP}/devices/kept`);
+  await h.go(`apps/${APP}/devices/kept`);
   await h.page.locator('[data-page="device"]').getByText('Resource version').waitFor();
   await h.page.getByRole('button', { name: 'Delete' }).click();
   await h.page.getByRole('dialog', { name: 'Delete device kept' }).getByText('example.com/cleanup').waitFor();

@@ -6,8 +6,7 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
-import { type ConsoleHarness, PHONE, startConsole } from '../helpers/browser.js';
-import { basic } from '../helpers/config.js';
+import { type ApiCall, type ConsoleHarness, PHONE, startConsole } from '../helpers/browser.js';
 
 const REGISTRY = '/api/registry/v1alpha1';
 const APP = 'plant';
@@ -15,16 +14,10 @@ const PASSWORD = "s3cret pass'word";
 const HOSTILE = '<img src=x onerror="alert(1)">"><svg onload=alert(2)>';
 
 let h: ConsoleHarness;
-let asAlice: (method: string, path: string, body?: unknown) => Promise<Response>;
+const asAlice: ApiCall = (...args) => h.callAs('alice')(...args);
 const dialogs: string[] = [];
 
 /** Navigates inside the console, as its links do (no reload: the session lives in the page's memory). */
-async function go(path: string) {
-  await h.page.evaluate((to) => {
-    history.pushState(null, '', to);
-    dispatchEvent(new PopStateEvent('popstate'));
-  }, `/console/${path}`);
-}
 
 const row = (name: string) =>
   h.page
@@ -34,16 +27,6 @@ const row = (name: string) =>
 
 before(async () => {
   h = await startConsole();
-  const { token } = h.server.server.accessTokens.create('alice', 'console devices test');
-  asAlice = (method, path, body) =>
-    fetch(`${h.server.url}${path}`, {
-      method,
-      headers: {
-        authorization: basic('alice', token),
-        ...(body !== undefined && { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
   h.page.on('dialog', (dialog) => {
     dialogs.push(dialog.message());
     dialog.dismiss();
@@ -56,7 +39,7 @@ before(async () => {
 after(() => h?.close());
 
 test('a device created in the UI appears in the table, not connected', async () => {
-  await go(`apps/${APP}/devices`);
+  await h.go(`apps/${APP}/devices`);
   await h.page.locator('[data-page="devices"]').waitFor();
   await h.page.getByRole('button', { name: 'Create device' }).click();
   const dialog = h.page.getByRole('dialog', { name: 'Create device' });
@@ -152,7 +135,7 @@ test("the console's Set password form stores a bcrypt hash that mosquitto_sub lo
   const sub = subscribeCommands(PASSWORD);
   try {
     await sub.subscribed;
-    await go(`apps/${APP}/devices`);
+    await h.go(`apps/${APP}/devices`);
     await h.page.getByRole('button', { name: 'Refresh' }).click();
     await row('sensor-1')
       .getByText(/^yes \(mqtt/)
@@ -179,7 +162,7 @@ test('a command to a disabled device is refused (406), and the page says so with
     spec: { core: { disabled: true } },
   });
   assert.equal(created.status, 201);
-  await go(`apps/${APP}/devices/off`);
+  await h.go(`apps/${APP}/devices/off`);
   const device = h.page.locator('[data-page="device"]');
   await device.getByRole('heading', { name: 'off' }).waitFor();
   await device.getByLabel('Command', { exact: true }).fill('reboot');
@@ -195,7 +178,7 @@ test('a device name and annotations that look like HTML are shown as text, never
     spec: { hostile: '<img src=y onerror=alert(4)>' },
   });
   assert.equal(created.status, 201, await created.text());
-  await go(`apps/${APP}/devices`);
+  await h.go(`apps/${APP}/devices`);
   await h.page.getByRole('button', { name: 'Refresh' }).click();
   const link = h.page.getByRole('link', { name: HOSTILE, exact: true });
   await link.waitFor();

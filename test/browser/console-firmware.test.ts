@@ -8,25 +8,16 @@ import { createHash, randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import type { RolloutSpec, RolloutStatus } from '../../src/model/rollout.js';
 import { type Fleet, startFleet } from '../../src/simulator/fleet.js';
-import { type ConsoleHarness, DESKTOP, PHONE, startConsole } from '../helpers/browser.js';
-import { basic } from '../helpers/config.js';
+import { type ApiCall, type ConsoleHarness, DESKTOP, PHONE, startConsole } from '../helpers/browser.js';
 
 const REGISTRY = '/api/registry/v1alpha1';
 const APP = 'fleet';
 const DEVICES = ['dev-1', 'dev-2', 'dev-3', 'dev-4'].map((name) => ({ name, password: `pw ${name}` }));
 
 let h: ConsoleHarness;
-let token: string;
 let fleet: Fleet | undefined;
 
-function asAlice(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const json = body !== undefined && !(body instanceof Uint8Array);
-  return fetch(`${h.server.url}${path}`, {
-    method,
-    headers: { authorization: basic('alice', token), ...(json && { 'content-type': 'application/json' }), ...headers },
-    body: (body === undefined ? undefined : json ? JSON.stringify(body) : body) as BodyInit | undefined,
-  });
-}
+const asAlice: ApiCall = (...args) => h.callAs('alice')(...args);
 
 async function pushImage(version: string, data: Buffer) {
   const response = await asAlice(
@@ -63,18 +54,10 @@ async function untilRollout(what: string, done: (r: Awaited<ReturnType<typeof ro
 const phase = () => h.page.getByTestId('rollout-phase');
 const overall = (percent: number) => h.page.locator(`[data-testid="rollout-overall"][data-percent="${percent}"]`);
 
-async function go(path: string) {
-  await h.page.evaluate((to) => {
-    history.pushState(null, '', to);
-    dispatchEvent(new PopStateEvent('popstate'));
-  }, `/console/${path}`);
-}
-
 before(async () => {
   h = await startConsole({
     firmwareAgent: { statusIntervalMs: 100, rolloutTickMs: 100, syncPoll: 300, waitPoll: 1 },
   });
-  token = h.server.server.accessTokens.create('alice', 'console firmware test').token;
   await h.login();
   assert.equal((await asAlice('POST', `${REGISTRY}/apps`, { metadata: { name: APP } })).status, 201);
   for (const d of DEVICES) {
@@ -93,7 +76,7 @@ after(async () => {
 test('an image in the store is listed; a rollout started, paused and resumed from the page reaches 100%', async () => {
   const image = randomBytes(40_000);
   await pushImage('2.0.0', image);
-  await go(`apps/${APP}/firmware`);
+  await h.go(`apps/${APP}/firmware`);
   const images = h.page.getByRole('table', { name: 'Firmware images in the store' });
   const row = images.locator('tbody tr').filter({ hasText: '2.0.0' });
   await row.waitFor();

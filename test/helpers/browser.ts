@@ -7,12 +7,21 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, ConsoleMessage, Page } from 'playwright-core';
 import type { ServerOptions } from '../../src/server-lite/server.js';
+import { basic } from './config.js';
 import { ALICE, launchChromium, submitLoginForm } from './login.js';
 import { startTestServer, type TestServer } from './server.js';
 
 export const SCREENSHOTS = resolve(import.meta.dirname, '../../test-artifacts/console');
 export const DESKTOP = { width: 1280, height: 800 };
 export const PHONE = { width: 390, height: 844 };
+
+/** An API call: `body` is sent as JSON, or as is when it is bytes. */
+export type ApiCall = (
+  method: string,
+  path: string,
+  body?: unknown,
+  headers?: Record<string, string>,
+) => Promise<Response>;
 
 export interface ConsoleHarness {
   server: TestServer;
@@ -23,6 +32,10 @@ export interface ConsoleHarness {
   browser: Browser;
   context: BrowserContext;
   page: Page;
+  /** Calls of the API as `user`, with an access token of theirs (made on first use). */
+  callAs(user: string): ApiCall;
+  /** Goes to /console/<path> the way the console's links do (no reload). */
+  go(path: string): Promise<void>;
   /** Opens the console, logs in through the issuer's form, and waits for the applications page. */
   login(user?: string, password?: string): Promise<void>;
   /** Saves the page as test-artifacts/console/<name>.png; returns the path. */
@@ -62,6 +75,7 @@ export async function startConsole(options: Partial<ServerOptions> = {}, viewpor
   const page = await context.newPage();
   const consoleUrl = `${server.url}/console/`;
   const mqttPort = server.server.endpoints().mqtt?.port;
+  const calls = new Map<string, ApiCall>();
   assert.ok(mqttPort, 'the MQTT device endpoint runs');
   return {
     server,
@@ -70,6 +84,28 @@ export async function startConsole(options: Partial<ServerOptions> = {}, viewpor
     browser,
     context,
     page,
+    callAs(user) {
+      let call = calls.get(user);
+      if (!call) {
+        const authorization = basic(user, server.server.accessTokens.create(user, 'console test').token);
+        call = (method, path, body, headers = {}) => {
+          const json = body !== undefined && !(body instanceof Uint8Array);
+          return fetch(`${server.url}${path}`, {
+            method,
+            headers: { authorization, ...(json && { 'content-type': 'application/json' }), ...headers },
+            body: (body === undefined ? undefined : json ? JSON.stringify(body) : body) as BodyInit | undefined,
+          });
+        };
+        calls.set(user, call);
+      }
+      return call;
+    },
+    async go(path) {
+      await page.evaluate((to) => {
+        history.pushState(null, '', to);
+        dispatchEvent(new PopStateEvent('popstate'));
+      }, `/console/${path}`);
+    },
     async login(user = ALICE.user, password = ALICE.password) {
       await page.goto(consoleUrl);
       await page.locator('[data-page="login"], #username').first().waitFor();

@@ -8,6 +8,7 @@ import { createApp, deleteApp, listApps } from '../api/apps.js';
 import { ApiError, messageOf } from '../api/client.js';
 import { useResource } from '../api/use-resource.js';
 import { href, Link } from '../router.js';
+import { ConfirmForm } from '../ui/action.js';
 import { parseLabelList } from '../ui/app-labels.js';
 import { Busy, ErrorText, Labels, Page, Time } from '../ui/common.js';
 import { Dialog } from '../ui/dialog.js';
@@ -88,15 +89,19 @@ export function AppsPage() {
         onClose={() => setDeleting(undefined)}
       >
         {deleting && (
-          <DeleteAppForm
-            app={deleting}
+          <ConfirmForm
+            action="Delete"
             onCancel={() => setDeleting(undefined)}
-            onDeleted={() => {
+            onConfirm={async () => {
+              await deleteApp(deleting);
               setNotice(`Application ${deleting.metadata.name} deleted.`);
               setDeleting(undefined);
               apps.reload();
             }}
-          />
+          >
+            Delete the application <strong>{deleting.metadata.name}</strong>? Its devices without finalizers go with it;
+            if finalizers remain, it stays as Deleting until they are removed.
+          </ConfirmForm>
         )}
       </Dialog>
     </Page>
@@ -228,47 +233,6 @@ function CreateAppForm({ onCancel, onCreated }: { onCancel: () => void; onCreate
       <div class="toolbar apps-dialog-actions">
         <button type="submit" class="primary" disabled={busy}>
           Create
-        </button>
-        <button type="button" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
-    </form>
-  );
-}
-
-function DeleteAppForm({
-  app,
-  onCancel,
-  onDeleted,
-}: {
-  app: Application;
-  onCancel: () => void;
-  onDeleted: () => void;
-}) {
-  const [error, setError] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
-  const submit = async (event: Event) => {
-    event.preventDefault();
-    setBusy(true);
-    try {
-      await deleteApp(app);
-      onDeleted();
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
-  };
-  return (
-    <form onSubmit={submit}>
-      <p>
-        Delete the application <strong>{app.metadata.name}</strong>? Its devices without finalizers go with it; if
-        finalizers remain, it stays as Deleting until they are removed.
-      </p>
-      <ErrorText error={error} />
-      <div class="toolbar apps-dialog-actions">
-        <button type="submit" class="danger" disabled={busy}>
-          Delete
         </button>
         <button type="button" onClick={onCancel}>
           Cancel

@@ -20,6 +20,7 @@ import {
 } from '../api/devices.js';
 import { useResource } from '../api/use-resource.js';
 import { href, navigate } from '../router.js';
+import { ConfirmForm } from '../ui/action.js';
 import { Busy, ErrorText, Labels, Page, Time } from '../ui/common.js';
 import { Dialog } from '../ui/dialog.js';
 import { SpecEditor } from '../ui/spec-editor.js';
@@ -52,15 +53,21 @@ export function DevicePage({ app, device: name }: { app: string; device: string 
     >
       <Dialog title={`Delete device ${name}`} open={deleting && d !== undefined} onClose={() => setDeleting(false)}>
         {d && (
-          <DeleteDeviceForm
-            device={d}
+          <ConfirmForm
+            action="Delete"
             onCancel={() => setDeleting(false)}
-            onDeleted={(gone) => {
+            onConfirm={async () => {
+              await deleteDevice(d);
               setDeleting(false);
-              if (gone) navigate(href('apps', app, 'devices'));
+              // Finalizers keep it, as Deleting.
+              if ((d.metadata.finalizers ?? []).length === 0) navigate(href('apps', app, 'devices'));
               else device.reload();
             }}
-          />
+          >
+            Delete the device <strong>{name}</strong>? It can no longer connect or send.
+            {(d.metadata.finalizers ?? []).length > 0 &&
+              ` It stays as Deleting until its finalizers are removed: ${d.metadata.finalizers!.join(', ')}.`}
+          </ConfirmForm>
         )}
       </Dialog>
       <ErrorText error={device.error} />
@@ -95,49 +102,6 @@ export function DevicePage({ app, device: name }: { app: string; device: string 
         </div>
       )}
     </Page>
-  );
-}
-
-function DeleteDeviceForm({
-  device,
-  onCancel,
-  onDeleted,
-}: {
-  device: Device;
-  onCancel: () => void;
-  /** `gone`: false when finalizers keep it, as Deleting. */
-  onDeleted: (gone: boolean) => void;
-}) {
-  const [error, setError] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
-  const finalizers = device.metadata.finalizers ?? [];
-  const submit = async (event: Event) => {
-    event.preventDefault();
-    setBusy(true);
-    try {
-      await deleteDevice(device);
-      onDeleted(finalizers.length === 0);
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
-  };
-  return (
-    <form onSubmit={submit}>
-      <p>
-        Delete the device <strong>{device.metadata.name}</strong>? It can no longer connect or send.
-        {finalizers.length > 0 && ` It stays as Deleting until its finalizers are removed: ${finalizers.join(', ')}.`}
-      </p>
-      <ErrorText error={error} />
-      <div class="toolbar">
-        <button type="submit" class="danger" disabled={busy}>
-          Delete
-        </button>
-        <button type="button" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
-    </form>
   );
 }
 

@@ -4,6 +4,7 @@ import { useState } from 'preact/hooks';
 import { createToken, deleteToken, listTokens, type TokenInfo } from '../api/apps.js';
 import { messageOf } from '../api/client.js';
 import { useResource } from '../api/use-resource.js';
+import { ConfirmForm } from '../ui/action.js';
 import { Busy, ErrorText, Page, Time } from '../ui/common.js';
 import { Dialog } from '../ui/dialog.js';
 import { type Column, Table } from '../ui/table.js';
@@ -96,15 +97,19 @@ export function TokensPage() {
         onClose={() => setDeleting(undefined)}
       >
         {deleting && (
-          <DeleteToken
-            token={deleting}
+          <ConfirmForm
+            action="Delete"
             onCancel={() => setDeleting(undefined)}
-            onDeleted={() => {
+            onConfirm={async () => {
+              await deleteToken(deleting.prefix);
               setNotice(`Token ${deleting.prefix} deleted: it no longer works.`);
               setDeleting(undefined);
               tokens.reload();
             }}
-          />
+          >
+            Delete the token <code>{deleting.prefix}</code>
+            {deleting.description && <> ({deleting.description})</>}? Whatever uses it can no longer call the API.
+          </ConfirmForm>
         )}
       </Dialog>
     </Page>
@@ -151,46 +156,5 @@ function NewToken({ token, onDone }: { token: string; onDone: () => void }) {
         </button>
       </div>
     </div>
-  );
-}
-
-function DeleteToken({
-  token,
-  onCancel,
-  onDeleted,
-}: {
-  token: TokenInfo;
-  onCancel: () => void;
-  onDeleted: () => void;
-}) {
-  const [error, setError] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
-  const submit = async (event: Event) => {
-    event.preventDefault();
-    setBusy(true);
-    try {
-      await deleteToken(token.prefix);
-      onDeleted();
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
-  };
-  return (
-    <form onSubmit={submit}>
-      <p>
-        Delete the token <code>{token.prefix}</code>
-        {token.description && <> ({token.description})</>}? Whatever uses it can no longer call the API.
-      </p>
-      <ErrorText error={error} />
-      <div class="toolbar apps-dialog-actions">
-        <button type="submit" class="danger" disabled={busy}>
-          Delete
-        </button>
-        <button type="button" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
-    </form>
   );
 }
