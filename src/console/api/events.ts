@@ -3,6 +3,8 @@
 // follows before each token expires. A closed stream is opened again, after 1, 2, 4 … at most 30 s; a close for
 // a refused token (1008) first gets a fresh token. The socket itself lives in a worker (event-socket.worker.ts),
 // which hands over the events in batches; they wait in a bounded queue that the page drains once per animation frame.
+// Where the server replays kept events (discovery's event_replay: drg serve), a reconnect asks for those since the
+// newest one received (`?since=`), and drops the ones it already had (by id): nothing sent meanwhile is missed.
 import { WEBSOCKET_INTEGRATION_PATH } from '../../model/api-paths.js';
 import type { CloudEvent } from '../../model/cloudevents.js';
 import { accessToken, discovery } from '../auth/session.js';
@@ -24,6 +26,8 @@ const BACKOFF_MAX_MS = 30_000;
 /** A stream live this long counts as good: the next failure retries after 1 s again. */
 const STABLE_MS = 10_000;
 const POLICY_VIOLATION = 1008;
+/** The ids of this many of the latest events are remembered, to drop the ones a replay sends again. */
+const SEEN_LIMIT = 5_000;
 
 export interface EventStream {
   /** The events received since the last take, oldest first, and how many were dropped for the queue's bound. */
@@ -31,12 +35,36 @@ export interface EventStream {
   close(): void;
 }
 
-/** The URL of the app's stream: discovery's `websocket_integration`, else this origin's; never a credential. */
-export async function streamUrl(app: string): Promise<string> {
+/**
+ * The URL of the app's stream: discovery's `websocket_integration`, else this origin's; never a credential. With
+ * `since` (ms), the events appended since then first, where the server keeps events.
+ */
+export async function streamUrl(app: string, since?: number): Promise<string> {
+  const endpoints = await discovery();
   const base =
-    (await discovery()).websocket_integration?.url ??
-    `${location.origin.replace(/^http/, 'ws')}${WEBSOCKET_INTEGRATION_PATH}`;
-  return `${base.replace(/^http/, 'ws')}${encodeURIComponent(app)}`;
+    endpoints.websocket_integration?.url ?? `${location.origin.replace(/^http/, 'ws')}${WEBSOCKET_INTEGRATION_PATH}`;
+  const url = `${base.replace(/^http/, 'ws')}${encodeURIComponent(app)}`;
+  return since !== undefined && endpoints.event_replay ? `${url}?since=${new Date(since).toISOString()}` : url;
+}
+
+/** The latest events' ids, in the order they came, at most SEEN_LIMIT. */
+class SeenIds {
+  private readonly ids = new Set<string>();
+  private readonly order: string[] = [];
+  private next = 0;
+
+  /** Whether `id` was seen already; remembers it. */
+  seen(id: string): boolean {
+    if (this.ids.has(id)) return true;
+    if (this.order.length < SEEN_LIMIT) this.order.push(id);
+    else {
+      this.ids.delete(this.order[this.next]!);
+      this.order[this.next] = id;
+      this.next = (this.next + 1) % SEEN_LIMIT;
+    }
+    this.ids.add(id);
+    return false;
+  }
 }
 
 /** When the JWT expires (ms), read from its payload; undefined when it says nothing. */
@@ -60,6 +88,9 @@ export function openEventStream(app: string, onState: (state: StreamState) => vo
   const post = (message: ToSocket) => worker.postMessage(message);
   let queue: CloudEvent[] = [];
   let dropped = 0;
+  const seen = new SeenIds();
+  /** When the newest event received was made (ms): where a reconnect resumes. */
+  let newest: number | undefined;
   let refreshTimer: ReturnType<typeof setTimeout> | undefined;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let failures = 0;
@@ -94,7 +125,12 @@ export function openEventStream(app: string, onState: (state: StreamState) => vo
   worker.onmessage = ({ data }: MessageEvent<FromSocket>) => {
     if (closed) return;
     if ('events' in data) {
-      queue = queue.concat(data.events as CloudEvent[]);
+      const fresh = (data.events as CloudEvent[]).filter((event) => !seen.seen(event.id));
+      for (const event of fresh) {
+        const time = Date.parse(event.time);
+        if (Number.isFinite(time) && (newest === undefined || time > newest)) newest = time;
+      }
+      queue = queue.concat(fresh);
       dropped += data.dropped;
       if (queue.length > QUEUE_LIMIT) {
         dropped += queue.length - QUEUE_LIMIT;
@@ -117,7 +153,7 @@ export function openEventStream(app: string, onState: (state: StreamState) => vo
   const connect = async () => {
     onState({ kind: 'connecting' });
     try {
-      const url = await streamUrl(app);
+      const url = await streamUrl(app, newest);
       if (!closed) post({ open: url });
     } catch (err) {
       retry(`the server's discovery failed: ${(err as Error).message}`);
