@@ -52,6 +52,16 @@ async function untilRollout(what: string, done: (r: Awaited<ReturnType<typeof ro
 }
 
 const phase = () => h.page.getByTestId('rollout-phase');
+/** Asks for the plan, then starts what it shows; resolves with the plan's text. */
+async function startFromPlan(): Promise<string> {
+  await h.page.getByRole('button', { name: 'Review the plan' }).click();
+  const plan = h.page.getByRole('region', { name: 'Rollout plan' });
+  await plan.waitFor();
+  const text = await plan.innerText();
+  await plan.getByRole('button', { name: 'Start rollout' }).click();
+  await plan.waitFor({ state: 'detached' });
+  return text;
+}
 const overall = (percent: number) => h.page.locator(`[data-testid="rollout-overall"][data-percent="${percent}"]`);
 
 before(async () => {
@@ -89,7 +99,19 @@ test('an image in the store is listed; a rollout started, paused and resumed fro
   await h.page.getByLabel('Image', { exact: true }).selectOption({ label: 'fw 2.0.0' });
   await h.page.getByRole('textbox', { name: 'Canary' }).fill('1');
   await h.page.getByRole('textbox', { name: 'Batch size' }).fill('50%');
-  await h.page.getByRole('button', { name: 'Start rollout' }).click();
+  // A selector that picks no device, or is no selector: said, nothing planned.
+  const selector = h.page.getByRole('textbox', { name: 'Selector' });
+  await selector.fill('region=nowhere');
+  await h.page.getByRole('button', { name: 'Review the plan' }).click();
+  await h.page.getByRole('alert').filter({ hasText: 'has no devices with labels region=nowhere' }).waitFor();
+  await selector.fill('region in (');
+  await h.page.getByRole('button', { name: 'Review the plan' }).click();
+  await h.page.getByRole('alert').filter({ hasText: 'malformed label selector "region in ("' }).waitFor();
+  assert.equal((await rolloutOfApp()).spec, undefined, 'nothing started');
+  await selector.fill('');
+  const plan = await startFromPlan();
+  assert.match(plan, /2\.0\.0 to 4 devices, in 3 stages/);
+  assert.match(plan, /Canary: 1 device/);
   await phase().filter({ hasText: 'Running' }).waitFor();
   const started = await rolloutOfApp();
   assert.deepEqual(
@@ -162,7 +184,7 @@ test('an image uploaded in the page; its rollout cancelled through the confirm d
     .waitFor();
   await h.page.getByText('Start a rollout').click();
   await h.page.getByLabel('Image', { exact: true }).selectOption({ label: 'fw 3.0.0' });
-  await h.page.getByRole('button', { name: 'Start rollout' }).click();
+  await startFromPlan();
   await phase().filter({ hasText: 'Running' }).waitFor();
   await h.page.getByRole('button', { name: 'Cancel rollout' }).click();
   const dialog = h.page.getByRole('dialog', { name: 'Cancel the rollout?' });
@@ -196,7 +218,7 @@ test('a canary whose update fails pauses the rollout; Retry failed gives it anot
   await h.page.getByText('Start a rollout').click();
   await h.page.getByLabel('Image', { exact: true }).selectOption({ label: 'fw 3.0.0' });
   await h.page.getByRole('textbox', { name: 'Canary' }).fill('1');
-  await h.page.getByRole('button', { name: 'Start rollout' }).click();
+  await startFromPlan();
   const paused = await untilRollout('paused on the failed canary', (r) => r.status?.phase === 'Paused');
   assert.match(paused.status?.reason ?? '', /1 device failed \(at most 0 allowed\): dev-1/);
   const canaryRow = h.page

@@ -15,7 +15,7 @@ import {
   withPaused,
   withRetried,
 } from '../../model/rollout.js';
-import { type PlanOptions, planRollout, rolloutId } from '../../model/rollout-plan.js';
+import { type Plan, type PlanOptions, planRollout, rolloutId } from '../../model/rollout-plan.js';
 import { type RolloutView, rolloutView } from '../../model/rollout-view.js';
 import { rfc3339Seconds } from '../../model/time.js';
 import { ApiError, api, pathOf } from './client.js';
@@ -40,11 +40,11 @@ export async function uploadImage(app: string, name: string, version: string, fi
   return response.body;
 }
 
-async function listDevices(app: string): Promise<Device[]> {
+async function listDevices(app: string, labels?: string): Promise<Device[]> {
   const devices: Device[] = [];
   for (let offset = 0; ; offset += MAX_LIST_LIMIT) {
     const page = await api.get<Device[]>(`${appPath(app)}/devices`, {
-      query: { limit: String(MAX_LIST_LIMIT), offset: String(offset) },
+      query: { limit: String(MAX_LIST_LIMIT), offset: String(offset), labels },
     });
     devices.push(...page);
     if (page.length < MAX_LIST_LIMIT) return devices;
@@ -114,25 +114,32 @@ export async function controlRollout(app: string, action: RolloutAction): Promis
     : `Retrying ${failed.length} device${failed.length === 1 ? '' : 's'}: ${failed.slice(0, 10).join(', ')}${failed.length > 10 ? ', …' : ''}`;
 }
 
-export type RolloutSettings = Omit<PlanOptions, 'id' | 'firmware' | 'createdAt' | 'selector'> & { name: string };
+export type RolloutSettings = Omit<PlanOptions, 'id' | 'firmware' | 'createdAt'> & { name: string };
 
-/** As `drg firmware rollout --name N --version V` with those settings, to every device of the application. */
-export async function startRollout(app: string, settings: RolloutSettings): Promise<string> {
+/** As `drg firmware rollout --name N --version V` plans it, over the devices the selector picks (else all). */
+export async function planFor(app: string, settings: RolloutSettings): Promise<Plan> {
   const { name, ...plan } = settings;
-  const devices = await listDevices(app);
-  if (devices.length === 0) throw new Error(`application ${app} has no devices to roll out to`);
+  const devices = await listDevices(app, plan.selector);
+  if (devices.length === 0) {
+    const which = plan.selector ? ` with labels ${plan.selector}` : '';
+    throw new Error(`application ${app} has no devices${which} to roll out to`);
+  }
   const now = Date.now();
-  const { spec } = planRollout(devices, {
+  return planRollout(devices, {
     ...plan,
     firmware: { file: { name, version: plan.version } },
     id: rolloutId(now),
     createdAt: rfc3339Seconds(now),
   });
+}
+
+/** Starts the planned rollout, unless one is under way already. */
+export async function startRollout(app: string, { spec }: Plan): Promise<string> {
   await modify(appPath(app), (a) => {
     if (hasRunningRollout(a)) throw new Error(`a rollout of application ${app} is not finished: cancel it first`);
     const { rollout: _old, ...status } = a.status ?? {};
     return { ...a, spec: { ...a.spec, rollout: spec }, status };
   });
   const total = spec.stages.flat().length;
-  return `Rollout ${spec.id} of ${plan.version} to ${total} device${total === 1 ? '' : 's'} started`;
+  return `Rollout ${spec.id} of ${spec.version} to ${total} device${total === 1 ? '' : 's'} started`;
 }

@@ -5,13 +5,15 @@ import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { ImageInfo } from '../../model/firmware.js';
 import { hasRunningRollout, type RolloutCounts } from '../../model/rollout.js';
-import { DEFAULT_PLAN, parseAmount } from '../../model/rollout-plan.js';
+import { DEFAULT_PLAN, type Plan, parseAmount } from '../../model/rollout-plan.js';
 import { type DeviceView, overallPercent, type RolloutView } from '../../model/rollout-view.js';
+import { parseSelector } from '../../model/selector.js';
 import { formatByteSize, parseDuration } from '../../model/units.js';
 import {
   controlRollout,
   listImages,
   loadRollout,
+  planFor,
   type RolloutAction,
   type RolloutState,
   startRollout,
@@ -393,6 +395,8 @@ function StartRollout({ app, images, onStarted }: { app: string; images: ImageIn
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
   const [done, setDone] = useState('');
+  /** The plan shown for confirmation, before anything is written. */
+  const [plan, setPlan] = useState<Plan>();
   const onSubmit = async (event: SubmitEvent) => {
     event.preventDefault();
     const data = new FormData(event.currentTarget as HTMLFormElement);
@@ -409,6 +413,8 @@ function StartRollout({ app, images, onStarted }: { app: string; images: ImageIn
     };
     try {
       if (!image) throw new Error('Choose an image (upload one first).');
+      const selector = field('selector');
+      if (selector) parseSelector(selector);
       const threshold = Number(field('threshold').replace(/%$/, ''));
       if (!(threshold > 0 && threshold <= 100))
         throw new Error('The success threshold must be above 0% and at most 100%.');
@@ -417,10 +423,11 @@ function StartRollout({ app, images, onStarted }: { app: string; images: ImageIn
         throw new Error('The timeout must be a duration of at least 1s (90s, 10m, 2h).');
       }
       setBusy(true);
-      setDone(
-        await startRollout(app, {
+      setPlan(
+        await planFor(app, {
           name: image.name,
           version: image.version,
+          ...(selector && { selector }),
           canary: amount('The canary', field('canary')),
           batchSize: amount('The batch size', field('batch')),
           successThreshold: threshold,
@@ -428,6 +435,19 @@ function StartRollout({ app, images, onStarted }: { app: string; images: ImageIn
           timeoutSeconds: Math.round(timeoutMs / 1000),
         }),
       );
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const start = async () => {
+    if (!plan) return;
+    setBusy(true);
+    setError(undefined);
+    try {
+      setDone(await startRollout(app, plan));
+      setPlan(undefined);
       onStarted();
     } catch (err) {
       setError(err);
@@ -440,17 +460,21 @@ function StartRollout({ app, images, onStarted }: { app: string; images: ImageIn
       <summary>Start a rollout</summary>
       <form onSubmit={onSubmit}>
         <p class="muted">
-          Every device of the application, in stages: the canary group first, then batches (as drg firmware rollout).
+          The devices of the application (or those the selector picks), in stages: the canary group first, then batches
+          (as drg firmware rollout). You see the plan before anything starts.
         </p>
         <div class="row">
           <label for="rollout-image">Image</label>
-          <select id="rollout-image" name="image" required>
+          <select id="rollout-image" name="image" required onChange={() => setPlan(undefined)}>
             {images.map((image, index) => (
               <option key={`${image.name}\u0000${image.version}`} value={String(index)}>
                 {image.name} {image.version}
               </option>
             ))}
           </select>
+          <label>
+            Selector <input name="selector" placeholder="all devices" size={14} onInput={() => setPlan(undefined)} />
+          </label>
           <label>
             Canary <input name="canary" defaultValue={amountText(DEFAULT_PLAN.canary)} size={6} />
           </label>
@@ -467,9 +491,10 @@ function StartRollout({ app, images, onStarted }: { app: string; images: ImageIn
             Timeout <input name="timeout" defaultValue={`${DEFAULT_PLAN.timeoutSeconds / 60}m`} size={6} />
           </label>
         </div>
-        <button type="submit" class="primary" disabled={busy || images.length === 0}>
-          {busy ? 'Starting…' : 'Start rollout'}
+        <button type="submit" disabled={busy || images.length === 0}>
+          {busy && !plan ? 'Planning…' : plan ? 'Plan again' : 'Review the plan'}
         </button>
+        {plan && <PlanSummary plan={plan} busy={busy} onStart={start} onCancel={() => setPlan(undefined)} />}
         <ErrorText error={error} />
         {done && (
           <p class="ok" role="status">
@@ -478,6 +503,50 @@ function StartRollout({ app, images, onStarted }: { app: string; images: ImageIn
         )}
       </form>
     </details>
+  );
+}
+
+/** What a rollout would do, as drg firmware rollout shows it before asking. */
+function PlanSummary({
+  plan,
+  busy,
+  onStart,
+  onCancel,
+}: {
+  plan: Plan;
+  busy: boolean;
+  onStart: () => void;
+  onCancel: () => void;
+}) {
+  const { spec, alreadyInSync, fromVersions } = plan;
+  const total = spec.stages.flat().length;
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  return (
+    <section class="rollout-plan" aria-label="Rollout plan">
+      <p>
+        {`${spec.version} to ${plural(total, 'device')}${spec.selector ? ` with labels ${spec.selector}` : ''}, in ${plural(spec.stages.length, 'stage')}. `}
+        {alreadyInSync.length > 0 && `${plural(alreadyInSync.length, 'device')} already run it. `}
+        {fromVersions.size > 0 && `From ${[...fromVersions].map(([version, n]) => `${version} (${n})`).join(', ')}. `}
+        {`Each stage must reach ${Math.round(spec.successThreshold * 100)}% in sync within ${spec.timeoutSeconds}s; `}
+        {`${plural(spec.maxFailures, 'failure')} tolerated.`}
+      </p>
+      <ol class="plain">
+        {spec.stages.map((stage, index) => (
+          // biome-ignore lint/suspicious/noArrayIndexKey: stages are positions
+          <li key={index}>
+            {`${index === 0 ? 'Canary' : `Stage ${index + 1}`}: ${plural(stage.length, 'device')} (${stage.slice(0, 5).join(', ')}${stage.length > 5 ? ', …' : ''})`}
+          </li>
+        ))}
+      </ol>
+      <div class="row">
+        <button type="button" class="primary" disabled={busy} onClick={onStart}>
+          {busy ? 'Starting…' : 'Start rollout'}
+        </button>
+        <button type="button" disabled={busy} onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+    </section>
   );
 }
 
