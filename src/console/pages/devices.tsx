@@ -96,7 +96,9 @@ export function DevicesPage({ app }: { app: string }) {
         </label>
         {rows && (
           <span class="muted" aria-live="polite">
-            {shown.length === rows.length ? `${rows.length} devices` : `${shown.length} of ${rows.length} devices`}
+            {shown.length === rows.length
+              ? `${rows.length} device${rows.length === 1 ? '' : 's'}`
+              : `${shown.length} of ${rows.length} devices`}
           </span>
         )}
       </div>
