@@ -5,7 +5,7 @@ import { X509Certificate } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import bcrypt from 'bcryptjs';
 import { encrypt } from 'unixcrypt';
-import { DeviceAuthenticator } from '../../src/server-lite/devices/auth.js';
+import { DeviceAuthenticator, type DeviceAuthOutcome } from '../../src/server-lite/devices/auth.js';
 import { DeviceDirectory } from '../../src/server-lite/devices/directory.js';
 import { PasswordPool } from '../../src/server-lite/identity/oidc/password-pool.js';
 import { Registry } from '../../src/server-lite/registry/registry.js';
@@ -77,13 +77,16 @@ after(async () => {
   db.close();
 });
 
-const ok = async (promise: Promise<unknown>, device: string) => {
-  const outcome = (await promise) as { outcome: string; device?: { device: { name: string } } };
+/** password() answers at once for credentials it has verified before, else with a promise. */
+type Answer = DeviceAuthOutcome | Promise<DeviceAuthOutcome>;
+
+const ok = async (answer: Answer, device: string) => {
+  const outcome = (await answer) as { outcome: string; device?: { device: { name: string } } };
   assert.equal(outcome.outcome, 'ok', JSON.stringify(outcome));
   assert.equal(outcome.device?.device.name, device);
 };
-const refusedFor = async (promise: Promise<unknown>, reason: string) => {
-  assert.deepEqual(await promise, { outcome: 'refused', reason });
+const refusedFor = async (answer: Answer, reason: string) => {
+  assert.deepEqual(await answer, { outcome: 'refused', reason });
 };
 
 describe('passwords', () => {
@@ -117,6 +120,9 @@ describe('passwords', () => {
     for (let i = 0; i < 20; i++)
       await ok(auth.password({ app: 'app1', device: 'bcrypt', password: 'first' }), 'bcrypt');
     assert.equal(slowChecks, checks, 'no bcrypt for a remembered credential');
+    const remembered = auth.password({ app: 'app1', device: 'bcrypt', password: 'first' });
+    assert.ok(!(remembered instanceof Promise), 'a remembered credential is answered at once');
+    await ok(remembered, 'bcrypt');
     setSpec('bcrypt', { authentication: { credentials: [{ pass: { bcrypt: bcrypt.hashSync('second', 4) } }] } });
     await refusedFor(auth.password({ app: 'app1', device: 'bcrypt', password: 'first' }), 'bad-credentials');
     await ok(auth.password({ app: 'app1', device: 'bcrypt', password: 'second' }), 'bcrypt');

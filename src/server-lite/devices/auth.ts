@@ -63,11 +63,17 @@ export class DeviceAuthenticator {
     });
   }
 
-  async password(credentials: PasswordCredentials): Promise<DeviceAuthOutcome> {
-    const { app: appName, device: deviceName, username, password } = credentials;
-    const key = this.keyOf(`${appName}\0${deviceName ?? ''}\0${username ?? ''}\0${password}`);
+  /** Synchronous for credentials verified before (a message's usual case). */
+  password(credentials: PasswordCredentials): DeviceAuthOutcome | Promise<DeviceAuthOutcome> {
+    const { app, device, username, password } = credentials;
+    const key = this.keyOf(`${app}\0${device ?? ''}\0${username ?? ''}\0${password}`);
     const remembered = this.verified.get(key);
     if (remembered) return { outcome: 'ok', device: remembered.device };
+    return this.verifyPassword(credentials, key);
+  }
+
+  private async verifyPassword(credentials: PasswordCredentials, key: string): Promise<DeviceAuthOutcome> {
+    const { app: appName, device: deviceName, username, password } = credentials;
     const generation = this.generation(appName);
 
     const app = this.directory.application(appName);
