@@ -20,6 +20,7 @@ import {
   uploadImage,
 } from '../api/firmware.js';
 import { useResource } from '../api/use-resource.js';
+import { useAction } from '../ui/action.js';
 import { Busy, ErrorText, Page, Time } from '../ui/common.js';
 import { Dialog } from '../ui/dialog.js';
 import { type Column, Table } from '../ui/table.js';
@@ -121,30 +122,23 @@ function Images({ images }: { images: ImageInfo[] }) {
 }
 
 function Upload({ app, onUploaded }: { app: string; onUploaded: () => void }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
+  const { busy, error, run } = useAction();
   const [done, setDone] = useState('');
-  const onSubmit = async (event: SubmitEvent) => {
+  const onSubmit = (event: SubmitEvent) => {
     event.preventDefault();
     const form = event.currentTarget as HTMLFormElement;
     const data = new FormData(form);
     const file = data.get('file');
     const name = String(data.get('name') ?? '').trim();
     const version = String(data.get('version') ?? '').trim();
-    setError(undefined);
     setDone('');
-    if (!(file instanceof File) || file.size === 0) return setError(new Error('Choose a non-empty file.'));
-    setBusy(true);
-    try {
+    void run(async () => {
+      if (!(file instanceof File) || file.size === 0) throw new Error('Choose a non-empty file.');
       const info = await uploadImage(app, name, version, file);
       setDone(`Uploaded ${info.name} ${info.version} (${formatByteSize(info.size)}).`);
       form.reset();
       onUploaded();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <details class="panel firmware-upload">
@@ -392,16 +386,14 @@ function RolloutControls({ app, view, onChange }: { app: string; view: RolloutVi
 }
 
 function StartRollout({ app, images, onStarted }: { app: string; images: ImageInfo[]; onStarted: () => void }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
+  const { busy, error, run } = useAction();
   const [done, setDone] = useState('');
   /** The plan shown for confirmation, before anything is written. */
   const [plan, setPlan] = useState<Plan>();
-  const onSubmit = async (event: SubmitEvent) => {
+  const onSubmit = (event: SubmitEvent) => {
     event.preventDefault();
     const data = new FormData(event.currentTarget as HTMLFormElement);
     const field = (name: string) => String(data.get(name) ?? '').trim();
-    setError(undefined);
     setDone('');
     const image = images[Number(field('image'))];
     const amount = (label: string, text: string, allowZero = false) => {
@@ -411,7 +403,7 @@ function StartRollout({ app, images, onStarted }: { app: string; images: ImageIn
       }
       return value;
     };
-    try {
+    void run(async () => {
       if (!image) throw new Error('Choose an image (upload one first).');
       const selector = field('selector');
       if (selector) parseSelector(selector);
@@ -422,7 +414,6 @@ function StartRollout({ app, images, onStarted }: { app: string; images: ImageIn
       if (timeoutMs === undefined || timeoutMs < 1000) {
         throw new Error('The timeout must be a duration of at least 1s (90s, 10m, 2h).');
       }
-      setBusy(true);
       setPlan(
         await planFor(app, {
           name: image.name,
@@ -435,26 +426,15 @@ function StartRollout({ app, images, onStarted }: { app: string; images: ImageIn
           timeoutSeconds: Math.round(timeoutMs / 1000),
         }),
       );
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
-  const start = async () => {
-    if (!plan) return;
-    setBusy(true);
-    setError(undefined);
-    try {
+  const start = () =>
+    run(async () => {
+      if (!plan) return;
       setDone(await startRollout(app, plan));
       setPlan(undefined);
       onStarted();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
   return (
     <details class="panel start-rollout">
       <summary>Start a rollout</summary>
