@@ -3,7 +3,7 @@
 import { ADMIN_BASE, REGISTRY_BASE, TOKENS_BASE } from '../../model/api-paths.js';
 import type { MemberRole } from '../../model/members.js';
 import type { Application } from '../../model/resource.js';
-import { ApiError, api, pathOf } from './client.js';
+import { api, pathOf } from './client.js';
 
 /** Listings are read in pages of this many, as drg does, so that no answer grows with the registry. */
 const PAGE = 500;
@@ -67,26 +67,6 @@ export async function cancelTransfer(app: string): Promise<void> {
 /** The pending new user takes the application over. */
 export async function acceptTransfer(app: string): Promise<void> {
   await api.put(pathOf(`${ADMIN_BASE}/apps`, app, 'accept-ownership'));
-}
-
-/**
- * Writes `change(current)`; when that is refused as stale (409), reads the current version and writes the change
- * onto it once more. `retried` says that it changed elsewhere meanwhile.
- */
-export async function writeChange<T>(
-  current: T,
-  change: (base: T) => T,
-  write: (next: T) => Promise<void>,
-  reread: () => Promise<T>,
-): Promise<{ retried: boolean }> {
-  try {
-    await write(change(current));
-    return { retried: false };
-  } catch (err) {
-    if (!(err instanceof ApiError && err.status === 409)) throw err;
-  }
-  await write(change(await reread()));
-  return { retried: true };
 }
 
 export interface TokenInfo {

@@ -100,6 +100,31 @@ export const api = {
     request<T>('DELETE', path, { ...options, body }),
 };
 
+/**
+ * Writes `change(current)`; when that is refused as stale (409: someone else wrote since it was read), reads the
+ * current version and writes the change onto it again, up to `attempts` writes in all. A change that returns
+ * undefined writes nothing. Resolves with what was written, and whether it changed elsewhere meanwhile.
+ */
+export async function writeChange<T>(
+  current: T,
+  change: (base: T) => T | undefined,
+  write: (next: T) => Promise<unknown>,
+  reread: () => Promise<T>,
+  attempts = 2,
+): Promise<{ written?: T; retried: boolean }> {
+  for (let attempt = 1; ; attempt++) {
+    const next = change(current);
+    if (next === undefined) return { retried: attempt > 1 };
+    try {
+      await write(next);
+      return { written: next, retried: attempt > 1 };
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 409) || attempt >= attempts) throw err;
+    }
+    current = await reread();
+  }
+}
+
 /** `/<base>/apps/<app>[/devices/<device>]` with each name percent-encoded. */
 export function pathOf(base: string, ...segments: string[]): string {
   return [base, ...segments.map(encodeURIComponent)].join('/');

@@ -19,9 +19,9 @@ export interface Connections {
 export const devicesPath = (app: string) => pathOf(`${REGISTRY_BASE}/apps`, app, 'devices');
 export const devicePath = (app: string, device: string) => pathOf(`${REGISTRY_BASE}/apps`, app, 'devices', device);
 
-/** Every device of the application, in one request (a listing without `limit` has everything). */
-export function listDevices(app: string): Promise<Device[]> {
-  return api.get<Device[]>(devicesPath(app));
+/** Every device of the application (those `labels` selects), in one request: a listing without `limit` has all. */
+export function listDevices(app: string, labels?: string): Promise<Device[]> {
+  return api.get<Device[]>(devicesPath(app), { query: { labels } });
 }
 
 export function getDevice(app: string, device: string): Promise<Device> {

@@ -3,7 +3,7 @@
 // change applied to what was just read and written with its resourceVersion, again after a 409.
 import { FIRMWARE_BASE, REGISTRY_BASE } from '../../model/api-paths.js';
 import { firmwareStatusOf, type ImageInfo } from '../../model/firmware.js';
-import { type Application, type Device, MAX_LIST_LIMIT } from '../../model/resource.js';
+import type { Application, Device } from '../../model/resource.js';
 import {
   failedIn,
   hasRunningRollout,
@@ -18,13 +18,13 @@ import {
 import { type Plan, type PlanOptions, planRollout, rolloutId } from '../../model/rollout-plan.js';
 import { type RolloutView, rolloutView } from '../../model/rollout-view.js';
 import { rfc3339Seconds } from '../../model/time.js';
-import { ApiError, api, pathOf } from './client.js';
+import { api, pathOf, writeChange } from './client.js';
+import { devicePath, listDevices } from './devices.js';
 
 /** Writes after a read are tried this many times when someone else wrote in between (as drg does). */
 const MAX_ATTEMPTS = 10;
 
 const appPath = (app: string) => pathOf(`${REGISTRY_BASE}/apps`, app);
-const devicePath = (app: string, device: string) => pathOf(`${REGISTRY_BASE}/apps`, app, 'devices', device);
 
 export const listImages = (app: string) => api.get<ImageInfo[]>(pathOf(`${FIRMWARE_BASE}/apps`, app, 'images'));
 
@@ -38,17 +38,6 @@ export async function uploadImage(app: string, name: string, version: string, fi
     headers: { 'x-checksum': checksum },
   });
   return response.body;
-}
-
-async function listDevices(app: string, labels?: string): Promise<Device[]> {
-  const devices: Device[] = [];
-  for (let offset = 0; ; offset += MAX_LIST_LIMIT) {
-    const page = await api.get<Device[]>(`${appPath(app)}/devices`, {
-      query: { limit: String(MAX_LIST_LIMIT), offset: String(offset), labels },
-    });
-    devices.push(...page);
-    if (page.length < MAX_LIST_LIMIT) return devices;
-  }
 }
 
 export interface RolloutState {
@@ -66,20 +55,10 @@ export async function loadRollout(app: string): Promise<RolloutState> {
 }
 
 /** GET, change, PUT with the resourceVersion read; again on 409. Resolves with what was written (or undefined). */
-async function modify<T extends Application>(
-  path: string,
-  change: (current: T) => T | undefined,
-): Promise<T | undefined> {
-  for (let attempt = 1; ; attempt++) {
-    const next = change(await api.get<T>(path));
-    if (!next) return undefined;
-    try {
-      await api.put(path, next);
-      return next;
-    } catch (err) {
-      if (!(err instanceof ApiError && err.status === 409) || attempt >= MAX_ATTEMPTS) throw err;
-    }
-  }
+async function modify<T extends Application>(path: string, change: (current: T) => T | undefined) {
+  const read = () => api.get<T>(path);
+  const { written } = await writeChange(await read(), change, (next) => api.put(path, next), read, MAX_ATTEMPTS);
+  return written;
 }
 
 export type RolloutAction = 'pause' | 'resume' | 'cancel' | 'retry';

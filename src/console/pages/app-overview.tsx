@@ -16,9 +16,8 @@ import {
   setMembers,
   startTransfer,
   updateApp,
-  writeChange,
 } from '../api/apps.js';
-import { ApiError } from '../api/client.js';
+import { ApiError, writeChange } from '../api/client.js';
 import { useResource } from '../api/use-resource.js';
 import { sessionState } from '../auth/session.js';
 import { changedLabels, parseLabelList } from '../ui/app-labels.js';

@@ -114,36 +114,8 @@ export function EventsPage({ app }: { app: string }) {
   return (
     <Page name="events" title="Events" actions={<ConnectionState state={state} />}>
       <div class="toolbar events-toolbar">
-        <label class="inline">
-          Device
-          <input
-            type="search"
-            list="event-devices"
-            value={device}
-            onInput={(e) => setDevice(e.currentTarget.value)}
-            placeholder="all"
-          />
-        </label>
-        <datalist id="event-devices">
-          {seen.devices.map((name) => (
-            <option key={name} value={name} />
-          ))}
-        </datalist>
-        <label class="inline">
-          Channel
-          <input
-            type="search"
-            list="event-channels"
-            value={channel}
-            onInput={(e) => setChannel(e.currentTarget.value)}
-            placeholder="all"
-          />
-        </label>
-        <datalist id="event-channels">
-          {seen.channels.map((name) => (
-            <option key={name} value={name} />
-          ))}
-        </datalist>
+        <Filter label="Device" id="event-devices" value={device} onChange={setDevice} suggestions={seen.devices} />
+        <Filter label="Channel" id="event-channels" value={channel} onChange={setChannel} suggestions={seen.channels} />
         <button type="button" onClick={() => setPaused(!paused)}>
           {paused ? 'Resume' : 'Pause'}
         </button>
@@ -161,6 +133,41 @@ export function EventsPage({ app }: { app: string }) {
         {selected && <EventDetail event={selected.event} onClose={() => setSelected(undefined)} />}
       </div>
     </Page>
+  );
+}
+
+/** A filter field suggesting the names seen so far. */
+function Filter({
+  label,
+  id,
+  value,
+  onChange,
+  suggestions,
+}: {
+  label: string;
+  id: string;
+  value: string;
+  onChange: (value: string) => void;
+  suggestions: readonly string[];
+}) {
+  return (
+    <>
+      <label class="inline">
+        {label}
+        <input
+          type="search"
+          list={id}
+          value={value}
+          onInput={(e) => onChange(e.currentTarget.value)}
+          placeholder="all"
+        />
+      </label>
+      <datalist id={id}>
+        {suggestions.map((name) => (
+          <option key={name} value={name} />
+        ))}
+      </datalist>
+    </>
   );
 }
 

@@ -512,7 +512,6 @@ function PlanSummary({
       </p>
       <ol class="plain">
         {spec.stages.map((stage, index) => (
-          // biome-ignore lint/suspicious/noArrayIndexKey: stages are positions
           <li key={index}>
             {`${index === 0 ? 'Canary' : `Stage ${index + 1}`}: ${plural(stage.length, 'device')} (${stage.slice(0, 5).join(', ')}${stage.length > 5 ? ', …' : ''})`}
           </li>
