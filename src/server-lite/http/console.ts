@@ -1,6 +1,7 @@
 // The web console (src/console/, built by `npm run build` into dist/console/): static files served at /console/,
 // anonymous as any single-page application's, under a strict Content-Security-Policy. The files are read once at
-// start (they are small); gzip and brotli copies are made in the background then, and kept.
+// start (they are small); a gzip or brotli copy is made when a client first asks for it, and kept (a server that
+// nobody opens the console of, as most in the tests, pays nothing).
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { extname, join, relative, sep } from 'node:path';
@@ -53,8 +54,8 @@ interface ConsoleFile {
   type: string;
   etag: string;
   cacheControl: string;
-  /** The compressed copies, being made or made; absent for files not worth it. */
-  encoded?: Readonly<Record<Encoding, Promise<Buffer>>>;
+  /** Worth compressing: the copies asked for so far, being made or made. */
+  encoded?: Partial<Record<Encoding, Promise<Buffer>>>;
 }
 
 /** The built console: its files by path below /console/ (`index.html`, `assets/index-abc123.js`). */
@@ -104,17 +105,23 @@ function consoleFile(key: string, body: Buffer): ConsoleFile {
     etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`,
     cacheControl: key.startsWith(ASSETS) ? IMMUTABLE : 'no-cache',
   };
-  if (COMPRESSIBLE.has(ext) && body.length >= MIN_COMPRESSED) {
-    const br = promisify(brotliCompress)(body, {
-      params: { [zlib.BROTLI_PARAM_QUALITY]: 11, [zlib.BROTLI_PARAM_SIZE_HINT]: body.length },
-    });
-    const gz = promisify(gzip)(body, { level: 9 });
-    // A copy that could not be made is not offered (see send).
-    br.catch(() => {});
-    gz.catch(() => {});
-    file.encoded = { br, gzip: gz };
-  }
+  if (COMPRESSIBLE.has(ext) && body.length >= MIN_COMPRESSED) file.encoded = {};
   return file;
+}
+
+const compress: Readonly<Record<Encoding, (body: Buffer) => Promise<Buffer>>> = {
+  br: (body) =>
+    promisify(brotliCompress)(body, {
+      params: { [zlib.BROTLI_PARAM_QUALITY]: 11, [zlib.BROTLI_PARAM_SIZE_HINT]: body.length },
+    }),
+  gzip: (body) => promisify(gzip)(body, { level: 9 }),
+};
+
+/** The file's copy in `encoding`, made on first use; undefined when it could not be made (the plain file goes). */
+function encodedCopy(file: ConsoleFile, encoding: Encoding): Promise<Buffer | undefined> {
+  const copies = file.encoded!;
+  copies[encoding] ??= compress[encoding](file.body);
+  return copies[encoding].catch(() => undefined);
 }
 
 /** `/console` → `/console/`; below it the files, and index.html for every other path (the console's own routes). */
@@ -166,7 +173,7 @@ async function send(request: FastifyRequest, reply: FastifyReply, file: ConsoleF
   if (file.encoded) reply.header('vary', 'accept-encoding');
   if (request.headers['if-none-match'] === file.etag) return reply.code(304).send();
   const encoding = file.encoded && preferredEncoding(request.headers['accept-encoding']);
-  const encoded = encoding && (await file.encoded?.[encoding].catch(() => undefined));
+  const encoded = encoding && (await encodedCopy(file, encoding));
   if (encoding && encoded) return reply.header('content-encoding', encoding).send(encoded);
   return reply.send(file.body);
 }
