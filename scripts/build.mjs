@@ -4,8 +4,8 @@
 // import of that file, so no other command parses the server's code. Packages that only some commands need stay
 // external and load on first use: the server's, login's and the certificate commands', `yaml` (apply, edit,
 // -o yaml), `ws` (drg stream, drg serve), `mqtt` and `cbor-x` (drg simulate, the firmware agent). Worker threads'
-// entries are built beside them (password-worker.cjs: bcrypt for drg serve); import.meta.url is the bundle file's
-// URL, for finding them.
+// entries are built beside them (password-worker.cjs: bcrypt for drg serve; event-writer.cjs: the event log's
+// appends); import.meta.url is the bundle file's URL, for finding them.
 // Builds into a fresh directory and swaps it in, so a running drg never sees half a build.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -62,7 +62,8 @@ const common = {
   format: 'cjs',
   platform: 'node',
   target: 'node20.19',
-  minify: true,
+  // DRG_NO_MINIFY=1: the functions keep their names, for reading CPU profiles (BENCH_CPU_PROF, bench/lib.mjs).
+  minify: !process.env.DRG_NO_MINIFY,
   sourcemap: 'linked',
   external: [...serverOnly, ...loginOnly, ...sometimes],
   inject: ['scripts/import-meta-url.js'],
@@ -90,6 +91,7 @@ await build({
   entryPoints: {
     server: 'src/server-lite/main.ts',
     'password-worker': 'src/server-lite/identity/oidc/password-worker.ts',
+    'event-writer': 'src/server-lite/events/writer-thread.ts',
     'esm-import': 'src/esm-import.ts',
   },
 });

@@ -11,8 +11,9 @@ import {
   type GroupStats,
   type StartAt,
 } from './log.js';
-import { EventStore, type GroupPosition, type NewRow } from './store.js';
+import { EventStore, type GroupPosition } from './store.js';
 import { StoredEvent, Tail } from './tail.js';
+import { type Committed, EventWriter } from './writer.js';
 
 export interface EventLogOptions {
   /** Events older than this go (default 24 h). */
@@ -58,17 +59,10 @@ const DEFAULTS = {
 } satisfies Required<EventLogOptions>;
 
 /** An event serialized, and the event itself, which goes on to consumers unparsed. */
-interface PendingRow extends NewRow {
+interface PendingRow {
+  app: string;
+  json: string;
   event: CloudEvent;
-}
-
-/** Disk syncs running at once (on libuv's threads, 4 by default). */
-const MAX_SYNCS = 2;
-
-/** A commit waiting for its sync: the appends it holds, and their events. */
-interface Unsynced {
-  batch: PendingAppend[];
-  events: StoredEvent[];
 }
 
 interface PendingAppend {
@@ -89,16 +83,13 @@ enum Offer {
 
 export class LocalEventLog implements EventBus {
   readonly options: Required<EventLogOptions>;
+  /** Reads, retention and the groups' positions; appends go through the writer's thread. */
   private readonly store: EventStore;
+  private readonly writer: EventWriter;
   private readonly tail: Tail;
   private queue: PendingAppend[] = [];
   private pendingEvents = 0;
   private flushScheduled = false;
-  /** Commits not yet known to be on the disk, in order; each sync covers those made before it started. */
-  private unsynced: Unsynced[] = [];
-  /** Syncs running now, and the newest commit one of them covers. */
-  private syncs = 0;
-  private newestCovered?: Unsynced;
   private closed = false;
   /** Readers by app: the consumers without a group, and the groups with members. */
   private readonly readers = new Map<string, Set<Reader>>();
@@ -110,6 +101,12 @@ export class LocalEventLog implements EventBus {
   constructor(dataDir: string, options: EventLogOptions = {}) {
     this.options = { ...DEFAULTS, ...withoutUndefined(options) };
     this.store = new EventStore(dataDir);
+    try {
+      this.writer = new EventWriter(dataDir);
+    } catch (err) {
+      this.store.close();
+      throw err;
+    }
     this.tail = new Tail(this.store.head, this.options.tailEvents, this.options.tailBytes);
     const { commitIntervalMs, retentionIntervalMs, ackTimeoutMs } = this.options;
     this.timers = [
@@ -133,8 +130,7 @@ export class LocalEventLog implements EventBus {
     const rows: PendingRow[] = [];
     try {
       for (const event of events) {
-        const json = JSON.stringify(event);
-        rows.push({ app: event.application, size: Buffer.byteLength(json), json, event });
+        rows.push({ app: event.application, json: JSON.stringify(event), event });
       }
     } catch (err) {
       return Promise.reject(err);
@@ -215,17 +211,9 @@ export class LocalEventLog implements EventBus {
   /** Commits what is waiting, writes the groups' positions, and closes the database. Appends then reject. */
   close(): void {
     if (this.closed) return;
-    this.flush();
-    // Every commit not acknowledged yet (the running sync's too) is synced here, waiting.
-    const unsynced = this.unsynced;
-    this.unsynced = [];
-    let failure: Error | null = null;
-    try {
-      this.store.syncNow();
-    } catch (err) {
-      failure = err as Error;
-    }
-    this.synced(unsynced, failure);
+    this.flush(true);
+    // Every append not acknowledged yet is synced here, waiting, and acknowledged.
+    this.writer.close();
     this.commitGroups();
     this.closed = true;
     for (const timer of this.timers) clearInterval(timer);
@@ -306,70 +294,44 @@ export class LocalEventLog implements EventBus {
     return Promise.reject(new EventLogUnavailableError(reason, message));
   }
 
-  /** Commits the waiting appends, up to maxBatch events per transaction, then hands the events to the readers. */
-  private flush(): void {
+  /**
+   * Hands the waiting appends to the writer, up to maxBatch events per transaction, while it has room (else they
+   * wait, and gather, until a transaction it has is on the disk). Once a transaction is on the disk, its appends are
+   * acknowledged and its events handed to the readers, in commit order.
+   */
+  private flush(all = false): void {
     this.flushScheduled = false;
-    while (this.queue.length > 0) {
+    while (this.queue.length > 0 && (all || !this.writer.full)) {
       const batch = this.takeBatch();
       const rows = batch.length === 1 ? batch[0].rows : batch.flatMap((a) => a.rows);
-      let positions: number[];
-      try {
-        positions = this.store.append(rows, this.options.clock());
-      } catch (err) {
-        this.pendingEvents -= rows.length;
-        this.counts.rejected += rows.length;
-        const message = `cannot write the event log: ${(err as Error).message}`;
-        const failure = new EventLogUnavailableError('failed', message, { cause: err });
-        for (const a of batch) a.reject(failure);
-        continue;
-      }
-      this.counts.commits++;
-      const time = this.store.lastTime;
-      const events: StoredEvent[] = new Array(rows.length);
-      for (let i = 0; i < rows.length; i++) {
-        const row = rows[i];
-        events[i] = new StoredEvent(positions[i], row.app, time, row.json, row.event);
-      }
-      this.unsynced.push({ batch, events });
+      this.writer.append(rows, this.options.clock(), (err, commit) => {
+        this.committed(batch, rows, err, commit);
+        // The writer has room again: what gathered meanwhile goes.
+        if (this.queue.length > 0 && !this.flushScheduled) this.flush();
+      });
     }
-    this.sync();
   }
 
-  /**
-   * Syncs the commits made so far, then acknowledges their appends and hands their events to the readers, in
-   * commit order. Commits made while syncs run start another (at most MAX_SYNCS at once), so that a commit waits
-   * for about one sync, not two, and the event loop never waits for the disk.
-   */
-  private sync(): void {
-    const newest = this.unsynced.at(-1);
-    if (!newest || newest === this.newestCovered || this.syncs >= MAX_SYNCS || this.closed) return;
-    this.syncs++;
-    this.newestCovered = newest;
-    this.store.sync((err) => {
-      this.syncs--;
-      // An earlier sync that ended later finds its commits done; close() may have synced them too.
-      const upTo = this.unsynced.indexOf(newest);
-      if (upTo >= 0) this.synced(this.unsynced.splice(0, upTo + 1), err);
-      this.sync();
-    });
-  }
-
-  private synced(commits: Unsynced[], err: Error | null): void {
-    for (const { batch, events } of commits) {
-      this.pendingEvents -= events.length;
-      if (err) {
-        this.counts.rejected += events.length;
-        const failure = new EventLogUnavailableError('failed', `cannot sync the event log: ${err.message}`, {
-          cause: err,
-        });
-        for (const a of batch) a.reject(failure);
-        continue;
-      }
-      this.counts.appended += events.length;
-      for (const event of events) this.tail.push(event);
-      for (const a of batch) a.resolve();
-      this.dispatch(events);
+  private committed(batch: PendingAppend[], rows: PendingRow[], err: Error | null, commit?: Committed): void {
+    this.pendingEvents -= rows.length;
+    if (err || !commit) {
+      this.counts.rejected += rows.length;
+      const failure = new EventLogUnavailableError('failed', err?.message ?? 'the event log failed', { cause: err });
+      for (const a of batch) a.reject(failure);
+      return;
     }
+    const { positions, time } = commit;
+    this.store.appended(positions[positions.length - 1], time, rows.length, commit.bytes);
+    this.counts.commits++;
+    this.counts.appended += rows.length;
+    const events: StoredEvent[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i];
+      events[i] = new StoredEvent(positions[i], row.app, time, row.json, row.event);
+      this.tail.push(events[i]);
+    }
+    for (const a of batch) a.resolve();
+    this.dispatch(events);
   }
 
   private takeBatch(): PendingAppend[] {

@@ -1,6 +1,8 @@
 // The event log's SQLite database, events.sqlite in the data directory (apart from drg.sqlite: its writes are many,
 // its syncs full): the events, the running totals retention needs, and the consumer groups' committed positions.
-import { closeSync, fdatasync, fdatasyncSync, openSync } from 'node:fs';
+// Two connections share it: the writer's thread appends (writer-thread.ts); the event loop reads, expires, and
+// commits positions. Every write transaction is IMMEDIATE, so that one meeting the other's waits (busy timeout).
+import { closeSync, fdatasyncSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { ownerOnlyFile } from '../store/db.js';
 
@@ -67,18 +69,16 @@ export class EventStore {
   retainedEvents: number;
   retainedBytes: number;
 
-  private readonly insertRow: Database.Statement<[string, number, number, string]>;
-  private readonly insertRows: Database.Statement<unknown[]>;
   private readonly addTotals: Database.Statement<[number, number]>;
-  private readonly appendRows: (rows: NewRow[], time: number, positions: number[]) => void;
+  private readonly appendRows: Database.Transaction<(rows: NewRow[], time: number, positions: number[]) => void>;
   private readonly pageOf: Database.Statement<[string, number, number, number], Row>;
   private readonly countOf: Database.Statement<[string, number], { n: number }>;
   private readonly firstAtOrAfter: Database.Statement<[number], { position: number; time: number }>;
   private readonly oldest: Database.Statement<[number], { position: number; time: number; size: number }>;
-  private readonly expireUpTo: (position: number, expired: Expired) => void;
+  private readonly expireUpTo: Database.Transaction<(position: number, expired: Expired) => void>;
   private readonly groupOf: Database.Statement<[string, string], { position: number }>;
   private readonly upsertGroup: Database.Statement<[string, string, number, number]>;
-  private readonly commitGroups: (groups: GroupPosition[], seen: number) => void;
+  private readonly commitGroups: Database.Transaction<(groups: GroupPosition[], seen: number) => void>;
   private readonly staleGroups: Database.Statement<[number], { app: string; name: string }>;
   private readonly deleteGroup: Database.Statement<[string, string]>;
 
@@ -87,9 +87,9 @@ export class EventStore {
     this.db = new Database(file);
     try {
       this.db.pragma('journal_mode = WAL');
-      // A commit writes the WAL without syncing it (SQLite syncs it before each checkpoint): sync() then flushes it
-      // on a thread of libuv's pool, so the event loop never waits for the disk, and one sync serves every commit
-      // made meanwhile. What SQLite's `synchronous = FULL` would do, without blocking.
+      // A commit writes the WAL without syncing it (SQLite syncs it before each checkpoint): sync() then flushes it,
+      // on the writer's thread, so the event loop never waits for the disk, and one sync serves every commit made
+      // meanwhile. What SQLite's `synchronous = FULL` would do, without blocking the event loop.
       this.db.pragma('synchronous = NORMAL');
       this.migrate();
       this.wal = openSync(`${file}-wal`, 'r');
@@ -110,18 +110,20 @@ export class EventStore {
     this.retainedEvents = totals.events;
     this.retainedBytes = totals.bytes;
 
-    this.insertRow = db.prepare('INSERT INTO events (app, time, size, json) VALUES (?, ?, ?, ?)');
     this.addTotals = db.prepare('UPDATE totals SET events = events + ?, bytes = bytes + ?');
-    this.insertRows = db.prepare(
-      `INSERT INTO events (app, time, size, json) VALUES ${new Array(ROWS_PER_INSERT).fill('(?, ?, ?, ?)').join(', ')}`,
-    );
-    // Many rows per statement: one call into SQLite for each ROWS_PER_INSERT events. Their positions are consecutive.
-    const values: unknown[] = new Array(ROWS_PER_INSERT * 4);
+    // Many rows per statement: one call into SQLite for up to ROWS_PER_INSERT events (a statement for each count,
+    // prepared when first needed). Their positions are consecutive.
+    const inserts: Database.Statement<unknown[]>[] = [];
+    const insertOf = (n: number) =>
+      (inserts[n] ??= db.prepare(
+        `INSERT INTO events (app, time, size, json) VALUES ${new Array(n).fill('(?, ?, ?, ?)').join(', ')}`,
+      ));
     this.appendRows = db.transaction((rows: NewRow[], time: number, positions: number[]) => {
       let bytes = 0;
-      let i = 0;
-      for (; i + ROWS_PER_INSERT <= rows.length; i += ROWS_PER_INSERT) {
-        for (let k = 0; k < ROWS_PER_INSERT; k++) {
+      for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+        const n = Math.min(ROWS_PER_INSERT, rows.length - i);
+        const values: unknown[] = new Array(n * 4);
+        for (let k = 0; k < n; k++) {
           const row = rows[i + k];
           values[k * 4] = row.app;
           values[k * 4 + 1] = time;
@@ -129,13 +131,8 @@ export class EventStore {
           values[k * 4 + 3] = row.json;
           bytes += row.size;
         }
-        const last = this.insertRows.run(values).lastInsertRowid as number;
-        for (let k = ROWS_PER_INSERT - 1; k >= 0; k--) positions.push(last - k);
-      }
-      for (; i < rows.length; i++) {
-        const row = rows[i];
-        positions.push(this.insertRow.run(row.app, time, row.size, row.json).lastInsertRowid as number);
-        bytes += row.size;
+        const last = insertOf(n).run(values).lastInsertRowid as number;
+        for (let k = n - 1; k >= 0; k--) positions.push(last - k);
       }
       this.addTotals.run(rows.length, bytes);
     });
@@ -163,15 +160,10 @@ export class EventStore {
   }
 
   /**
-   * Flushes every commit made so far to the disk (the WAL's data); `done` is called on the event loop after. The
-   * WAL stays one file while the database is open (it is reset in place after a checkpoint, never replaced).
+   * Flushes every commit made so far to the disk (the WAL's data), waiting. The WAL stays one file while the
+   * database is open (it is reset in place after a checkpoint, never replaced).
    */
-  sync(done: (err: Error | null) => void): void {
-    fdatasync(this.wal, done);
-  }
-
-  /** sync(), waiting: for close. */
-  syncNow(): void {
+  sync(): void {
     fdatasyncSync(this.wal);
   }
 
@@ -179,14 +171,19 @@ export class EventStore {
   append(rows: NewRow[], time: number): number[] {
     const positions: number[] = [];
     const at = Math.max(time, this.lastTime);
-    this.appendRows(rows, at, positions);
+    this.appendRows.immediate(rows, at, positions);
     let bytes = 0;
     for (const row of rows) bytes += row.size;
-    this.head = positions[positions.length - 1];
-    this.lastTime = at;
-    this.retainedEvents += rows.length;
-    this.retainedBytes += bytes;
+    this.appended(positions[positions.length - 1], at, rows.length, bytes);
     return positions;
+  }
+
+  /** Takes note of an append, made here or on another connection (the writer's thread). */
+  appended(head: number, time: number, events: number, bytes: number): void {
+    this.head = head;
+    this.lastTime = time;
+    this.retainedEvents += events;
+    this.retainedBytes += bytes;
   }
 
   /** Up to `limit` events of the app after `after` and before `before`, in order. */
@@ -231,7 +228,7 @@ export class EventStore {
       expired.bytes += row.size;
     }
     if (expired.events === 0) return expired;
-    this.expireUpTo(upTo, expired);
+    this.expireUpTo.immediate(upTo, expired);
     this.expiredUpTo = upTo;
     this.retainedEvents -= expired.events;
     this.retainedBytes -= expired.bytes;
@@ -244,7 +241,7 @@ export class EventStore {
 
   /** Writes the groups' committed positions in one transaction. */
   commit(groups: GroupPosition[], seen: number): void {
-    if (groups.length > 0) this.commitGroups(groups, seen);
+    if (groups.length > 0) this.commitGroups.immediate(groups, seen);
   }
 
   /** Forgets up to 1,000 groups last seen before `seen`, except those `active` says are in use. */

@@ -1,9 +1,8 @@
 // bcrypt off the event loop: a few worker threads (piscina) and a bounded queue, so that a flood of logins never
 // stalls the API. A check that finds the queue full is refused at once (PasswordPoolBusyError).
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
+import { workerEntry } from '../../worker-entry.js';
 import type { PasswordTask } from './password-worker.js';
 
 /** Checks that may wait for a thread, per thread: ~1 s of waiting at cost 10. */
@@ -31,7 +30,11 @@ export class PasswordPool {
   constructor(opts: PasswordPoolOptions = {}) {
     const threads = opts.threads ?? Math.max(1, availableParallelism() - 1);
     this.capacity = threads + (opts.maxQueue ?? QUEUED_PER_THREAD * threads);
-    this.pool = new Piscina({ ...workerEntry(), minThreads: threads, maxThreads: threads });
+    this.pool = new Piscina({
+      ...workerEntry(import.meta.url, 'password-worker', 'password-worker'),
+      minThreads: threads,
+      maxThreads: threads,
+    });
   }
 
   hash(password: string, cost: number): Promise<string> {
@@ -69,18 +72,4 @@ export class PasswordPool {
       this.pending--;
     }
   }
-}
-
-/**
- * The worker beside this module: in the bundle (whose import.meta.url is the bundle file in dist/), the built
- * password-worker.cjs; from source under tsx, password-worker.ts, through tsx's require hook, as Node 20 gives
- * worker threads no module loader hooks.
- */
-function workerEntry(): { filename: string; execArgv?: string[] } {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return { filename: fileURLToPath(new URL('password-worker.cjs', here)) };
-  return {
-    filename: fileURLToPath(new URL('password-worker.ts', here)),
-    execArgv: ['--require', createRequire(here).resolve('tsx/cjs')],
-  };
 }
