@@ -2,7 +2,8 @@
 // events counted by a plain WebSocket client on the WebSocket integration (every accepted request's event must
 // arrive), against node's own HTTP server answering 202 to the same load, in the same run. Both rates are the
 // accepted requests over the time from the start until the last of them is done (for drg serve: its event received),
-// the median of ROUNDS runs of each, in turns.
+// the median of ROUNDS runs of each, in turns, after a warm-up run of each (JIT-compiling the code paths: a first
+// run was a third slower, for both).
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
@@ -17,17 +18,19 @@ import { benchEnv, median, report, startServe } from './lib.mjs';
  */
 const CONNECTIONS = Number(process.env.BENCH_HTTP_CONNECTIONS ?? 64);
 /** Runs of each, in turns (node:http, drg serve, ...), so that what else the machine does weighs on both. */
-const ROUNDS = 3;
+const ROUNDS = 5;
+/** Each run's length, at least 2 s: the rates of shorter runs swung more. */
+const ROUND_SECONDS = Math.max(2, SECONDS / ROUNDS);
 const APP = 'http';
 const BODY = '{"temp":21.5,"hum":40}';
 
-/** autocannon's POSTs for SECONDS / ROUNDS; resolves with the accepted count, how many were sent, and when it ended. */
-async function post(url, authorization) {
+/** autocannon's POSTs for `seconds`; resolves with the accepted count, how many were sent, and when it ended. */
+async function post(url, authorization, seconds) {
   const result = await autocannon({
     url,
     method: 'POST',
     connections: CONNECTIONS,
-    duration: SECONDS / ROUNDS,
+    duration: seconds,
     headers: { authorization, 'content-type': 'application/json' },
     body: BODY,
   });
@@ -53,9 +56,9 @@ async function startBaseline() {
   const [line] = await once(createInterface({ input: child.stdout }), 'line');
   const url = `http://127.0.0.1:${line}/v1/telemetry`;
   return {
-    async rate() {
+    async rate(seconds) {
       const start = now();
-      const { accepted, endedAt } = await post(url, 'Basic eA==');
+      const { accepted, endedAt } = await post(url, 'Basic eA==', seconds);
       return accepted / ((endedAt - start) / 1000);
     },
     async close() {
@@ -108,10 +111,10 @@ async function quiet(arrivals) {
 }
 
 /** One run through drg serve: the accepted requests over the time until the consumer had all their events. */
-async function rateThrough(url, authorization, { arrivals }) {
+async function rateThrough(url, authorization, { arrivals }, seconds) {
   const before = await quiet(arrivals);
   const start = now();
-  const { accepted, sent, endedAt } = await post(url, authorization);
+  const { accepted, sent, endedAt } = await post(url, authorization, seconds);
   await until(() => arrivals.length >= before + accepted, `${accepted} events at the WebSocket consumer`, {
     progress: () => arrivals.length,
   });
@@ -145,11 +148,13 @@ export async function benchHttpTelemetry() {
         if (now() > deadline) throw new Error('the WebSocket consumer received no event');
         await new Promise((r) => setTimeout(r, 100));
       }
+      await baseline.rate(1);
+      await rateThrough(url, authorization, consumer, 1);
       const base = [];
       const drg = [];
       for (let round = 0; round < ROUNDS; round++) {
-        base.push(await baseline.rate());
-        drg.push(await rateThrough(url, authorization, consumer));
+        base.push(await baseline.rate(ROUND_SECONDS));
+        drg.push(await rateThrough(url, authorization, consumer, ROUND_SECONDS));
       }
       report(
         'HTTP telemetry through drg serve to a WebSocket consumer',
