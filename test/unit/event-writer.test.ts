@@ -6,9 +6,9 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { it } from 'node:test';
-import type { Worker } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { EventStore } from '../../src/server-lite/events/store.js';
+import { EventStore, WriteLock } from '../../src/server-lite/events/store.js';
 import { type Committed, EventWriter } from '../../src/server-lite/events/writer.js';
 import { tempDir } from '../helpers/serve.js';
 
@@ -29,7 +29,7 @@ function append(writer: EventWriter, rows: { app: string; json: string }[]): Pro
 
 it('acknowledges each append once it is committed, in order, with consecutive positions and the JSON intact', async () => {
   const dir = dataDir();
-  const writer = new EventWriter(dir);
+  const writer = new EventWriter(dir, new WriteLock());
   const reader = new Database(join(dir, 'events.sqlite'), { readonly: true });
   try {
     const committedRows = () => reader.prepare('SELECT count(*) FROM events').pluck().get() as number;
@@ -71,7 +71,7 @@ it('acknowledges each append once it is committed, in order, with consecutive po
 
 it('close() returns once every append made is committed and acknowledged', () => {
   const dir = dataDir();
-  const writer = new EventWriter(dir);
+  const writer = new EventWriter(dir, new WriteLock());
   const acknowledged: number[] = [];
   for (let n = 1; n <= 50; n++) {
     writer.append([row('a', n)], Date.now(), (err) => {
@@ -97,7 +97,7 @@ it('close() returns once every append made is committed and acknowledged', () =>
 
 it('fails an append whose transaction fails, with what SQLite said, and goes on with the next', async () => {
   const dir = dataDir();
-  const writer = new EventWriter(dir);
+  const writer = new EventWriter(dir, new WriteLock());
   try {
     await append(writer, [row('a', 1)]);
     const db = new Database(join(dir, 'events.sqlite'));
@@ -116,7 +116,7 @@ it('fails an append whose transaction fails, with what SQLite said, and goes on 
 });
 
 it('fails the appends waiting, and every later one, when its thread is gone', async () => {
-  const writer = new EventWriter(dataDir());
+  const writer = new EventWriter(dataDir(), new WriteLock());
   await append(writer, [row('a', 1)]);
   // Its thread, stopped from outside (as a crash of it would).
   const worker = (writer as unknown as { worker: Worker }).worker;
@@ -148,4 +148,25 @@ it('never keeps the process alive once its appends are acknowledged', async () =
   const [code] = await once(child, 'exit');
   assert.equal(out.trim(), 'acknowledged');
   assert.equal(code, 0);
+});
+
+it("WriteLock: a write waits for the other thread's to end", async () => {
+  const lock = new WriteLock();
+  // Set by the other thread just before it lets go.
+  const state = new Int32Array(new SharedArrayBuffer(4));
+  const holder = new Worker(
+    `const { workerData, parentPort } = require('node:worker_threads');
+     const [lock, done] = [workerData.lock, workerData.done];
+     Atomics.store(lock, 0, 1);
+     parentPort.postMessage('holding');
+     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+     Atomics.store(done, 0, 1);
+     Atomics.store(lock, 0, 0);
+     Atomics.notify(lock, 0);`,
+    { eval: true, workerData: { lock: lock.cell, done: state } },
+  );
+  await once(holder, 'message');
+  const sawDone = lock.hold(() => Atomics.load(state, 0));
+  assert.equal(sawDone, 1);
+  await once(holder, 'exit');
 });

@@ -11,7 +11,7 @@ import {
   type GroupStats,
   type StartAt,
 } from './log.js';
-import { EventStore, type GroupPosition } from './store.js';
+import { EventStore, type GroupPosition, WriteLock } from './store.js';
 import { StoredEvent, Tail } from './tail.js';
 import { type Committed, EventWriter } from './writer.js';
 
@@ -100,9 +100,10 @@ export class LocalEventLog implements EventBus {
 
   constructor(dataDir: string, options: EventLogOptions = {}) {
     this.options = { ...DEFAULTS, ...withoutUndefined(options) };
-    this.store = new EventStore(dataDir);
+    const lock = new WriteLock();
+    this.store = new EventStore(dataDir, lock);
     try {
-      this.writer = new EventWriter(dataDir);
+      this.writer = new EventWriter(dataDir, lock);
     } catch (err) {
       this.store.close();
       throw err;

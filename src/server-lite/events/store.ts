@@ -1,7 +1,8 @@
 // The event log's SQLite database, events.sqlite in the data directory (apart from drg.sqlite: its writes are many,
 // its syncs full): the events, the running totals retention needs, and the consumer groups' committed positions.
 // Two connections share it: the writer's thread appends (writer-thread.ts); the event loop reads, expires, and
-// commits positions. Every write transaction is IMMEDIATE, so that one meeting the other's waits (busy timeout).
+// commits positions. Their writes take turns through a WriteLock, so that one waits for the other's transaction to
+// end, woken as it does (SQLite's busy handler would sleep 1, 2, 5, 10... ms instead).
 import { closeSync, fdatasyncSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { ownerOnlyFile } from '../store/db.js';
@@ -56,6 +57,29 @@ export interface GroupPosition {
   position: number;
 }
 
+/** How long a write waits for the other connection's before it fails. */
+const LOCK_TIMEOUT_MS = 30_000;
+
+/** A lock shared by threads (over shared memory): the connections' writes take turns with it. */
+export class WriteLock {
+  constructor(readonly cell = new Int32Array(new SharedArrayBuffer(4))) {}
+
+  /** Runs `write` holding the lock: waits, woken when the holder lets go. */
+  hold<T>(write: () => T): T {
+    const deadline = Date.now() + LOCK_TIMEOUT_MS;
+    while (Atomics.compareExchange(this.cell, 0, 0, 1) !== 0) {
+      if (Date.now() > deadline) throw new Error('the event log stayed locked by its other connection');
+      Atomics.wait(this.cell, 0, 1, 100);
+    }
+    try {
+      return write();
+    } finally {
+      Atomics.store(this.cell, 0, 0);
+      Atomics.notify(this.cell, 0, 1);
+    }
+  }
+}
+
 export class EventStore {
   private readonly db: Database.Database;
   /** The write-ahead log's file, which sync() flushes to the disk. */
@@ -82,7 +106,10 @@ export class EventStore {
   private readonly staleGroups: Database.Statement<[number], { app: string; name: string }>;
   private readonly deleteGroup: Database.Statement<[string, string]>;
 
-  constructor(dataDir: string) {
+  constructor(
+    dataDir: string,
+    private readonly lock = new WriteLock(),
+  ) {
     const file = ownerOnlyFile(dataDir, 'events.sqlite');
     this.db = new Database(file);
     try {
@@ -91,6 +118,9 @@ export class EventStore {
       // on the writer's thread, so the event loop never waits for the disk, and one sync serves every commit made
       // meanwhile. What SQLite's `synchronous = FULL` would do, without blocking the event loop.
       this.db.pragma('synchronous = NORMAL');
+      // No checkpoint inside a commit (it would run holding the write lock, for up to tens of ms): the writer's
+      // thread checkpoints, outside it (checkpoint()).
+      this.db.pragma('wal_autocheckpoint = 0');
       this.migrate();
       this.wal = openSync(`${file}-wal`, 'r');
     } catch (err) {
@@ -167,11 +197,19 @@ export class EventStore {
     fdatasyncSync(this.wal);
   }
 
+  /**
+   * Copies the WAL's committed pages into the database, without waiting for anyone and without holding up writes
+   * (a passive checkpoint), so that the WAL is reset and reused instead of growing.
+   */
+  checkpoint(): void {
+    this.db.pragma('wal_checkpoint(PASSIVE)');
+  }
+
   /** Appends the rows in one transaction (on disk after the next sync); returns their positions. Throws when the write fails. */
   append(rows: NewRow[], time: number): number[] {
     const positions: number[] = [];
     const at = Math.max(time, this.lastTime);
-    this.appendRows.immediate(rows, at, positions);
+    this.lock.hold(() => this.appendRows.immediate(rows, at, positions));
     let bytes = 0;
     for (const row of rows) bytes += row.size;
     this.appended(positions[positions.length - 1], at, rows.length, bytes);
@@ -228,7 +266,7 @@ export class EventStore {
       expired.bytes += row.size;
     }
     if (expired.events === 0) return expired;
-    this.expireUpTo.immediate(upTo, expired);
+    this.lock.hold(() => this.expireUpTo.immediate(upTo, expired));
     this.expiredUpTo = upTo;
     this.retainedEvents -= expired.events;
     this.retainedBytes -= expired.bytes;
@@ -241,18 +279,17 @@ export class EventStore {
 
   /** Writes the groups' committed positions in one transaction. */
   commit(groups: GroupPosition[], seen: number): void {
-    if (groups.length > 0) this.commitGroups.immediate(groups, seen);
+    if (groups.length > 0) this.lock.hold(() => this.commitGroups.immediate(groups, seen));
   }
 
   /** Forgets up to 1,000 groups last seen before `seen`, except those `active` says are in use. */
   forgetGroups(seen: number, active: (app: string, name: string) => boolean): number {
-    let forgotten = 0;
-    for (const g of this.staleGroups.all(seen)) {
-      if (active(g.app, g.name)) continue;
-      this.deleteGroup.run(g.app, g.name);
-      forgotten++;
-    }
-    return forgotten;
+    const stale = this.staleGroups.all(seen).filter((g) => !active(g.app, g.name));
+    if (stale.length === 0) return 0;
+    this.lock.hold(() => {
+      for (const g of stale) this.deleteGroup.run(g.app, g.name);
+    });
+    return stale.length;
   }
 
   close(): void {
@@ -261,19 +298,18 @@ export class EventStore {
   }
 
   private migrate(): void {
-    this.db
-      .transaction(() => {
-        const version = this.db.pragma('user_version', { simple: true }) as number;
-        if (version > SCHEMA_VERSION) {
-          throw new Error(
-            `events.sqlite was written by a newer drg (schema ${version}, this drg knows ${SCHEMA_VERSION})`,
-          );
-        }
-        if (version === 0) {
-          this.db.exec(SCHEMA);
-          this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
-        }
-      })
-      .immediate();
+    const migration = this.db.transaction(() => {
+      const version = this.db.pragma('user_version', { simple: true }) as number;
+      if (version > SCHEMA_VERSION) {
+        throw new Error(
+          `events.sqlite was written by a newer drg (schema ${version}, this drg knows ${SCHEMA_VERSION})`,
+        );
+      }
+      if (version === 0) {
+        this.db.exec(SCHEMA);
+        this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      }
+    });
+    this.lock.hold(() => migration.immediate());
   }
 }

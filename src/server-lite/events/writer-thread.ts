@@ -3,11 +3,32 @@
 // serving devices pays for neither. The appends that came during a sync are committed together and share the next
 // one. Built to dist/event-writer.cjs, beside the bundle that starts it.
 import { type MessagePort, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import { EventStore, type NewRow } from './store.js';
+import { EventStore, type NewRow, WriteLock } from './store.js';
 import type { Committed, ToWriter } from './writer.js';
 
-const { dataDir, port, closed } = workerData as { dataDir: string; port: MessagePort; closed: Int32Array };
-const store = new EventStore(dataDir);
+const { dataDir, port, closed, lock } = workerData as {
+  dataDir: string;
+  port: MessagePort;
+  closed: Int32Array;
+  lock: Int32Array<SharedArrayBuffer>;
+};
+const store = new EventStore(dataDir, new WriteLock(lock));
+
+/** Bytes of events appended since the last checkpoint, beyond which the next sync is followed by one (~1,000 pages). */
+const CHECKPOINT_BYTES = 4 * 2 ** 20;
+/** A checkpoint at least this often, for what the event loop's connection wrote (retention, groups' positions). */
+const CHECKPOINT_INTERVAL_MS = 1_000;
+let uncheckpointed = 0;
+const checkpointTimer = setInterval(checkpoint, CHECKPOINT_INTERVAL_MS);
+
+function checkpoint(): void {
+  uncheckpointed = 0;
+  try {
+    store.checkpoint();
+  } catch {
+    // Tried again at the next one; the WAL only grows meanwhile.
+  }
+}
 
 port.on('message', (first: ToWriter) => {
   const commits: Committed[] = [];
@@ -24,6 +45,8 @@ port.on('message', (first: ToWriter) => {
       error = (err as Error).message;
     }
     port.postMessage({ op: 'synced', commits, error });
+    for (const commit of commits) uncheckpointed += commit.bytes;
+    if (uncheckpointed >= CHECKPOINT_BYTES) checkpoint();
   }
   if (closing) close();
 });
@@ -48,6 +71,7 @@ function append({ id, time, apps, jsons }: Extract<ToWriter, { op: 'append' }>, 
 
 /** Closes the database, and wakes the event loop waiting in EventWriter.close(). */
 function close(): void {
+  clearInterval(checkpointTimer);
   try {
     store.close();
   } finally {

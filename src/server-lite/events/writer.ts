@@ -3,6 +3,7 @@
 // once it is on the disk, in the order appended.
 import { MessageChannel, type MessagePort, receiveMessageOnPort, type Worker } from 'node:worker_threads';
 import { startWorker } from '../worker-entry.js';
+import type { WriteLock } from './store.js';
 
 /** A commit on the disk: the appended events' positions, their time, and their bytes of JSON. */
 export interface Committed {
@@ -44,11 +45,12 @@ export class EventWriter {
   /** Why the thread is gone, once it is. */
   private failure?: Error;
 
-  constructor(dataDir: string) {
+  /** `lock`: the one the event loop's connection writes with. */
+  constructor(dataDir: string, lock: WriteLock) {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     this.worker = startWorker(import.meta.url, 'event-writer', 'writer-thread', {
-      workerData: { dataDir, port: port2, closed: this.closed },
+      workerData: { dataDir, port: port2, closed: this.closed, lock: lock.cell },
       transferList: [port2],
     });
     this.worker.unref();
