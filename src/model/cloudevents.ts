@@ -65,6 +65,7 @@ function encodeBytes(value: string): string {
 
 /** Whether a content type is JSON (`application/json`, `text/json`, `application/*+json`), parameters ignored. */
 export function isJsonContentType(contentType: string): boolean {
+  if (contentType === 'application/json') return true;
   const type = contentType.split(';')[0].trim().toLowerCase();
   return type === 'application/json' || type === 'text/json' || type.endsWith('+json');
 }
