@@ -7,6 +7,7 @@ import { CREDENTIAL_SECTIONS } from '../../model/device-spec.js';
 import { isJsonObject, jsonEqual } from '../../model/json.js';
 import { ApiError, messageOf } from '../api/client.js';
 import { type Device, getDevice, updateDevice } from '../api/devices.js';
+import { useAction } from './action.js';
 import { ErrorText } from './common.js';
 
 export type SpecFormat = 'yaml' | 'json';
@@ -103,21 +104,8 @@ interface Editing {
 /** `onChanged`: the device is not what the page shows any more (saved here, or found changed elsewhere). */
 export function SpecEditor({ device, onChanged }: { device: Device; onChanged: () => void }) {
   const [editing, setEditing] = useState<Editing>();
-  const [problem, setProblem] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
+  const { busy, error: problem, run } = useAction();
   const [saved, setSaved] = useState(false);
-
-  const run = async (work: () => Promise<void>) => {
-    setBusy(true);
-    setProblem(undefined);
-    try {
-      await work();
-    } catch (err) {
-      setProblem(err);
-    } finally {
-      setBusy(false);
-    }
-  };
 
   const open = (format: SpecFormat = 'yaml') =>
     run(async () => {
