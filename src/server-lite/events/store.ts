@@ -94,7 +94,9 @@ export class EventStore {
   retainedBytes: number;
 
   private readonly addTotals: Database.Statement<[number, number]>;
-  private readonly appendRows: Database.Transaction<(rows: NewRow[], time: number, positions: number[]) => void>;
+  private readonly appendRows: Database.Transaction<
+    (rows: NewRow[], time: number, bytes: number, positions: number[]) => void
+  >;
   private readonly pageOf: Database.Statement<[string, number, number, number], Row>;
   private readonly countOf: Database.Statement<[string, number], { n: number }>;
   private readonly firstAtOrAfter: Database.Statement<[number], { position: number; time: number }>;
@@ -148,8 +150,7 @@ export class EventStore {
       (inserts[n] ??= db.prepare(
         `INSERT INTO events (app, time, size, json) VALUES ${new Array(n).fill('(?, ?, ?, ?)').join(', ')}`,
       ));
-    this.appendRows = db.transaction((rows: NewRow[], time: number, positions: number[]) => {
-      let bytes = 0;
+    this.appendRows = db.transaction((rows: NewRow[], time: number, bytes: number, positions: number[]) => {
       for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
         const n = Math.min(ROWS_PER_INSERT, rows.length - i);
         const values: unknown[] = new Array(n * 4);
@@ -159,7 +160,6 @@ export class EventStore {
           values[k * 4 + 1] = time;
           values[k * 4 + 2] = row.size;
           values[k * 4 + 3] = row.json;
-          bytes += row.size;
         }
         const last = insertOf(n).run(values).lastInsertRowid as number;
         for (let k = n - 1; k >= 0; k--) positions.push(last - k);
@@ -205,15 +205,18 @@ export class EventStore {
     this.db.pragma('wal_checkpoint(PASSIVE)');
   }
 
-  /** Appends the rows in one transaction (on disk after the next sync); returns their positions. Throws when the write fails. */
-  append(rows: NewRow[], time: number): number[] {
+  /**
+   * Appends the rows in one transaction (on disk after the next sync); returns their positions and bytes. Throws when
+   * the write fails.
+   */
+  append(rows: NewRow[], time: number): { positions: number[]; bytes: number } {
     const positions: number[] = [];
     const at = Math.max(time, this.lastTime);
-    this.lock.hold(() => this.appendRows.immediate(rows, at, positions));
     let bytes = 0;
     for (const row of rows) bytes += row.size;
+    this.lock.hold(() => this.appendRows.immediate(rows, at, bytes, positions));
     this.appended(positions[positions.length - 1], at, rows.length, bytes);
-    return positions;
+    return { positions, bytes };
   }
 
   /** Takes note of an append, made here or on another connection (the writer's thread). */

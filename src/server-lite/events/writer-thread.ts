@@ -55,14 +55,11 @@ function append({ id, time, apps, jsons }: Extract<ToWriter, { op: 'append' }>, 
   const appOf = apps.split('\n');
   const jsonOf = jsons.split('\n');
   const rows: NewRow[] = new Array(jsonOf.length);
-  let bytes = 0;
   for (let i = 0; i < jsonOf.length; i++) {
-    const size = Buffer.byteLength(jsonOf[i]);
-    rows[i] = { app: appOf[i], size, json: jsonOf[i] };
-    bytes += size;
+    rows[i] = { app: appOf[i], size: Buffer.byteLength(jsonOf[i]), json: jsonOf[i] };
   }
   try {
-    const positions = store.append(rows, time);
+    const { positions, bytes } = store.append(rows, time);
     commits.push({ id, positions, time: store.lastTime, bytes });
   } catch (err) {
     port.postMessage({ op: 'failed', id, error: (err as Error).message });
