@@ -110,8 +110,8 @@ async function quiet(arrivals) {
   return count;
 }
 
-/** One run through drg serve: the accepted requests over the time until the consumer had all their events. */
-async function rateThrough(url, authorization, { arrivals }, seconds) {
+/** One run through drg serve: the accepted requests, and their rate over the time until the consumer had all their events. */
+export async function rateThrough(url, authorization, { arrivals }, seconds) {
   const before = await quiet(arrivals);
   const start = now();
   const { accepted, sent, endedAt } = await post(url, authorization, seconds);
@@ -122,39 +122,53 @@ async function rateThrough(url, authorization, { arrivals }, seconds) {
   await new Promise((r) => setTimeout(r, 100));
   // Requests autocannon gave up on at the end may have been accepted too, but no more than it sent.
   if (arrivals.length > before + sent) throw new Error(`${arrivals.length - before} events for ${sent} requests sent`);
-  return accepted / ((doneAt - start) / 1000);
+  return { rate: accepted / ((doneAt - start) / 1000), accepted };
+}
+
+/**
+ * Makes `server` a target of the HTTP load: application APP with one device, and a WebSocket consumer of it that
+ * has received an event; resolves with the URL to post to, the device's credentials and the consumer.
+ */
+export async function telemetryTarget(server) {
+  const registry = registryOf(server);
+  await registry.createApp(APP);
+  await registry.createDevices(APP, 1);
+  const url = `${server.endpoints.http}/v1/telemetry`;
+  const authorization = `Basic ${Buffer.from(`d0@${APP}:${DEVICE_PASSWORD}`).toString('base64')}`;
+  const consumer = await consume(server);
+  try {
+    // Until an event gets through (the consumer's subscription follows its handshake).
+    const deadline = now() + 15_000;
+    while (!consumer.warm()) {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { authorization, 'content-type': 'application/json' },
+        body: '{"warmup":0}',
+      });
+      if (res.status !== 202) throw new Error(`POST ${url}: ${res.status} ${await res.text()}`);
+      if (now() > deadline) throw new Error('the WebSocket consumer received no event');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } catch (err) {
+    consumer.socket.terminate();
+    throw err;
+  }
+  return { url, authorization, consumer };
 }
 
 export async function benchHttpTelemetry() {
   const baseline = await startBaseline();
   const server = await startServe();
   try {
-    const registry = registryOf(server);
-    await registry.createApp(APP);
-    await registry.createDevices(APP, 1);
-    const url = `${server.endpoints.http}/v1/telemetry`;
-    const authorization = `Basic ${Buffer.from(`d0@${APP}:${DEVICE_PASSWORD}`).toString('base64')}`;
-    const consumer = await consume(server);
+    const { url, authorization, consumer } = await telemetryTarget(server);
     try {
-      // Until an event gets through (the consumer's subscription follows its handshake).
-      const deadline = now() + 15_000;
-      while (!consumer.warm()) {
-        const res = await fetch(url, {
-          method: 'POST',
-          headers: { authorization, 'content-type': 'application/json' },
-          body: '{"warmup":0}',
-        });
-        if (res.status !== 202) throw new Error(`POST ${url}: ${res.status} ${await res.text()}`);
-        if (now() > deadline) throw new Error('the WebSocket consumer received no event');
-        await new Promise((r) => setTimeout(r, 100));
-      }
       await baseline.rate(1);
       await rateThrough(url, authorization, consumer, 1);
       const base = [];
       const drg = [];
       for (let round = 0; round < ROUNDS; round++) {
         base.push(await baseline.rate(ROUND_SECONDS));
-        drg.push(await rateThrough(url, authorization, consumer, ROUND_SECONDS));
+        drg.push((await rateThrough(url, authorization, consumer, ROUND_SECONDS)).rate);
       }
       report(
         'HTTP telemetry through drg serve to a WebSocket consumer',

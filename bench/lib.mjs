@@ -18,10 +18,11 @@ export function benchEnv(extra = {}) {
 /**
  * Starts `drg serve` on ephemeral ports (every listener: API, MQTT, MQTT integration, MQTTS, HTTPS); resolves with
  * its URL, config path, Basic credentials and the device and integration endpoints from its discovery.
- * `args` are more `drg serve` flags, `nodeArgs` flags for its Node; with BENCH_CPU_PROF=DIR, each server writes a
- * CPU profile into DIR when it stops (open it in Chrome's DevTools, or sum its self times).
+ * `args` are more `drg serve` flags, `nodeArgs` flags for its Node, `drg` the launcher (another checkout's, to compare
+ * builds), `env` more environment variables; with BENCH_CPU_PROF=DIR, each server writes a CPU profile into DIR when
+ * it stops (open it in Chrome's DevTools, or sum its self times).
  */
-export async function startServe({ args = [], nodeArgs = [] } = {}) {
+export async function startServe({ args = [], nodeArgs = [], drg = DRG, env = {} } = {}) {
   const profile = process.env.BENCH_CPU_PROF;
   if (profile) nodeArgs = [...nodeArgs, '--cpu-prof', `--cpu-prof-dir=${resolve(profile)}`];
   const dir = mkdtempSync(join(tmpdir(), 'drg-bench-'));
@@ -30,7 +31,7 @@ export async function startServe({ args = [], nodeArgs = [] } = {}) {
     process.execPath,
     [
       ...nodeArgs,
-      DRG,
+      drg,
       'serve',
       '--port',
       '0',
@@ -48,7 +49,7 @@ export async function startServe({ args = [], nodeArgs = [] } = {}) {
       configPath,
       ...args,
     ],
-    { env: benchEnv(), stdio: ['ignore', 'ignore', 'pipe'] },
+    { env: benchEnv(env), stdio: ['ignore', 'ignore', 'pipe'] },
   );
   const url = await new Promise((res, rej) => {
     const errors = [];
@@ -95,6 +96,18 @@ export async function stopChild(child, dir) {
   await exited;
   rmSync(dir, { recursive: true, force: true });
 }
+
+/** CPU time in ms (user + system) of process `pid`: its main thread's, and all its threads' (Linux). */
+export function cpuMs(pid) {
+  const ticks = (path) => {
+    const fields = readFileSync(path, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * (1000 / CLOCK_TICKS);
+  };
+  return { main: ticks(`/proc/${pid}/task/${pid}/stat`), all: ticks(`/proc/${pid}/stat`) };
+}
+
+/** USER_HZ: /proc's unit of CPU time (100 on every Linux this runs on). */
+const CLOCK_TICKS = 100;
 
 /** The resident memory of process `pid` in MB (Linux). */
 export function rssMb(pid) {
