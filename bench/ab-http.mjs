@@ -33,8 +33,16 @@ if (specs.length !== 2) {
 const sides = [];
 try {
   for (const side of specs.map(parseSide)) {
-    const server = await startServe({ drg: side.drg, env: side.env });
-    sides.push({ ...side, server, target: await telemetryTarget(server), rates: [], mainUs: [], allUs: [] });
+    // In `sides` as soon as it runs, so that it is stopped also when what follows fails.
+    const entry = {
+      ...side,
+      server: await startServe({ drg: side.drg, env: side.env }),
+      rates: [],
+      mainUs: [],
+      allUs: [],
+    };
+    sides.push(entry);
+    entry.target = await telemetryTarget(entry.server);
   }
   for (let round = 0; round <= ROUNDS; round++) {
     for (const side of sides) {
@@ -59,7 +67,7 @@ try {
   console.log(`B/A: ${(median(b.rates) / median(a.rates)).toFixed(3)}x; B faster in ${wins} of ${ROUNDS} rounds`);
 } finally {
   for (const side of sides) {
-    side.target.consumer.socket.terminate();
+    side.target?.consumer.socket.terminate();
     await side.server.stop();
   }
 }

@@ -110,7 +110,10 @@ async function quiet(arrivals) {
   return count;
 }
 
-/** One run through drg serve: the accepted requests, and their rate over the time until the consumer had all their events. */
+/**
+ * One run through drg serve: the accepted requests, and their rate over the time until the consumer had all their
+ * events.
+ */
 export async function rateThrough(url, authorization, { arrivals }, seconds) {
   const before = await quiet(arrivals);
   const start = now();
