@@ -13,6 +13,13 @@ let h: ConsoleHarness;
 const tokens = new Set<string>();
 const urls: string[] = [];
 const apiAuthorizations: string[] = [];
+/** The token responses' bodies being read: awaited before the tokens are checked and before the browser closes. */
+const tokenReads = new Set<Promise<void>>();
+
+async function tokensHandedOut(): Promise<Set<string>> {
+  await Promise.all(tokenReads);
+  return tokens;
+}
 
 before(async () => {
   h = await startConsole();
@@ -20,13 +27,23 @@ before(async () => {
     urls.push(request.url());
     if (new URL(request.url()).pathname.startsWith('/api/')) apiAuthorizations.push(request.headers().authorization);
   });
-  h.page.on('response', async (response) => {
+  h.page.on('response', (response) => {
     if (!response.url().endsWith('/token') || response.status() !== 200) return;
-    const body = await response.json();
-    for (const name of ['access_token', 'refresh_token', 'id_token']) if (body[name]) tokens.add(body[name]);
+    const read = response.json().then((body) => {
+      for (const name of ['access_token', 'refresh_token', 'id_token']) if (body[name]) tokens.add(body[name]);
+    });
+    tokenReads.add(read);
+    // A read that failed stays in the set, so that the next check fails with its error.
+    read.then(
+      () => tokenReads.delete(read),
+      () => {},
+    );
   });
 });
-after(() => h.close());
+after(async () => {
+  await Promise.allSettled(tokenReads);
+  await h.close();
+});
 
 async function storedText(): Promise<string> {
   return h.page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
@@ -44,7 +61,7 @@ test('the console answers with a strict Content-Security-Policy', async () => {
 test('logging in goes through the issuer form and lands on the applications, as the user', async () => {
   await h.login();
   await h.page.getByText(`Logged in as ${ALICE.user}`).waitFor();
-  assert.ok(tokens.size >= 2, 'the browser received an access token and an ID token');
+  assert.ok((await tokensHandedOut()).size >= 2, 'the browser received an access token and an ID token');
   assert.ok(apiAuthorizations.length > 0, 'the page called the API');
   for (const authorization of apiAuthorizations) assert.match(authorization, /^Bearer /);
   await h.screenshot('login-done');
@@ -53,7 +70,7 @@ test('logging in goes through the issuer form and lands on the applications, as 
 test('no token is kept in storage, put in a URL, or written to the server log', async () => {
   const stored = await storedText();
   const logs = h.server.logs();
-  for (const token of tokens) {
+  for (const token of await tokensHandedOut()) {
     assert.ok(!stored.includes(token), 'not in localStorage or sessionStorage');
     assert.ok(!urls.some((url) => url.includes(token)), 'not in any URL');
     assert.ok(!logs.includes(token), 'not in the server log');
@@ -88,7 +105,7 @@ test('an access token about to expire is refreshed before the next call', async 
 });
 
 test('logging out ends the session at the issuer and revokes the refresh token', async () => {
-  const refreshTokens = [...tokens];
+  const refreshTokens = [...(await tokensHandedOut())];
   await h.page.getByRole('button', { name: 'Log out' }).click();
   // The issuer asks to confirm; then the console's login screen.
   await h.page.getByRole('button', { name: /log out|sign out|yes/i }).click();
