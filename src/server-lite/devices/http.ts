@@ -83,7 +83,8 @@ export const deviceRoutes: FastifyPluginCallback<DeviceRoutesOptions> = (app, { 
     counters.accepted.http++;
     counters.bytes.http += payload.length;
     devices.connections.seen(origin.app.name, origin.device.name);
-    const command = await waiting?.command;
+    if (!waiting) return reply.code(202).send();
+    const command = await waiting.command;
     if (!command) return reply.code(202).send();
     reply.code(200).header('command', command.command);
     if (command.contentType) reply.type(command.contentType);
@@ -121,7 +122,8 @@ function authenticate(
     }
     const named = deviceAtApp(basic.username);
     if (!named) return { outcome: 'refused', reason: 'bad-credentials' };
-    return devices.authenticator.password({ ...named, password: basic.password });
+    // Not `{ ...named, password }`: that spread took V8's slow path on every request (~7 µs, bench/ab-http.mjs).
+    return devices.authenticator.password({ app: named.app, device: named.device, password: basic.password });
   }
   const chain = peerCertificates(request.raw.socket);
   if (chain.length > 0) return devices.authenticator.certificate(chain, application);
