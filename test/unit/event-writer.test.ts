@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { it } from 'node:test';
 import { Worker } from 'node:worker_threads';
@@ -169,4 +170,32 @@ it("WriteLock: a write waits for the other thread's to end", async () => {
   const sawDone = lock.hold(() => Atomics.load(state, 0));
   assert.equal(sawDone, 1);
   await once(holder, 'exit');
+});
+
+/** This process's open files that are an events.sqlite-wal (SQLite's own, and the store's for its syncs). */
+function openWalFiles(): number {
+  return readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`).endsWith('events.sqlite-wal');
+    } catch {
+      return false; // closed meanwhile (the directory's own fd)
+    }
+  }).length;
+}
+
+it("opens the write-ahead log's file for its syncs only: the event loop's connection, which never syncs, holds none", () => {
+  const dir = dataDir();
+  const before = openWalFiles();
+  const store = new EventStore(dir);
+  try {
+    store.append([{ app: 'a', size: 2, json: '{}' }], Date.now());
+    const sqliteOnly = openWalFiles();
+    store.sync();
+    assert.equal(openWalFiles(), sqliteOnly + 1, 'the first sync opens it');
+    store.sync();
+    assert.equal(openWalFiles(), sqliteOnly + 1, 'and keeps it for the next ones');
+  } finally {
+    store.close();
+  }
+  assert.equal(openWalFiles(), before, 'close() closes it');
 });

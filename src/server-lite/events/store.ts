@@ -82,8 +82,9 @@ export class WriteLock {
 
 export class EventStore {
   private readonly db: Database.Database;
-  /** The write-ahead log's file, which sync() flushes to the disk. */
-  private readonly wal: number;
+  private readonly file: string;
+  /** The write-ahead log's file, which sync() flushes to the disk: opened by the first sync (the writer's thread). */
+  private wal?: number;
   /** The last position given out (0 for none), also when retention removed it. */
   head: number;
   /** Every event up to here is gone (retention removed it). */
@@ -113,6 +114,7 @@ export class EventStore {
     private readonly lock = new WriteLock(),
   ) {
     const file = ownerOnlyFile(dataDir, 'events.sqlite');
+    this.file = file;
     this.db = new Database(file);
     try {
       this.db.pragma('journal_mode = WAL');
@@ -124,7 +126,6 @@ export class EventStore {
       // thread checkpoints, outside it (checkpoint()).
       this.db.pragma('wal_autocheckpoint = 0');
       this.migrate();
-      this.wal = openSync(`${file}-wal`, 'r');
     } catch (err) {
       this.db.close();
       throw err;
@@ -194,6 +195,7 @@ export class EventStore {
    * database is open (it is reset in place after a checkpoint, never replaced).
    */
   sync(): void {
+    this.wal ??= openSync(`${this.file}-wal`, 'r');
     fdatasyncSync(this.wal);
   }
 
@@ -297,7 +299,7 @@ export class EventStore {
 
   close(): void {
     this.db.close();
-    closeSync(this.wal);
+    if (this.wal !== undefined) closeSync(this.wal);
   }
 
   private migrate(): void {
