@@ -55,6 +55,18 @@ const lazyChildProcessInCommander = {
   },
 };
 
+/** mqtt-packet's `debug`, always off (see debug-off.cjs); other packages keep theirs. */
+const debugOffInMqttPacket = {
+  name: 'debug-off-in-mqtt-packet',
+  setup(b) {
+    b.onResolve({ filter: /^debug$/ }, (args) =>
+      args.importer.includes('/node_modules/mqtt-packet/')
+        ? { path: fileURLToPath(new URL('./debug-off.cjs', import.meta.url)) }
+        : undefined,
+    );
+  },
+};
+
 const common = {
   outdir: staging,
   outExtension: { '.js': '.cjs' },
@@ -94,6 +106,7 @@ await build({
     'event-writer': 'src/server-lite/events/writer-thread.ts',
     'esm-import': 'src/esm-import.ts',
   },
+  plugins: [debugOffInMqttPacket],
 });
 
 // The web console (src/console), which drg serve serves from dist/console; drg itself never loads it.
