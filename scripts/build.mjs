@@ -43,29 +43,28 @@ function ownFiles(files) {
   };
 }
 
-/** commander's child_process, loaded when it is used (see lazy-child-process.cjs). */
-const lazyChildProcessInCommander = {
-  name: 'lazy-child-process-in-commander',
-  setup(b) {
-    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
-      args.importer.includes('/node_modules/commander/')
-        ? { path: fileURLToPath(new URL('./lazy-child-process.cjs', import.meta.url)) }
-        : undefined,
-    );
-  },
-};
+/** Bundles `file` (beside this script) in place of the modules matching `filter` that `pkg` imports. */
+function replaceInPackage(pkg, filter, file) {
+  return {
+    name: `replace-in-${pkg}`,
+    setup(b) {
+      b.onResolve({ filter }, (args) =>
+        args.importer.includes(`/node_modules/${pkg}/`)
+          ? { path: fileURLToPath(new URL(file, import.meta.url)) }
+          : undefined,
+      );
+    },
+  };
+}
 
+/** commander's child_process, loaded when it is used (see lazy-child-process.cjs). */
+const lazyChildProcessInCommander = replaceInPackage(
+  'commander',
+  /^(node:)?child_process$/,
+  './lazy-child-process.cjs',
+);
 /** mqtt-packet's `debug`, always off (see debug-off.cjs); other packages keep theirs. */
-const debugOffInMqttPacket = {
-  name: 'debug-off-in-mqtt-packet',
-  setup(b) {
-    b.onResolve({ filter: /^debug$/ }, (args) =>
-      args.importer.includes('/node_modules/mqtt-packet/')
-        ? { path: fileURLToPath(new URL('./debug-off.cjs', import.meta.url)) }
-        : undefined,
-    );
-  },
-};
+const debugOffInMqttPacket = replaceInPackage('mqtt-packet', /^debug$/, './debug-off.cjs');
 
 const common = {
   outdir: staging,
