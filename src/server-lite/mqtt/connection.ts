@@ -42,7 +42,9 @@ export const DEFAULT_MQTT_LIMITS: MqttLimits = {
   connectTimeoutMs: 10_000,
   maxPacketSize: 256 * 1024 + 64 * 1024,
   maxWriteBuffer: 1024 * 1024,
-  maxInflightIn: 1000,
+  // Group commit acknowledges within a few ms, so a hundred keeps a device at tens of thousands of messages/s, and
+  // a smaller window keeps fewer messages alive at once for the GC (1,000: 11.2 ms scavenges under QoS 0, 100: 7.4 ms).
+  maxInflightIn: 100,
   maxInflightInBytes: 1024 * 1024,
   maxInflightOut: 64,
 };
