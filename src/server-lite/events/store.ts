@@ -82,7 +82,7 @@ export class WriteLock {
 
 export class EventStore {
   private readonly db: Database.Database;
-  private readonly file: string;
+  private readonly walPath: string;
   /** The write-ahead log's file, which sync() flushes to the disk: opened by the first sync (the writer's thread). */
   private wal?: number;
   /** The last position given out (0 for none), also when retention removed it. */
@@ -114,7 +114,7 @@ export class EventStore {
     private readonly lock = new WriteLock(),
   ) {
     const file = ownerOnlyFile(dataDir, 'events.sqlite');
-    this.file = file;
+    this.walPath = `${file}-wal`;
     this.db = new Database(file);
     try {
       this.db.pragma('journal_mode = WAL');
@@ -195,7 +195,7 @@ export class EventStore {
    * database is open (it is reset in place after a checkpoint, never replaced).
    */
   sync(): void {
-    this.wal ??= openSync(`${this.file}-wal`, 'r');
+    this.wal ??= openSync(this.walPath, 'r');
     fdatasyncSync(this.wal);
   }
 

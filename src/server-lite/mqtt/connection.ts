@@ -42,8 +42,8 @@ export const DEFAULT_MQTT_LIMITS: MqttLimits = {
   connectTimeoutMs: 10_000,
   maxPacketSize: 256 * 1024 + 64 * 1024,
   maxWriteBuffer: 1024 * 1024,
-  // Group commit acknowledges within a few ms, so a hundred keeps a device at tens of thousands of messages/s, and
-  // a smaller window keeps fewer messages alive at once for the GC (1,000: 11.2 ms scavenges under QoS 0, 100: 7.4 ms).
+  // Group commit acknowledges within a few ms, so a hundred keeps a device at tens of thousands of messages/s; and
+  // fewer messages alive at once leave the GC less to copy (QoS 0 scavenges: 11.2 ms with 1,000, 7.4 ms with 100).
   maxInflightIn: 100,
   maxInflightInBytes: 1024 * 1024,
   maxInflightOut: 64,
