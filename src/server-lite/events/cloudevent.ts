@@ -1,5 +1,5 @@
 // A device's message as a CloudEvent (docs/drogue-api.md, "Events"): what both device endpoints append to the log.
-import { randomUUID } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import {
   type CloudEvent,
   CONNECTION_EVENT_TYPE,
@@ -75,7 +75,7 @@ function envelope(origin: Origin, type: string, subject: string, instance: strin
   const { app, device, sender } = origin;
   return {
     specversion: '1.0',
-    id: randomUUID(),
+    id: randomEventId(),
     type,
     source: `drogue://${percentEncode(app.name)}/${percentEncode(device.name)}`,
     subject,
@@ -89,6 +89,34 @@ function envelope(origin: Origin, type: string, subject: string, instance: strin
     instance,
     partitionkey: `${percentEncode(app.name)}/${percentEncode(sender.name)}`,
   };
+}
+
+const IDS_PER_FILL = 256;
+const randomBytes = Buffer.allocUnsafe(16 * IDS_PER_FILL);
+let nextId = IDS_PER_FILL;
+const idText = Buffer.allocUnsafe(36);
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+
+/**
+ * A random UUID (v4), as crypto.randomUUID() makes it, but written out as one flat string: randomUUID() concatenates
+ * it from 20 pieces, and that garbage, once per event, made a measurable share of the GC's work under load.
+ */
+export function randomEventId(): string {
+  if (nextId === IDS_PER_FILL) {
+    randomFillSync(randomBytes);
+    nextId = 0;
+  }
+  const at = nextId++ * 16;
+  let out = 0;
+  for (let i = 0; i < 16; i++) {
+    if (i === 4 || i === 6 || i === 8 || i === 10) idText[out++] = 0x2d;
+    let byte = randomBytes[at + i];
+    if (i === 6) byte = (byte & 0x0f) | 0x40;
+    else if (i === 8) byte = (byte & 0x3f) | 0x80;
+    idText[out++] = HEX_DIGITS[byte >> 4];
+    idText[out++] = HEX_DIGITS[byte & 0x0f];
+  }
+  return idText.toString('latin1', 0, 36);
 }
 
 const NOT_JSON = Symbol('not JSON');
