@@ -305,15 +305,22 @@ export class LocalEventLog implements EventBus {
     while (this.queue.length > 0 && (all || !this.writer.full)) {
       const batch = this.takeBatch();
       const rows = batch.length === 1 ? batch[0].rows : batch.flatMap((a) => a.rows);
-      this.writer.append(rows, this.options.clock(), (err, commit) => {
-        this.committed(batch, rows, err, commit);
+      const jsons = this.writer.append(rows, this.options.clock(), (err, commit) => {
+        this.committed(batch, rows, jsons, err, commit);
         // The writer has room again: what gathered meanwhile goes.
         if (this.queue.length > 0 && !this.flushScheduled) this.flush();
       });
     }
   }
 
-  private committed(batch: PendingAppend[], rows: PendingRow[], err: Error | null, commit?: Committed): void {
+  /** `jsons`: the rows' texts joined by `\n`, one flat string; the events keep slices of it. */
+  private committed(
+    batch: PendingAppend[],
+    rows: PendingRow[],
+    jsons: string,
+    err: Error | null,
+    commit?: Committed,
+  ): void {
     this.pendingEvents -= rows.length;
     if (err || !commit) {
       this.counts.rejected += rows.length;
@@ -326,9 +333,12 @@ export class LocalEventLog implements EventBus {
     this.counts.commits++;
     this.counts.appended += rows.length;
     const events: StoredEvent[] = new Array(rows.length);
+    let at = 0;
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i];
-      events[i] = new StoredEvent(positions[i], row.app, time, row.json, row.event);
+      const end = at + row.json.length;
+      events[i] = new StoredEvent(positions[i], row.app, time, jsons.slice(at, end), row.event);
+      at = end + 1;
       this.tail.push(events[i]);
     }
     for (const a of batch) a.resolve();
@@ -706,12 +716,11 @@ class GroupReader extends Reader {
   }
 
   protected override offer(event: StoredEvent): Offer {
-    const offer = this.toMember(event, () => this.window.push(event.position));
-    return offer;
+    return this.toMember(event, true);
   }
 
-  /** Gives the event to the next member that wants it and has room. */
-  private toMember(event: StoredEvent, taken?: () => void): Offer {
+  /** Gives the event to the next member that wants it and has room; one new from the log then enters the window. */
+  private toMember(event: StoredEvent, fromLog = false): Offer {
     const n = this.members.length;
     let wanted = false;
     for (let k = 0; k < n; k++) {
@@ -720,7 +729,7 @@ class GroupReader extends Reader {
       wanted = true;
       if (!member.hasRoom()) continue;
       this.next = (this.next + k + 1) % n;
-      taken?.();
+      if (fromLog) this.window.push(event.position);
       member.give(event, this.log.now());
       return Offer.Taken;
     }
