@@ -342,14 +342,14 @@ class IntegrationSession implements MqttSession {
 
   private message(subscription: Subscription, { event, json }: LoggedEvent): OutboundMessage {
     const { topic, qos, subscriptionId } = subscription;
-    if (!this.v5) return { topic, qos, payload: Buffer.from(json) };
+    if (!this.v5) return { topic, qos, payload: json };
     if (subscription.mode === 'structured') {
       const properties: IPublishPacket['properties'] = {
         contentType: STRUCTURED_CONTENT_TYPE,
         payloadFormatIndicator: true,
       };
       if (subscriptionId !== undefined) properties.subscriptionIdentifier = subscriptionId;
-      return { topic, qos, payload: Buffer.from(json), properties };
+      return { topic, qos, payload: json, properties };
     }
     const properties: IPublishPacket['properties'] = { userProperties: attributesOf(event) };
     if (event.datacontenttype !== undefined) properties.contentType = event.datacontenttype;

@@ -18,6 +18,7 @@ import {
 import { gatherWrites } from '../gather-writes.js';
 import { peerCertificates } from '../peer-certificates.js';
 import { REFUSALS, ReasonCode, type Refusal } from './codes.js';
+import { readPublish, writePublish } from './publish.js';
 
 export type ProtocolVersion = 3 | 4 | 5;
 
@@ -97,7 +98,8 @@ export interface CloseInfo {
 
 export interface OutboundMessage {
   topic: string;
-  payload: Buffer;
+  /** A string goes out as UTF-8, written straight into the packet. */
+  payload: Buffer | string;
   qos?: 0 | 1;
   /** MQTT 5 only (ignored for 3.1.1). */
   properties?: IPublishPacket['properties'];
@@ -115,6 +117,7 @@ type State = typeof CONNECTING | typeof AUTHENTICATING | typeof CONNECTED | type
 
 const CONNECT_BYTE = 0x10;
 const TYPE_CONNECT = 1;
+const TYPE_PUBLISH = 3;
 /** The reason codes a PUBACK may carry (MQTT 5, 3.4.2.1); other refusals become a DISCONNECT. */
 const PUBACK_CODES = new Set([0x80, 0x83, 0x87, 0x90, 0x91, 0x97, 0x99]);
 
@@ -246,17 +249,13 @@ export class MqttConnection {
       }
       messageId = this.allocatePacketId();
     }
-    const packet: IPublishPacket = {
-      cmd: 'publish',
-      topic: message.topic,
-      payload: message.payload,
-      qos,
-      dup: false,
-      retain: false,
-      messageId,
-      properties: this.protocolVersion === 5 ? message.properties : undefined,
-    };
-    const bytes = this.encode(packet);
+    const v5 = this.protocolVersion === 5;
+    const { topic, payload } = message;
+    const properties = v5 ? message.properties : undefined;
+    // Without properties, written directly; else (or when too long for that) by mqtt-packet.
+    const bytes =
+      (properties === undefined ? writePublish(topic, payload, qos, messageId ?? 0, v5) : undefined) ??
+      this.encode({ cmd: 'publish', topic, payload, qos, dup: false, retain: false, messageId, properties });
     if (!bytes) return 'closed';
     if (this.peerMaxPacketSize > 0 && bytes.length > this.peerMaxPacketSize) return 'too-large';
     if (messageId !== undefined) this.inflightOut!.set(messageId, onAck ?? (() => {}));
@@ -370,7 +369,9 @@ export class MqttConnection {
       this.protocolError(ReasonCode.ProtocolError, 'a second CONNECT');
       return;
     }
-    const packet = parsers[this.protocolVersion!].parse(frame);
+    const packet =
+      (type === TYPE_PUBLISH && readPublish(frame, this.protocolVersion === 5)) ||
+      parsers[this.protocolVersion!].parse(frame);
     if (packet instanceof Error) {
       this.protocolError(ReasonCode.MalformedPacket, packet.message);
       return;
