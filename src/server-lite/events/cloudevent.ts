@@ -33,8 +33,8 @@ export class InvalidJsonPayloadError extends Error {
 }
 
 /** The CloudEvent of a device message; throws InvalidJsonPayloadError for JSON that does not parse. */
-export function deviceEvent(origin: Origin, message: Message, instance: string, now = new Date()): CloudEvent {
-  const event = envelope(origin, DEVICE_EVENT_TYPE, message.channel, instance, now);
+export function deviceEvent(origin: Origin, message: Message, instance: string): CloudEvent {
+  const event = envelope(origin, DEVICE_EVENT_TYPE, message.channel, instance);
   const declared = message.contentType?.trim() || undefined;
   if (declared !== undefined && !isJsonContentType(declared)) {
     event.datacontenttype = declared;
@@ -56,22 +56,22 @@ export function deviceEvent(origin: Origin, message: Message, instance: string, 
 }
 
 /** `{"connected": true|false}` on the `connection` subject, for an MQTT connect or disconnect. */
-export function connectionEvent(origin: Origin, connected: boolean, instance: string, now = new Date()): CloudEvent {
-  const event = envelope(origin, CONNECTION_EVENT_TYPE, CONNECTION_SUBJECT, instance, now);
+export function connectionEvent(origin: Origin, connected: boolean, instance: string): CloudEvent {
+  const event = envelope(origin, CONNECTION_EVENT_TYPE, CONNECTION_SUBJECT, instance);
   event.datacontenttype = 'application/json';
   event.data = { connected };
   return event;
 }
 
 /** `{"error": MESSAGE}` on the `dfu` subject: the firmware agent could not serve a report of the device as asked. */
-export function firmwareErrorEvent(origin: Origin, message: string, instance: string, now = new Date()): CloudEvent {
-  const event = envelope(origin, FIRMWARE_ERROR_TYPE, 'dfu', instance, now);
+export function firmwareErrorEvent(origin: Origin, message: string, instance: string): CloudEvent {
+  const event = envelope(origin, FIRMWARE_ERROR_TYPE, 'dfu', instance);
   event.datacontenttype = 'application/json';
   event.data = { error: message };
   return event;
 }
 
-function envelope(origin: Origin, type: string, subject: string, instance: string, now: Date): CloudEvent {
+function envelope(origin: Origin, type: string, subject: string, instance: string): CloudEvent {
   const { app, device, sender } = origin;
   return {
     specversion: '1.0',
@@ -79,7 +79,7 @@ function envelope(origin: Origin, type: string, subject: string, instance: strin
     type,
     source: `drogue://${percentEncode(app.name)}/${percentEncode(device.name)}`,
     subject,
-    time: now.toISOString(),
+    time: eventTime(),
     application: app.name,
     device: device.name,
     applicationuid: app.uid,
@@ -89,6 +89,19 @@ function envelope(origin: Origin, type: string, subject: string, instance: strin
     instance,
     partitionkey: `${percentEncode(app.name)}/${percentEncode(sender.name)}`,
   };
+}
+
+let timeMs = -1;
+let timeText = '';
+
+/** The server clock in RFC 3339, formatted once per millisecond (the events of one share it; formatting was ~1 µs). */
+export function eventTime(): string {
+  const now = Date.now();
+  if (now !== timeMs) {
+    timeMs = now;
+    timeText = new Date(now).toISOString();
+  }
+  return timeText;
 }
 
 const IDS_PER_FILL = 256;

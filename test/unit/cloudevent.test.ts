@@ -1,8 +1,8 @@
-// The CloudEvents' ids (src/server-lite/events/cloudevent.ts): random UUIDs v4, as API.md asks, from a pool of random
-// bytes that is refilled, never reused.
+// The CloudEvents' ids and times (src/server-lite/events/cloudevent.ts): ids are random UUIDs v4, as API.md asks, from
+// a pool of random bytes that is refilled, never reused; the time is the server clock's, formatted once per ms.
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { deviceEvent, randomEventId } from '../../src/server-lite/events/cloudevent.js';
+import { deviceEvent, eventTime, randomEventId } from '../../src/server-lite/events/cloudevent.js';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -38,4 +38,18 @@ it('gives each device event an id of its own', () => {
   const b = deviceEvent(origin, message, 'drg');
   assert.match(a.id, UUID_V4);
   assert.notEqual(a.id, b.id);
+});
+
+it("stamps the server clock's time, in RFC 3339, and a new one once the clock has moved on", () => {
+  const before = Date.now();
+  const first = eventTime();
+  assert.match(first, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  assert.ok(Date.parse(first) >= before && Date.parse(first) <= Date.now());
+  const start = Date.now();
+  while (Date.now() === start) {
+    // The clock moves on within a millisecond.
+  }
+  const later = eventTime();
+  assert.ok(Date.parse(later) > Date.parse(first), `${later} after ${first}`);
+  assert.ok(Date.parse(later) <= Date.now());
 });
