@@ -131,6 +131,22 @@ describe('append and consume', () => {
     reader.close();
   });
 
+  it('splits the appends of one tick into transactions of at most maxBatchChars of JSON', async () => {
+    const log = openLog(undefined, { maxBatchChars: 5_000 });
+    const a = collect(log, { app: 'a' });
+    const big = (n: number) => ({ ...event('a', n), data: { n, text: 'x'.repeat(1_000) } });
+    const size = JSON.stringify(big(1)).length;
+    await Promise.all(range(1, 20).map((n) => log.append([big(n)])));
+    const perCommit = Math.floor(5_000 / size);
+    assert.equal(log.stats().commits, Math.ceil(20 / perCommit));
+    await a.until(20);
+    assert.deepEqual(a.numbers(), range(1, 20));
+    // One event larger than the bound still goes, alone.
+    await log.append([{ ...event('a', 21), data: { n: 21, text: 'y'.repeat(6_000) } }]);
+    await a.until(21);
+    assert.equal(numberOf(a.events[20]), 21);
+  });
+
   it('rejects at once, with nothing appended, beyond the bound of appends waiting for a commit', async () => {
     const log = openLog(undefined, { maxPending: 10 });
     const accepted = range(1, 8).map((n) => log.append([event('a', n)]));

@@ -24,8 +24,12 @@ export interface EventLogOptions {
   clock?: () => number;
   /** Events accepted and waiting for their commit; beyond it, append rejects (default 50,000: ~50 MB). */
   maxPending?: number;
-  /** Events per transaction (default 2,000). */
+  /**
+   * Events per transaction (default 2,000), and characters of their JSON (default 16 Mi, far below V8's longest
+   * string: the texts of a transaction are joined into one).
+   */
   maxBatch?: number;
+  maxBatchChars?: number;
   /** The in-memory tail (defaults: 16,384 events, 32 MiB of JSON). */
   tailEvents?: number;
   tailBytes?: number;
@@ -48,6 +52,7 @@ const DEFAULTS = {
   clock: Date.now,
   maxPending: 50_000,
   maxBatch: 2_000,
+  maxBatchChars: 16 * 2 ** 20,
   tailEvents: 16_384,
   tailBytes: 32 * 2 ** 20,
   maxLag: 10_000,
@@ -67,6 +72,8 @@ interface PendingRow {
 
 interface PendingAppend {
   rows: PendingRow[];
+  /** Of the rows' JSON texts. */
+  chars: number;
   resolve(): void;
   reject(err: Error): void;
 }
@@ -129,9 +136,12 @@ export class LocalEventLog implements EventBus {
       return this.refuse(events.length, 'overloaded', 'the event log is overloaded: too many events wait for a commit');
     }
     const rows: PendingRow[] = [];
+    let chars = 0;
     try {
       for (const event of events) {
-        rows.push({ app: event.application, json: JSON.stringify(event), event });
+        const json = JSON.stringify(event);
+        rows.push({ app: event.application, json, event });
+        chars += json.length;
       }
     } catch (err) {
       return Promise.reject(err);
@@ -142,7 +152,7 @@ export class LocalEventLog implements EventBus {
       setImmediate(() => this.flush());
     }
     return new Promise((resolve, reject) => {
-      this.queue.push({ rows, resolve, reject });
+      this.queue.push({ rows, chars, resolve, reject });
     });
   }
 
@@ -296,9 +306,9 @@ export class LocalEventLog implements EventBus {
   }
 
   /**
-   * Hands the waiting appends to the writer, up to maxBatch events per transaction, while it has room (else they
-   * wait, and gather, until a transaction it has is on the disk). Once a transaction is on the disk, its appends are
-   * acknowledged and its events handed to the readers, in commit order.
+   * Hands the waiting appends to the writer, up to maxBatch events (and maxBatchChars) per transaction, while it has
+   * room (else they wait, and gather, until a transaction it has is on the disk). Once a transaction is on the disk,
+   * its appends are acknowledged and its events handed to the readers, in commit order.
    */
   private flush(all = false): void {
     this.flushScheduled = false;
@@ -346,10 +356,15 @@ export class LocalEventLog implements EventBus {
   }
 
   private takeBatch(): PendingAppend[] {
+    const { maxBatch, maxBatchChars } = this.options;
     let events = 0;
+    let chars = 0;
     let n = 0;
-    while (n < this.queue.length && (n === 0 || events + this.queue[n].rows.length <= this.options.maxBatch)) {
-      events += this.queue[n].rows.length;
+    while (n < this.queue.length) {
+      const { rows, chars: more } = this.queue[n];
+      if (n > 0 && (events + rows.length > maxBatch || chars + more > maxBatchChars)) break;
+      events += rows.length;
+      chars += more;
       n++;
     }
     const batch = this.queue.slice(0, n);
