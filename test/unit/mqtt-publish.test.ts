@@ -1,10 +1,10 @@
-// The direct PUBLISH codec (src/server-lite/mqtt/publish.ts) against mqtt-packet, the reference: what it reads is
+// The direct PUBLISH codec (src/server-lite/mqtt/frames.ts) against mqtt-packet, the reference: what it reads is
 // what mqtt-packet parses, what it writes is what mqtt-packet generates, and what it does not take (MQTT 5
 // properties, malformed packets) it leaves to mqtt-packet.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { generate, type IPublishPacket, type Packet, parser } from 'mqtt-packet';
-import { readPublish, writePublish } from '../../src/server-lite/mqtt/publish.js';
+import { readPublish, writePublish } from '../../src/server-lite/mqtt/frames.js';
 
 type Version = 3 | 4 | 5;
 const VERSIONS: Version[] = [3, 4, 5];

@@ -18,7 +18,7 @@ import {
 import { gatherWrites } from '../gather-writes.js';
 import { peerCertificates } from '../peer-certificates.js';
 import { REFUSALS, ReasonCode, type Refusal } from './codes.js';
-import { readPublish, writePublish } from './publish.js';
+import { frameLength, INCOMPLETE, MALFORMED, readPublish, writePublish } from './frames.js';
 
 export type ProtocolVersion = 3 | 4 | 5;
 
@@ -117,7 +117,6 @@ type State = typeof CONNECTING | typeof AUTHENTICATING | typeof CONNECTED | type
 
 const CONNECT_BYTE = 0x10;
 const TYPE_CONNECT = 1;
-const TYPE_PUBLISH = 3;
 /** The reason codes a PUBACK may carry (MQTT 5, 3.4.2.1); other refusals become a DISCONNECT. */
 const PUBACK_CODES = new Set([0x80, 0x83, 0x87, 0x90, 0x91, 0x97, 0x99]);
 
@@ -369,9 +368,7 @@ export class MqttConnection {
       this.protocolError(ReasonCode.ProtocolError, 'a second CONNECT');
       return;
     }
-    const packet =
-      (type === TYPE_PUBLISH && readPublish(frame, this.protocolVersion === 5)) ||
-      parsers[this.protocolVersion!].parse(frame);
+    const packet = readPublish(frame, this.protocolVersion === 5) ?? parsers[this.protocolVersion!].parse(frame);
     if (packet instanceof Error) {
       this.protocolError(ReasonCode.MalformedPacket, packet.message);
       return;
@@ -714,23 +711,6 @@ export class MqttConnection {
     this.onDrain();
     if (wasConnected) this.session!.closed({ graceful: this.graceful, reason: this.closeReason });
   }
-}
-
-const INCOMPLETE = -1;
-const MALFORMED = -2;
-
-/** The whole frame's length from its fixed header, INCOMPLETE or MALFORMED. */
-function frameLength(head: Buffer): number {
-  let remaining = 0;
-  let multiplier = 1;
-  for (let i = 1; i <= 4; i++) {
-    if (i >= head.length) return INCOMPLETE;
-    const byte = head[i];
-    remaining += (byte & 0x7f) * multiplier;
-    if ((byte & 0x80) === 0) return 1 + i + remaining;
-    multiplier *= 128;
-  }
-  return MALFORMED;
 }
 
 const PINGRESP = Buffer.from([0xd0, 0x00]);

@@ -1,12 +1,30 @@
-// PUBLISH packets without properties, the data plane's hot path, read and written directly. mqtt-packet's general
-// machinery (a buffer list, a stream to write into, an array per read offset) allocated several objects per packet,
-// a measurable share of the GC's work under load. Everything else (MQTT 5 properties, any packet these do not take)
-// goes to mqtt-packet, whose results these match (test/unit/mqtt-publish.test.ts).
+// MQTT frames: the length a fixed header says, and PUBLISH packets without properties (the data plane's hot path)
+// read and written directly. mqtt-packet's general machinery (a buffer list, a stream to write into, an array per
+// read offset) allocated several objects per packet, a measurable share of the GC's work under load. Everything else
+// (MQTT 5 properties, any packet these do not take) goes to mqtt-packet, whose results these match
+// (test/unit/mqtt-publish.test.ts).
 import type { IPublishPacket } from 'mqtt-packet';
 
 const TYPE_PUBLISH = 3;
 /** The largest remaining length a fixed header can say (MQTT 3.1.1, 2.2.3). */
 const MAX_REMAINING_LENGTH = 268_435_455;
+
+export const INCOMPLETE = -1;
+export const MALFORMED = -2;
+
+/** The whole frame's length from its fixed header, INCOMPLETE or MALFORMED. */
+export function frameLength(head: Buffer): number {
+  let remaining = 0;
+  let multiplier = 1;
+  for (let i = 1; i <= 4; i++) {
+    if (i >= head.length) return INCOMPLETE;
+    const byte = head[i];
+    remaining += (byte & 0x7f) * multiplier;
+    if ((byte & 0x80) === 0) return 1 + i + remaining;
+    multiplier *= 128;
+  }
+  return MALFORMED;
+}
 
 /**
  * The PUBLISH in a whole frame (fixed header included) as mqtt-packet parses it; undefined for one with MQTT 5
@@ -16,18 +34,13 @@ export function readPublish(frame: Buffer, v5: boolean): IPublishPacket | undefi
   const first = frame[0];
   const qos = (first >> 1) & 3;
   if (first >> 4 !== TYPE_PUBLISH || qos === 3) return undefined;
-  let pos = 1;
-  let length = 0;
-  let scale = 1;
-  for (;;) {
-    if (pos > 4 || pos >= frame.length) return undefined;
-    const byte = frame[pos++];
-    length += (byte & 0x7f) * scale;
-    if ((byte & 0x80) === 0) break;
-    scale *= 128;
-  }
   const end = frame.length;
-  if (pos + length !== end || pos + 2 > end) return undefined;
+  if (frameLength(frame) !== end) return undefined;
+  // After the remaining length's bytes (frameLength found the last of them).
+  let pos = 2;
+  while (frame[pos - 1] & 0x80) pos++;
+  const length = end - pos;
+  if (pos + 2 > end) return undefined;
   const topicEnd = pos + 2 + ((frame[pos] << 8) | frame[pos + 1]);
   if (topicEnd > end) return undefined;
   const topic = frame.toString('utf8', pos + 2, topicEnd);
