@@ -72,8 +72,6 @@ interface PendingRow {
 
 interface PendingAppend {
   rows: PendingRow[];
-  /** Of the rows' JSON texts. */
-  chars: number;
   resolve(): void;
   reject(err: Error): void;
 }
@@ -136,12 +134,9 @@ export class LocalEventLog implements EventBus {
       return this.refuse(events.length, 'overloaded', 'the event log is overloaded: too many events wait for a commit');
     }
     const rows: PendingRow[] = [];
-    let chars = 0;
     try {
       for (const event of events) {
-        const json = JSON.stringify(event);
-        rows.push({ app: event.application, json, event });
-        chars += json.length;
+        rows.push({ app: event.application, json: JSON.stringify(event), event });
       }
     } catch (err) {
       return Promise.reject(err);
@@ -152,7 +147,7 @@ export class LocalEventLog implements EventBus {
       setImmediate(() => this.flush());
     }
     return new Promise((resolve, reject) => {
-      this.queue.push({ rows, chars, resolve, reject });
+      this.queue.push({ rows, resolve, reject });
     });
   }
 
@@ -361,7 +356,9 @@ export class LocalEventLog implements EventBus {
     let chars = 0;
     let n = 0;
     while (n < this.queue.length) {
-      const { rows, chars: more } = this.queue[n];
+      const { rows } = this.queue[n];
+      let more = 0;
+      for (const row of rows) more += row.json.length;
       if (n > 0 && (events + rows.length > maxBatch || chars + more > maxBatchChars)) break;
       events += rows.length;
       chars += more;
